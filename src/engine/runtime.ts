@@ -1,0 +1,121 @@
+// onnxruntime-node sessions for built graphs.
+//
+// compile(graph) creates one InferenceSession per graph (cached on the graph object and its
+// version), with intra-op threads defaulting to the machine's cores. run() validates feeds against
+// the graph's declared inputs, binding symbolic dims consistently, so a wrong feed names the input
+// and the dimension instead of failing deep inside onnxruntime.
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+import { type AnyTypedArray, type DType, dtypeOfArray } from './dtype.js';
+import type { Graph } from './graph.js';
+import { formatShape } from './shape.js';
+
+export interface HostTensor {
+  data: AnyTypedArray;
+  shape: number[];
+}
+
+/** A feed: a HostTensor, or a bare typed array for an input whose shape is fully fixed. */
+export type Feed = HostTensor | AnyTypedArray;
+
+export interface SessionOptions {
+  /** Intra-op threads; default: all cores of this machine. */
+  threads?: number;
+  /** onnxruntime graph optimisation level; default 'all'. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export class Session {
+  private constructor(
+    readonly graph: Graph,
+    private readonly ortSession: ort.InferenceSession,
+  ) {}
+
+  static async create(graph: Graph, opts: SessionOptions = {}): Promise<Session> {
+    const bytes = graph.encode();
+    const s = await ort.InferenceSession.create(bytes, {
+      intraOpNumThreads: opts.threads ?? defaultThreads(),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      executionMode: 'sequential',
+    });
+    return new Session(graph, s);
+  }
+
+  get outputNames(): string[] {
+    return this.graph.outputs.map((o) => o.name);
+  }
+
+  /** Runs the graph; returns the requested outputs (default: all) as host tensors. */
+  async run(feeds: Record<string, Feed>, outputs?: string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    const bound = new Map<string, { size: number; by: string }>();
+    for (const input of this.graph.inputs) {
+      const f = feeds[input.name];
+      if (f === undefined) throw new Error(`graph '${this.graph.name}': missing feed for input '${input.name}' ${formatShape(input.shape)}`);
+      const t = toHost(f, input.shape, input.name);
+      const dt = dtypeOfArray(t.data);
+      if (dt !== input.dtype) throw new TypeError(`feed '${input.name}': expected ${input.dtype}, got ${dt}`);
+      if (t.shape.length !== input.shape.length) throw new RangeError(`feed '${input.name}': expected rank ${input.shape.length} ${formatShape(input.shape)}, got ${formatShape(t.shape)}`);
+      input.shape.forEach((d, i) => {
+        const actual = t.shape[i];
+        if (typeof d === 'number') {
+          if (d !== actual) throw new RangeError(`feed '${input.name}': axis ${i} must be ${d}, got ${actual} (shape ${formatShape(t.shape)})`);
+        } else {
+          const prev = bound.get(d);
+          if (prev && prev.size !== actual) throw new RangeError(`feed '${input.name}': dimension '${d}' is ${actual} here but ${prev.size} in '${prev.by}'`);
+          bound.set(d, { size: actual, by: input.name });
+        }
+      });
+      const n = t.shape.reduce((p, q) => p * q, 1);
+      if (t.data.length !== n) throw new RangeError(`feed '${input.name}': ${t.data.length} elements for shape ${formatShape(t.shape)}`);
+      ortFeeds[input.name] = new ort.Tensor(ortTypeOf(dt), t.data as never, t.shape);
+    }
+    for (const k of Object.keys(feeds)) if (!this.graph.inputs.some((i) => i.name === k)) throw new Error(`feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`);
+    const names = outputs ?? this.outputNames;
+    for (const n of names) if (!this.outputNames.includes(n)) throw new Error(`'${n}' is not an output of graph '${this.graph.name}' (outputs: ${this.outputNames.join(', ')})`);
+    const res = await this.ortSession.run(ortFeeds, names);
+    const out: Record<string, HostTensor> = {};
+    for (const n of names) {
+      const t = res[n];
+      out[n] = { data: t.data as AnyTypedArray, shape: t.dims.map(Number) };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.ortSession.release();
+  }
+}
+
+function ortTypeOf(d: DType): 'float32' | 'float64' | 'int64' | 'int32' | 'bool' {
+  return d;
+}
+
+function toHost(f: Feed, declared: readonly (number | string)[], name: string): HostTensor {
+  if ('shape' in f && 'data' in f && !ArrayBuffer.isView(f)) return f as HostTensor;
+  if (!declared.every((d) => typeof d === 'number')) throw new Error(`feed '${name}': input has symbolic dims ${formatShape(declared)}; pass { data, shape }`);
+  return { data: f as AnyTypedArray, shape: declared as number[] };
+}
+
+export function defaultThreads(): number {
+  const env = Number(process.env.REVMUX_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+const cache = new WeakMap<Graph, { version: number; key: string; session: Promise<Session> }>();
+
+/**
+ * The session for `graph`, created on first use and cached by graph identity. Extending the graph
+ * afterwards (a new version) creates a fresh session on the next call.
+ */
+export function compile(graph: Graph, opts: SessionOptions = {}): Promise<Session> {
+  const key = JSON.stringify(opts);
+  const hit = cache.get(graph);
+  if (hit && hit.version === graph.version && hit.key === key) return hit.session;
+  const session = Session.create(graph, opts);
+  cache.set(graph, { version: graph.version, key, session });
+  session.catch(() => cache.delete(graph));
+  return session;
+}
