@@ -32,7 +32,7 @@ export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradIn
   const atol = o.atol ?? (dtype === 'float64' ? 1e-7 : 2e-3);
   const rtol = o.rtol ?? (dtype === 'float64' ? 1e-6 : 2e-2);
   const rng = new Rng(o.seed ?? 7);
-  const Arr = dtype === 'float64' ? Float64Array : Float32Array;
+  const make = (xs: number[]): Float32Array | Float64Array => (dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs));
 
   const g = new Graph('gradcheck');
   const xs = inputs.map((inp, i) => g.input(`x${i}`, dtype, inp.shape));
@@ -42,7 +42,7 @@ export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradIn
     return d;
   });
   const n = shape.reduce((a, b) => a * b, 1);
-  const r = g.initializer(Arr.from({ length: n }, () => rng.next() * 2 - 1), shape, dtype);
+  const r = g.initializer(make(Array.from({ length: n }, () => rng.next() * 2 - 1)), shape, dtype);
   const loss = op.reduceSum(op.mul(y, r), undefined, false);
   const checked = xs.filter((_, i) => !inputs[i].frozen);
   const grads = grad(loss, checked);
@@ -52,7 +52,7 @@ export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradIn
 
   const values = inputs.map((inp) => {
     const m = inp.shape.reduce((a, b) => a * b, 1);
-    return inp.data ? Arr.from(inp.data) : Arr.from({ length: m }, () => (inp.lo ?? -1) + ((inp.hi ?? 1) - (inp.lo ?? -1)) * rng.next());
+    return make(inp.data ?? Array.from({ length: m }, () => (inp.lo ?? -1) + ((inp.hi ?? 1) - (inp.lo ?? -1)) * rng.next()));
   });
   const feeds = () => Object.fromEntries(values.map((v, i) => [`x${i}`, { data: v, shape: inputs[i].shape }]));
   const analytic = await session.run(feeds());
