@@ -45,10 +45,19 @@ export function unbroadcast(d: Value, target: Value): Value {
 
 function matmulGrads(a: Value, b: Value, d: Value, wants: boolean[]): (Value | null)[] {
   if (a.rank < 2 || b.rank < 2) throw new Error(`MatMul gradient needs operands of rank >= 2 (got ${a}, ${b})`);
-  return [
-    wants[0] ? unbroadcast(op.matmul(d, op.transposeLast2(b)), a) : null,
-    wants[1] ? unbroadcast(op.matmul(op.transposeLast2(a), d), b) : null,
-  ];
+  let da: Value | null = null;
+  let db: Value | null = null;
+  if (wants[0]) da = unbroadcast(op.matmul(d, op.transposeLast2(b)), a);
+  if (wants[1]) {
+    if (b.rank === 2 && a.rank > 2) {
+      // x[..., K] @ W[K, N]: fold the batch axes into rows, so dW is one [K, rows] x [rows, N] GEMM
+      // instead of a batched product that is summed afterwards.
+      const k = a.shape[a.rank - 1];
+      const n = d.shape[d.rank - 1];
+      db = op.matmul(op.transposeLast2(op.reshape(a, [-1, k])), op.reshape(d, [-1, n]));
+    } else db = unbroadcast(op.matmul(op.transposeLast2(a), d), b);
+  }
+  return [da, db];
 }
 
 /** Broadcasts a reduced gradient back over the reduced axes of x. */

@@ -119,3 +119,14 @@ export function compile(graph: Graph, opts: SessionOptions = {}): Promise<Sessio
   session.catch(() => cache.delete(graph));
   return session;
 }
+
+/** The data of a float32 result, or an error naming it. */
+export function float32(t: HostTensor, name = 'tensor'): Float32Array {
+  if (!(t.data instanceof Float32Array)) throw new TypeError(`${name} is ${dtypeOfArray(t.data)}, expected float32`);
+  return t.data;
+}
+
+/** Any result as plain numbers (int64 converted with Number). */
+export function toNumbers(t: HostTensor): number[] {
+  return Array.from(t.data as ArrayLike<number | bigint>, Number);
+}

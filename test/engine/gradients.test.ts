@@ -2,7 +2,7 @@
 // onnxruntime's CPU kernels support it (Erf and Dropout only have float32 kernels).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph, type Value, compile, grad, op } from '../../src/engine/index.js';
+import { Graph, type Value, compile, float32, grad, op } from '../../src/engine/index.js';
 import { gradCheck } from './gradcheck.js';
 
 describe('gradients (float64 finite differences)', () => {
@@ -109,10 +109,10 @@ describe('gradients (float64 finite differences)', () => {
     const r = await (await compile(g)).run({ x: xs });
     let kept = 0;
     for (let i = 0; i < 64; i++) {
-      const m = r.mask.data[i] as number;
+      const m = float32(r.mask)[i];
       kept += m;
-      assert.ok(Math.abs((r.dx.data[i] as number) - m / 0.75) < 1e-6, `dx[${i}]`);
-      assert.ok(Math.abs((r.y.data[i] as number) - (xs[i] * m) / 0.75) < 1e-4, `y[${i}]`);
+      assert.ok(Math.abs(float32(r.dx)[i] - m / 0.75) < 1e-6, `dx[${i}]`);
+      assert.ok(Math.abs(float32(r.y)[i] - (xs[i] * m) / 0.75) < 1e-4, `y[${i}]`);
     }
     assert.ok(kept > 30 && kept < 64, `kept ${kept} of 64 with p = 0.25`);
   });
