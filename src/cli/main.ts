@@ -1,0 +1,30 @@
+// The revmux command line. Each command lives in its own module and registers itself here.
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { registerInspect } from './inspect.js';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string; description: string };
+
+export function buildProgram(): Command {
+  const program = new Command('revmux')
+    .description(pkg.description)
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: true });
+  registerInspect(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    const err = e as Error;
+    // User-facing errors carry a message that names the file, field or value; the stack is noise.
+    console.error(`revmux: ${err.message}`);
+    if (process.env.REVMUX_DEBUG) console.error(err.stack);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,39 @@
+// The revmux binary, run as a user would from the checkout.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+
+const bin = path.resolve('bin/revmux.js');
+const revmux = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+
+describe('revmux CLI', () => {
+  it('prints help for the program and for every command', () => {
+    const top = revmux('--help');
+    assert.equal(top.status, 0, top.stderr);
+    assert.match(top.stdout, /Usage: revmux/);
+    const commands = [...top.stdout.matchAll(/^ {2}(\w[\w-]*) /gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    assert.ok(commands.includes('inspect'), `commands listed: ${commands}`);
+    for (const c of commands) {
+      const r = revmux(c, '--help');
+      assert.equal(r.status, 0, `${c} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`Usage: revmux ${c}`));
+    }
+  });
+
+  it('inspect lists tensors, and names the path on error', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-cli-'));
+    const f = path.join(dir, 'w.safetensors');
+    writeSafetensors(f, { 'encoder.weight': { shape: [2, 3], data: new Float32Array(6) }, ids: { shape: [4], data: new BigInt64Array(4) } });
+    const out = execFileSync(process.execPath, [bin, 'inspect', f, '--json'], { encoding: 'utf8' });
+    const parsed = JSON.parse(out);
+    assert.equal(parsed.parameters, 10);
+    assert.deepEqual(parsed.tensors.map((t: { name: string }) => t.name).sort(), ['encoder.weight', 'ids']);
+    const bad = revmux('inspect', path.join(dir, 'nope'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^revmux: .*nope: no such file or folder/);
+  });
+});
