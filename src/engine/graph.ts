@@ -16,7 +16,8 @@ export type Attr =
   | { kind: 'float'; value: number }
   | { kind: 'ints'; value: number[] }
   | { kind: 'floats'; value: number[] }
-  | { kind: 'string'; value: string };
+  | { kind: 'string'; value: string }
+  | { kind: 'tensor'; value: { dtype: DType; shape: number[]; data: AnyTypedArray } };
 
 /** Typed attribute constructors: a float attribute stays a float even when it is whole (1.0). */
 export const attr = {
@@ -25,6 +26,7 @@ export const attr = {
   ints: (value: number[]): Attr => ({ kind: 'ints', value }),
   floats: (value: number[]): Attr => ({ kind: 'floats', value }),
   string: (value: string): Attr => ({ kind: 'string', value }),
+  tensor: (dtype: DType, shape: number[], data: AnyTypedArray): Attr => ({ kind: 'tensor', value: { dtype, shape, data } }),
 };
 
 export class Value {
@@ -184,6 +186,10 @@ export class Graph {
           return { name, type: T.FLOATS, floats: a.value };
         case 'string':
           return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
+        case 'tensor': {
+          const d = a.value.data;
+          return { name, type: T.TENSOR, t: { dims: a.value.shape, dataType: onnxDataType(a.value.dtype), rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) } };
+        }
       }
     };
     const graph = {

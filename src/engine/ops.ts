@@ -454,6 +454,17 @@ export function dropout(x: Value, ratio: number, training: boolean, seed?: numbe
   return { output, mask };
 }
 
+/**
+ * An ONNX Constant node (the value lives in the node, not in the initializer list). Prefer
+ * constant() for weights; this suits small values that graph rewrites should see as node outputs.
+ */
+export function constantNode(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
+  const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof BigInt64Array ? 'int64' : 'int32';
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== n) throw new ShapeError(`Constant: ${data.length} values for shape ${formatShape(shape)}`);
+  return g.addNode('Constant', [], [{ dtype, shape }], { value: attr.tensor(dtype, shape, data) }, true)[0];
+}
+
 /** A frozen constant tensor (stored as an initializer). */
 export function constant(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
   const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof BigInt64Array ? 'int64' : 'int32';

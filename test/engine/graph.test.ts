@@ -62,6 +62,18 @@ describe('graph builder', () => {
 });
 
 describe('runtime', () => {
+  it('runs Constant nodes, initializers and int64 arithmetic', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 2]);
+    const c = op.constantNode(g, Float32Array.of(1, 2, 3, 4), [2, 2]);
+    const k = op.constant(g, Float32Array.of(10), [1]);
+    g.output('y', op.add(op.mul(x, c), k));
+    g.output('n', op.add(op.constantNode(g, BigInt64Array.of(5n), []), g.scalar(2, 'int64')));
+    const r = await (await compile(g)).run({ x: Float32Array.of(1, 1, 2, 2) });
+    assert.deepEqual(toNumbers(r.y), [11, 12, 16, 18]);
+    assert.deepEqual(toNumbers(r.n), [7]);
+  });
+
   it('one session serves many batch sizes and lengths', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 'seq', 2]);
