@@ -111,12 +111,19 @@ export class Graph {
     return this.trainableInputs.has(v);
   }
 
-  /** A frozen tensor stored in the model. The typed array is referenced, not copied. */
-  initializer(data: AnyTypedArray, shape: readonly number[], dtype: DType, name?: string): Value {
+  /**
+   * A frozen tensor stored in the model. The typed array is referenced, not copied. `name` must be
+   * unused; with `{ prefix }` a fresh name starting with it is chosen instead.
+   */
+  initializer(data: AnyTypedArray, shape: readonly number[], dtype: DType, name?: string | { prefix: string }): Value {
     const n = shape.reduce((p, d) => p * d, 1);
-    if (data.length !== n) throw new Error(`initializer '${name ?? '?'}': ${data.length} elements for shape ${formatShape(shape)} (${n})`);
-    const vname = name ?? this.freshName('const');
-    if (name) this.claim(name);
+    const label = typeof name === 'string' ? name : (name?.prefix ?? 'const');
+    if (data.length !== n) throw new Error(`initializer '${label}': ${data.length} elements for shape ${formatShape(shape)} (${n})`);
+    let vname: string;
+    if (typeof name === 'string') {
+      this.claim(name);
+      vname = name;
+    } else vname = this.freshName(label);
     const v = new Value(this, vname, dtype, [...shape]);
     this.initializers.push({ value: v, data });
     this.version++;

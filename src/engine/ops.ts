@@ -478,3 +478,21 @@ export function scatterAddRows(like: Value, indices: Value, updates: Value): Val
   const idx = unsqueeze(cast(indices, 'int64'), [-1]);
   return one(g, 'ScatterND', [zeros, idx, updates], like.dtype, like.shape, { reduction: attr.string('add') });
 }
+
+/** The runtime size of one axis as an int64 scalar. */
+export function dimSize(x: Value, axis: number): Value {
+  const g = x.graph;
+  const ax = normAxis(axis, x.rank, () => `dimSize(${x})`);
+  return g.addNode('Gather', [shapeOf(x), g.scalar(ax, 'int64')], [{ dtype: 'int64', shape: [] }], { axis: attr.int(0) }, true)[0];
+}
+
+/**
+ * ONNX Range: start, start + delta, ... below limit (int64). `length` is the Dim to record for the
+ * result (e.g. the symbolic sequence length it spans).
+ */
+export function range(g: Graph, start: Value | number, limit: Value | number, length: Dim, delta = 1): Value {
+  const s = start instanceof Value ? start : g.scalar(start, 'int64');
+  const l = limit instanceof Value ? limit : g.scalar(limit, 'int64');
+  for (const v of [s, l]) if (v.dtype !== 'int64' || v.rank !== 0) throw new TypeError(`Range: start and limit must be int64 scalars, got ${v}`);
+  return g.addNode('Range', [s, l, g.scalar(delta, 'int64')], [{ dtype: 'int64', shape: [length] }], {}, true)[0];
+}

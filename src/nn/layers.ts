@@ -62,12 +62,19 @@ export function mergeHeads(x: Value): Value {
   return op.reshape(op.transpose(x, [0, 2, 1, 3]), [b, s, (heads as number) * (d as number)]);
 }
 
-/** softmax(q k^T * scale + bias) v, per head. */
-export function scaledDotProductAttention(q: Value, k: Value, v: Value, bias: Value | null, scale: number): Value {
+/** softmax(q k^T * scale + bias) v, per head; `dropProbs` is attention dropout on the probabilities. */
+export function scaledDotProductAttention(q: Value, k: Value, v: Value, bias: Value | null, scale: number, dropProbs?: (p: Value) => Value): Value {
   let scores = op.matmul(q, op.transposeLast2(k));
   if (scale !== 1) scores = op.mul(scores, scale);
   if (bias) scores = op.add(scores, bias);
-  return op.matmul(op.softmax(scores, -1), v);
+  const probs = op.softmax(scores, -1);
+  return op.matmul(dropProbs ? dropProbs(probs) : probs, v);
+}
+
+/** T5 / LLaMA RMSNorm: x / sqrt(mean(x^2) + eps) * weight (no mean subtraction, no bias). */
+export function rmsNorm(x: Value, weight: Value, eps: number): Value {
+  const variance = op.reduceMean(op.mul(x, x), [-1], true);
+  return op.mul(op.mul(x, op.reciprocal(op.sqrt(op.add(variance, eps)))), weight);
 }
 
 export interface BertLayerWeights {
@@ -85,22 +92,21 @@ export interface BertLayerOptions {
   heads: number;
   act: Activation;
   eps: number;
-  /** Dropout probability applied in training mode (hidden and attention dropout); 0 = off. */
-  dropout?: number;
-  seed?: number;
+  /** Training-mode dropout, by kind; omitted in inference. */
+  dropout?: (x: Value, kind: 'hidden' | 'attention') => Value;
 }
 
 /** One post-norm BERT encoder layer, as transformers' BertLayer. x: [B, S, H]; maskBias: [B, 1, 1, S]. */
 export function bertLayer(x: Value, maskBias: Value | null, w: BertLayerWeights, o: BertLayerOptions): Value {
-  const drop = (v: Value, salt: number) => (o.dropout ? op.dropout(v, o.dropout, true, o.seed === undefined ? undefined : o.seed + salt).output : v);
+  const drop = o.dropout ?? ((v: Value) => v);
   const h = x.shape[2] as number;
   const q = splitHeads(linear(x, w.query), o.heads);
   const k = splitHeads(linear(x, w.key), o.heads);
   const v = splitHeads(linear(x, w.value), o.heads);
-  const ctx = mergeHeads(scaledDotProductAttention(q, k, v, maskBias, 1 / Math.sqrt(h / o.heads)));
-  const attn = op.layerNorm(op.add(drop(linear(ctx, w.attnOut), 1), x), w.attnNorm.weight, w.attnNorm.bias, { epsilon: o.eps });
+  const ctx = mergeHeads(scaledDotProductAttention(q, k, v, maskBias, 1 / Math.sqrt(h / o.heads), (p) => drop(p, 'attention')));
+  const attn = op.layerNorm(op.add(drop(linear(ctx, w.attnOut), 'hidden'), x), w.attnNorm.weight, w.attnNorm.bias, { epsilon: o.eps });
   const ff = linear(activation(linear(attn, w.intermediate), o.act), w.output);
-  return op.layerNorm(op.add(drop(ff, 2), attn), w.outNorm.weight, w.outNorm.bias, { epsilon: o.eps });
+  return op.layerNorm(op.add(drop(ff, 'hidden'), attn), w.outNorm.weight, w.outNorm.bias, { epsilon: o.eps });
 }
 
 /** Parameter names (Hugging Face BertLayer naming, without the layer prefix) and shapes. */

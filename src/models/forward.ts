@@ -1,0 +1,46 @@
+// The whole model as one graph with the golden-file interface: inputs input_ids, attention_mask
+// (+ token_type_ids, decoder_input_ids), outputs hidden.{k} for k = 0..L, last_hidden_state and
+// the heads' outputs. Used by `revmux forward` and the reference tests.
+import { Graph } from '../engine/graph.js';
+import { type HostTensor, compile } from '../engine/runtime.js';
+import type { Backbone, ModelInputs } from './backbone.js';
+
+export interface ForwardSpec {
+  tokenTypeIds?: boolean;
+  decoderInputIds?: boolean;
+  /** Also output hidden.{k} after every layer (default true). */
+  hiddenStates?: boolean;
+}
+
+export function buildForwardGraph(model: Backbone, spec: ForwardSpec = {}): Graph {
+  const g = new Graph(`${model.modelType}-forward`);
+  const inputs: ModelInputs = {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
+  };
+  if (spec.tokenTypeIds) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  if (spec.decoderInputIds) inputs.decoderInputIds = g.input('decoder_input_ids', 'int64', ['batch', 'target']);
+  const m = model.bind(g);
+  const ctx = m.context(inputs.attentionMask);
+  let h = m.embed(inputs);
+  const hidden = spec.hiddenStates ?? true;
+  if (hidden) g.output('hidden.0', h);
+  for (let k = 0; k < model.numLayers; k++) {
+    h = m.layers(h, ctx, k, k + 1);
+    if (hidden) g.output(`hidden.${k + 1}`, h);
+  }
+  for (const [name, v] of Object.entries(m.outputs(h, ctx, inputs))) g.output(name, v);
+  return g;
+}
+
+/** Runs a model on host tensors named like the golden files; returns every output. */
+export async function runForward(model: Backbone, feeds: Record<string, HostTensor>, opts: { hiddenStates?: boolean } = {}): Promise<Record<string, HostTensor>> {
+  for (const required of ['input_ids', 'attention_mask']) if (!feeds[required]) throw new Error(`forward: input '${required}' is missing`);
+  const known = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];
+  for (const k of Object.keys(feeds)) if (!known.includes(k)) throw new Error(`forward: unknown input '${k}' (known: ${known.join(', ')})`);
+  if (feeds.token_type_ids && model.modelType !== 'bert') throw new Error(`forward: token_type_ids is only used by BERT, this is ${model.modelType}`);
+  if (feeds.decoder_input_ids && model.modelType !== 't5') throw new Error(`forward: decoder_input_ids is only used by T5, this is ${model.modelType}`);
+  const g = buildForwardGraph(model, { tokenTypeIds: !!feeds.token_type_ids, decoderInputIds: !!feeds.decoder_input_ids, hiddenStates: opts.hiddenStates });
+  const session = await compile(g);
+  return session.run(feeds);
+}

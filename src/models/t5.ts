@@ -1,0 +1,223 @@
+// T5 (v1.0 and v1.1) as transformers' T5ForConditionalGeneration: RMS layer norms, relative
+// position buckets (bidirectional in the encoder, causal in the decoder) computed once from block
+// 0's table and shared by every block (also when a layer range starts after block 0), ReLU or gated
+// feed-forward, cross-attention, tied head scaled by d_model^-0.5 or an untied lm_head.
+import type { Graph, Value } from '../engine/graph.js';
+import * as op from '../engine/ops.js';
+import { activation, linear, mergeHeads, paddingMaskBias, rmsNorm, scaledDotProductAttention, splitHeads } from '../nn/layers.js';
+import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
+import { checkRange } from './bert.js';
+import { type T5Config, t5FeedForward } from './config.js';
+import type { WeightSpec, Weights } from './weights.js';
+
+export interface T5Context extends LayerContext {
+  /** Relative position bias of encoder block 0 plus the padding mask, [B, heads, S, S]. */
+  positionBias: Value;
+}
+
+export class T5 implements Backbone<T5Context> {
+  readonly modelType = 't5';
+
+  constructor(
+    readonly config: T5Config,
+    readonly weights: Weights,
+    readonly source: string,
+  ) {}
+
+  get numLayers(): number {
+    return this.config.num_layers;
+  }
+
+  get hiddenSize(): number {
+    return this.config.d_model;
+  }
+
+  static canonicalName(stored: string): string {
+    return stored;
+  }
+
+  static weightSpecs(c: T5Config): WeightSpec[] {
+    const d = c.d_model;
+    const inner = c.num_heads * c.d_kv;
+    const { gated } = t5FeedForward(c);
+    const specs: WeightSpec[] = [{ name: 'shared.weight', shape: [c.vocab_size, d] }];
+    const attention = (p: string, withBias: boolean) => {
+      for (const x of ['q', 'k', 'v']) specs.push({ name: `${p}.${x}.weight`, shape: [inner, d] });
+      specs.push({ name: `${p}.o.weight`, shape: [d, inner] });
+      if (withBias) specs.push({ name: `${p}.relative_attention_bias.weight`, shape: [c.relative_attention_num_buckets, c.num_heads] });
+    };
+    const ff = (p: string) => {
+      if (gated) {
+        specs.push({ name: `${p}.DenseReluDense.wi_0.weight`, shape: [c.d_ff, d] });
+        specs.push({ name: `${p}.DenseReluDense.wi_1.weight`, shape: [c.d_ff, d] });
+      } else specs.push({ name: `${p}.DenseReluDense.wi.weight`, shape: [c.d_ff, d] });
+      specs.push({ name: `${p}.DenseReluDense.wo.weight`, shape: [d, c.d_ff] });
+      specs.push({ name: `${p}.layer_norm.weight`, shape: [d] });
+    };
+    for (let i = 0; i < c.num_layers; i++) {
+      attention(`encoder.block.${i}.layer.0.SelfAttention`, i === 0);
+      specs.push({ name: `encoder.block.${i}.layer.0.layer_norm.weight`, shape: [d] });
+      ff(`encoder.block.${i}.layer.1`);
+    }
+    specs.push({ name: 'encoder.final_layer_norm.weight', shape: [d] });
+    for (let i = 0; i < c.num_decoder_layers; i++) {
+      attention(`decoder.block.${i}.layer.0.SelfAttention`, i === 0);
+      specs.push({ name: `decoder.block.${i}.layer.0.layer_norm.weight`, shape: [d] });
+      attention(`decoder.block.${i}.layer.1.EncDecAttention`, false);
+      specs.push({ name: `decoder.block.${i}.layer.1.layer_norm.weight`, shape: [d] });
+      ff(`decoder.block.${i}.layer.2`);
+    }
+    specs.push({ name: 'decoder.final_layer_norm.weight', shape: [d] });
+    specs.push({ name: 'lm_head.weight', shape: [c.vocab_size, d], optional: c.tie_word_embeddings });
+    return specs;
+  }
+
+  bind(g: Graph, opts: BindOptions = {}): T5Graph {
+    return new T5Graph(this, g, opts);
+  }
+}
+
+export class T5Graph implements BackboneGraph<T5Context> {
+  private readonly dropout: DropoutFactory;
+
+  constructor(
+    readonly model: T5,
+    readonly graph: Graph,
+    private readonly opts: BindOptions,
+  ) {
+    this.dropout = new DropoutFactory(opts);
+  }
+
+  private w(name: string): Value {
+    return this.model.weights.value(this.graph, name, this.opts.trainable);
+  }
+
+  private get c(): T5Config {
+    return this.model.config;
+  }
+
+  private drop(x: Value): Value {
+    return this.dropout.apply(x, this.c.dropout_rate);
+  }
+
+  embed(inputs: ModelInputs): Value {
+    return this.drop(op.gather(this.w('shared.weight'), inputs.inputIds));
+  }
+
+  context(attentionMask: Value): T5Context {
+    const pos = positions(attentionMask);
+    const bias = this.relativeBias('encoder', pos, pos, true);
+    return { attentionMask, positionBias: op.add(bias, paddingMaskBias(attentionMask)) };
+  }
+
+  /** [1, heads, Q, K] bias from block 0's bucket table of the encoder or decoder. */
+  relativeBias(stack: 'encoder' | 'decoder', qPos: Value, kPos: Value, bidirectional: boolean): Value {
+    const rel = op.sub(op.unsqueeze(kPos, [0]), op.unsqueeze(qPos, [1])); // key - query, [Q, K]
+    const bucket = relativePositionBucket(rel, bidirectional, this.c.relative_attention_num_buckets, this.c.relative_attention_max_distance);
+    const table = this.w(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
+    return op.unsqueeze(op.transpose(op.gather(table, bucket), [2, 0, 1]), [0]);
+  }
+
+  private attention(prefix: string, x: Value, kv: Value, bias: Value): Value {
+    const H = this.c.num_heads;
+    const q = splitHeads(linear(x, { weight: this.w(`${prefix}.q.weight`) }), H);
+    const k = splitHeads(linear(kv, { weight: this.w(`${prefix}.k.weight`) }), H);
+    const v = splitHeads(linear(kv, { weight: this.w(`${prefix}.v.weight`) }), H);
+    // T5 does not scale the scores by 1/sqrt(d_kv): that factor is folded into its initialisation.
+    const ctx = mergeHeads(scaledDotProductAttention(q, k, v, bias, 1, (p) => this.drop(p)));
+    return linear(ctx, { weight: this.w(`${prefix}.o.weight`) });
+  }
+
+  private feedForward(prefix: string, h: Value): Value {
+    const { gated, act } = t5FeedForward(this.c);
+    const x = rmsNorm(h, this.w(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
+    const inner = gated
+      ? op.mul(activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_0.weight`) }), act), linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_1.weight`) }))
+      : activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi.weight`) }), act);
+    return op.add(h, this.drop(linear(this.drop(inner), { weight: this.w(`${prefix}.DenseReluDense.wo.weight`) })));
+  }
+
+  private selfAttentionBlock(prefix: string, h: Value, bias: Value): Value {
+    const x = rmsNorm(h, this.w(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
+    return op.add(h, this.drop(this.attention(`${prefix}.SelfAttention`, x, x, bias)));
+  }
+
+  layers(h: Value, ctx: T5Context, from: number, to: number): Value {
+    checkRange(from, to, this.c.num_layers);
+    for (let i = from; i < to; i++) {
+      h = this.selfAttentionBlock(`encoder.block.${i}.layer.0`, h, ctx.positionBias);
+      h = this.feedForward(`encoder.block.${i}.layer.1`, h);
+    }
+    return h;
+  }
+
+  /** encoder_last_hidden_state: final RMS norm (+ dropout) of the encoder stream. */
+  encoderFinal(h: Value): Value {
+    return this.drop(rmsNorm(h, this.w('encoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
+  }
+
+  /** The decoder over `decoderInputIds`, cross-attending `encoderOut` under `encoderMask`; after its final norm. */
+  decode(decoderInputIds: Value, encoderOut: Value, encoderMask: Value): Value {
+    const pos = positions(decoderInputIds);
+    const rel = op.sub(op.unsqueeze(pos, [0]), op.unsqueeze(pos, [1]));
+    const causal = op.unsqueeze(op.where(op.greater(rel, 0), -1e9, this.graph.scalar(0, 'float32')), [0, 1]);
+    const selfBias = op.add(this.relativeBias('decoder', pos, pos, false), causal);
+    const crossBias = paddingMaskBias(encoderMask);
+    let h = this.drop(op.gather(this.w('shared.weight'), decoderInputIds));
+    for (let i = 0; i < this.c.num_decoder_layers; i++) {
+      const p = `decoder.block.${i}.layer`;
+      h = this.selfAttentionBlock(`${p}.0`, h, selfBias);
+      const x = rmsNorm(h, this.w(`${p}.1.layer_norm.weight`), this.c.layer_norm_epsilon);
+      h = op.add(h, this.drop(this.attention(`${p}.1.EncDecAttention`, x, encoderOut, crossBias)));
+      h = this.feedForward(`${p}.2`, h);
+    }
+    return this.drop(rmsNorm(h, this.w('decoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
+  }
+
+  /** What the LM head sees: with tied embeddings the decoder output is scaled by d_model^-0.5. */
+  headInput(decoderOut: Value): Value {
+    return this.c.tie_word_embeddings ? op.mul(decoderOut, this.c.d_model ** -0.5) : decoderOut;
+  }
+
+  /** Vocabulary logits of (already head-scaled) vectors. */
+  lmLogits(x: Value): Value {
+    const table = this.c.tie_word_embeddings ? this.w('shared.weight') : this.w('lm_head.weight');
+    return op.matmul(x, op.transpose(table, [1, 0]));
+  }
+
+  outputs(hFinal: Value, ctx: T5Context, inputs: ModelInputs): Record<string, Value> {
+    const enc = this.encoderFinal(hFinal);
+    const out: Record<string, Value> = { encoder_last_hidden_state: enc };
+    if (inputs.decoderInputIds) {
+      const dec = this.decode(inputs.decoderInputIds, enc, ctx.attentionMask);
+      out.last_hidden_state = dec;
+      out.logits = this.lmLogits(this.headInput(dec));
+    }
+    return out;
+  }
+}
+
+/**
+ * transformers' T5Attention._relative_position_bucket, in graph ops on int64 relative positions
+ * (key - query): exact buckets for small distances, logarithmic ones up to max_distance.
+ */
+export function relativePositionBucket(rel: Value, bidirectional: boolean, numBuckets: number, maxDistance: number): Value {
+  let nb = numBuckets;
+  let offset: Value | null = null;
+  let n: Value;
+  if (bidirectional) {
+    nb = Math.floor(nb / 2);
+    offset = op.mul(op.cast(op.greater(rel, 0), 'int64'), nb);
+    n = op.abs(rel);
+  } else {
+    n = op.neg(op.min(rel, 0));
+  }
+  const maxExact = Math.floor(nb / 2);
+  const isSmall = op.less(n, maxExact);
+  // log(0) never matters (0 is always "small"); clamp so the unused branch stays finite.
+  const nf = op.cast(op.max(n, 1), 'float32');
+  const scaled = op.mul(op.div(op.log(op.div(nf, maxExact)), Math.log(maxDistance / maxExact)), nb - maxExact);
+  const large = op.min(op.add(op.cast(scaled, 'int64'), maxExact), nb - 1);
+  const bucket = op.where(isSmall, n, large);
+  return offset ? op.add(offset, bucket) : bucket;
+}
