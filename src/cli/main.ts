@@ -1,6 +1,7 @@
 // The revmux command line. Each command lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string; description: string };
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerForward(program);
   registerInspect(program);
   return program;
 }

@@ -33,13 +33,42 @@ export function buildForwardGraph(model: Backbone, spec: ForwardSpec = {}): Grap
   return g;
 }
 
+/**
+ * Checks inputs before they reach onnxruntime, so a bad file names the tensor and the value:
+ * names, int64 [B, S] shapes that agree, ids inside the vocabulary, lengths inside the position table.
+ */
+export function validateInputs(model: Backbone, feeds: Record<string, HostTensor>): void {
+  for (const required of ['input_ids', 'attention_mask']) if (!feeds[required]) throw new Error(`input '${required}' is missing`);
+  const known = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];
+  for (const k of Object.keys(feeds)) if (!known.includes(k)) throw new Error(`unknown input '${k}' (known: ${known.join(', ')})`);
+  if (feeds.token_type_ids && model.modelType !== 'bert') throw new Error(`token_type_ids is only used by BERT; this model is ${model.modelType}`);
+  if (feeds.decoder_input_ids && model.modelType !== 't5') throw new Error(`decoder_input_ids is only used by T5; this model is ${model.modelType}`);
+  const [B, S] = feeds.input_ids.shape;
+  for (const [k, t] of Object.entries(feeds)) {
+    if (!(t.data instanceof BigInt64Array)) throw new Error(`input '${k}' must be int64`);
+    if (t.shape.length !== 2) throw new Error(`input '${k}' must be [batch, seq], got [${t.shape.join(', ')}]`);
+    if (t.shape[0] !== B || (k !== 'decoder_input_ids' && t.shape[1] !== S)) throw new Error(`input '${k}' has shape [${t.shape.join(', ')}], input_ids has [${B}, ${S}]`);
+  }
+  const c = model.config;
+  const range = (k: string, hi: number) => {
+    const t = feeds[k];
+    if (!t) return;
+    (t.data as BigInt64Array).forEach((v, i) => {
+      if (v < 0n || v >= BigInt(hi)) throw new Error(`input '${k}' holds ${v} at [${Math.floor(i / t.shape[1])}, ${i % t.shape[1]}]; it must be in [0, ${hi})`);
+    });
+  };
+  range('input_ids', c.vocab_size);
+  range('decoder_input_ids', c.vocab_size);
+  range('attention_mask', 2);
+  if (c.model_type === 'bert') {
+    range('token_type_ids', c.type_vocab_size);
+    if (S > c.max_position_embeddings) throw new Error(`sequence length ${S} exceeds max_position_embeddings ${c.max_position_embeddings} of this BERT`);
+  }
+}
+
 /** Runs a model on host tensors named like the golden files; returns every output. */
 export async function runForward(model: Backbone, feeds: Record<string, HostTensor>, opts: { hiddenStates?: boolean } = {}): Promise<Record<string, HostTensor>> {
-  for (const required of ['input_ids', 'attention_mask']) if (!feeds[required]) throw new Error(`forward: input '${required}' is missing`);
-  const known = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];
-  for (const k of Object.keys(feeds)) if (!known.includes(k)) throw new Error(`forward: unknown input '${k}' (known: ${known.join(', ')})`);
-  if (feeds.token_type_ids && model.modelType !== 'bert') throw new Error(`forward: token_type_ids is only used by BERT, this is ${model.modelType}`);
-  if (feeds.decoder_input_ids && model.modelType !== 't5') throw new Error(`forward: decoder_input_ids is only used by T5, this is ${model.modelType}`);
+  validateInputs(model, feeds);
   const g = buildForwardGraph(model, { tokenTypeIds: !!feeds.token_type_ids, decoderInputIds: !!feeds.decoder_input_ids, hiddenStates: opts.hiddenStates });
   const session = await compile(g);
   return session.run(feeds);

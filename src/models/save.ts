@@ -1,0 +1,43 @@
+// Writes a backbone as a Hugging Face folder that transformers (and revmux) can load:
+// config.json with `architectures`, model.safetensors (sharded past 5 GB), tokenizer files if given.
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeWeights } from '../io/checkpoint.js';
+import { writeTextAtomic } from '../io/safetensors.js';
+import type { Backbone } from './backbone.js';
+import { Bert } from './bert.js';
+
+function architecture(model: Backbone): string {
+  if (model instanceof Bert) return model.hasClassifier ? 'BertForSequenceClassification' : model.hasMlmHead ? 'BertForMaskedLM' : 'BertModel';
+  return model.modelType === 't5' ? 'T5ForConditionalGeneration' : 'LlamaForCausalLM';
+}
+
+/** Stored tensor names as transformers names them for this architecture. */
+function storedName(model: Backbone, name: string): string {
+  if (model instanceof Bert && (model.hasClassifier || model.hasMlmHead) && !name.startsWith('classifier.') && !name.startsWith('cls.')) return `bert.${name}`;
+  return name;
+}
+
+export interface SaveOptions {
+  /** A folder whose tokenizer.json / tokenizer_config.json / vocab.txt are copied alongside. */
+  tokenizerFrom?: string;
+  /** Extra config fields (e.g. id2label, label2id, finetuning_task). */
+  extraConfig?: Record<string, unknown>;
+}
+
+export function saveModel(model: Backbone, dir: string, o: SaveOptions = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const config = { ...model.config, architectures: [architecture(model)], ...o.extraConfig, torch_dtype: 'float32' };
+  writeWeights(
+    dir,
+    Object.fromEntries(model.weights.entries().map(([n, w]) => [storedName(model, n), { shape: w.shape, data: w.data }])),
+    { metadata: { format: 'pt' } }, // transformers expects format=pt in safetensors metadata
+  );
+  writeTextAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  if (o.tokenizerFrom) {
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json']) {
+      const src = path.join(o.tokenizerFrom, f);
+      if (fs.existsSync(src)) fs.copyFileSync(src, path.join(dir, f));
+    }
+  }
+}
