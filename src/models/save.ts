@@ -23,6 +23,8 @@ export interface SaveOptions {
   tokenizerFrom?: string;
   /** Extra config fields (e.g. id2label, label2id, finetuning_task). */
   extraConfig?: Record<string, unknown>;
+  /** Shard size limit (default 5 GB, as transformers). */
+  maxShardBytes?: number;
 }
 
 export function saveModel(model: Backbone, dir: string, o: SaveOptions = {}): void {
@@ -31,7 +33,7 @@ export function saveModel(model: Backbone, dir: string, o: SaveOptions = {}): vo
   writeWeights(
     dir,
     Object.fromEntries(model.weights.entries().map(([n, w]) => [storedName(model, n), { shape: w.shape, data: w.data }])),
-    { metadata: { format: 'pt' } }, // transformers expects format=pt in safetensors metadata
+    { metadata: { format: 'pt' }, maxShardBytes: o.maxShardBytes }, // transformers expects format=pt
   );
   writeTextAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   if (o.tokenizerFrom) {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { writeSafetensors } from '../../src/io/safetensors.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 const bin = path.resolve('bin/revmux.js');
 const revmux = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -35,5 +36,27 @@ describe('revmux CLI', () => {
     const bad = revmux('inspect', path.join(dir, 'nope'));
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^revmux: .*nope: no such file or folder/);
+  });
+});
+
+describe('revmux forward', () => {
+  it('writes the golden-format outputs and reports bad inputs by name', (t) => {
+    const ref = sharedData(t, 'reference/bert-tiny');
+    if (!ref) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-cli-'));
+    const input = path.join(dir, 'in.safetensors');
+    writeSafetensors(input, {
+      input_ids: { shape: [1, 4], data: BigInt64Array.of(101n, 7592n, 2088n, 102n) },
+      attention_mask: { shape: [1, 4], data: BigInt64Array.of(1n, 1n, 1n, 1n) },
+    });
+    const out = path.join(dir, 'out.safetensors');
+    const r = revmux('forward', '--model', ref, '--input', input, '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const listed = JSON.parse(execFileSync(process.execPath, [bin, 'inspect', out, '--json'], { encoding: 'utf8' }));
+    assert.deepEqual(listed.tensors.map((x: { name: string }) => x.name).sort(), ['hidden.0', 'hidden.1', 'hidden.2', 'last_hidden_state', 'logits', 'pooler_output']);
+    writeSafetensors(input, { input_ids: { shape: [1, 2], data: BigInt64Array.of(1n, 2n) } });
+    const bad = revmux('forward', '--model', ref, '--input', input, '--out', out);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /in\.safetensors: input 'attention_mask' is missing/);
   });
 });

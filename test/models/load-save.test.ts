@@ -88,6 +88,16 @@ describe('save and reload', () => {
       assert.ok(Object.keys(a).includes('logits'));
     });
   }
+  it('a sharded folder (model.safetensors.index.json) loads like a single file', async () => {
+    const model = createModel(tinyLlama, { seed: 4 });
+    const dir = tmp();
+    saveModel(model, dir, { maxShardBytes: 4096 });
+    assert.ok(fs.existsSync(path.join(dir, 'model.safetensors.index.json')));
+    assert.ok(!fs.existsSync(path.join(dir, 'model.safetensors')));
+    const a = await runForward(model, inputsFor('llama'));
+    const b = await runForward(loadModel(dir), inputsFor('llama'));
+    assert.deepEqual(Array.from(float32(b.logits)), Array.from(float32(a.logits)));
+  });
   it('BERT task heads are stored with the bert. prefix, as transformers names them', () => {
     const dir = tmp();
     saveModel(createModel(tinyBert), dir);
@@ -99,7 +109,12 @@ describe('save and reload', () => {
 });
 
 /** y = x W^T (+ b) for one row. */
-const lin = (x: Float32Array | number[], w: Float32Array, out: number, b?: Float32Array) => Array.from({ length: out }, (_, o) => x.reduce((s: number, xi: number, i: number) => s + xi * w[o * x.length + i], b ? b[o] : 0));
+const lin = (x: ArrayLike<number>, w: Float32Array, out: number, b?: Float32Array) =>
+  Array.from({ length: out }, (_, o) => {
+    let s = b ? b[o] : 0;
+    for (let i = 0; i < x.length; i++) s += x[i] * w[o * x.length + i];
+    return s;
+  });
 
 describe('heads against plain arithmetic', () => {
   it('T5 v1.1 with an untied head: logits = decoder output x lm_head^T (no rescale)', async () => {
