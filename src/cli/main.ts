@@ -1,6 +1,7 @@
 // The revmux command line. Each command lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerFinetune } from './finetune.js';
 import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerFinetune(program);
   registerForward(program);
   registerInspect(program);
   return program;

@@ -1,0 +1,32 @@
+// `revmux finetune`: SISO full fine-tuning of a BERT classifier on a GLUE task.
+import type { Command } from 'commander';
+import { findGlueDir, parseTask } from '../data/glue.js';
+import { finetune } from '../train/finetune.js';
+import { int, num } from './args.js';
+
+export function registerFinetune(program: Command): void {
+  program
+    .command('finetune')
+    .description('fine-tune all weights of a BERT classifier (pooler + classifier) on a GLUE task; writes the best dev-accuracy checkpoint as a Hugging Face folder')
+    .requiredOption('--task <name>', 'sst2, mrpc, rte or qnli')
+    .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')
+    .option('--model <dir>', 'BERT folder to start from (e.g. one made by `revmux pretrain`)')
+    .option('--init <preset>', 'start from random weights of a preset: tiny, mini, small, medium, base')
+    .option('--layers <n>', 'with --init: number of layers instead of the preset\'s', int)
+    .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
+    .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
+    .option('--epochs <n>', 'epochs', int, 3)
+    .option('--batch-size <n>', 'examples per step', int, 32)
+    .option('--lr <x>', 'peak learning rate (linear warm-up over 10% then decay)', num, 5e-5)
+    .option('--max-length <n>', 'tokens per example, truncated', int, 128)
+    .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', int)
+    .option('--seed <n>', 'seed for order, dropout and fresh heads', int, 42)
+    .option('--limit-train <n>', 'use only the first n training examples', int)
+    .option('--fresh', 'ignore a resumable state in <out> and start over')
+    .action(async (o) => {
+      const dataDir = findGlueDir(o.data);
+      if (!dataDir) throw new Error('no GLUE data found: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)');
+      const r = await finetune({ ...o, task: parseTask(o.task), dataDir, warmupFraction: 0.1 });
+      console.log(JSON.stringify({ best_dev_accuracy: r.bestDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, out: r.out }, null, 2));
+    });
+}

@@ -1,0 +1,20 @@
+// Named BERT sizes for making backbones here (Google's BERT miniatures, Turc et al. 2019, plus base).
+import { type BertConfig, parseConfig } from './config.js';
+
+export const BERT_PRESETS = {
+  tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
+  mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
+  small: { num_hidden_layers: 4, hidden_size: 512, num_attention_heads: 8, intermediate_size: 2048 },
+  medium: { num_hidden_layers: 8, hidden_size: 512, num_attention_heads: 8, intermediate_size: 2048 },
+  base: { num_hidden_layers: 12, hidden_size: 768, num_attention_heads: 12, intermediate_size: 3072 },
+} as const;
+
+export type BertPreset = keyof typeof BERT_PRESETS;
+
+export function bertPreset(name: string, overrides: Record<string, unknown> = {}): BertConfig {
+  const p = BERT_PRESETS[name as BertPreset];
+  if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
+  const c = parseConfig({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides }, `preset ${name}`);
+  if (c.model_type !== 'bert') throw new Error('unreachable');
+  return c;
+}

@@ -1,0 +1,68 @@
+// Resumable training state: parameters, optimiser moments and the loop's position, written as one
+// folder that replaces the previous one atomically (write state.new/, then swap), so an interrupted
+// run always finds a complete checkpoint.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Optimizer } from '../engine/optim.js';
+import type { ParamSet } from '../engine/params.js';
+import { writeTextAtomic } from '../io/safetensors.js';
+
+export interface LoopState {
+  /** Optimiser steps taken. */
+  step: number;
+  epoch: number;
+  /** Batches of `epoch` already consumed. */
+  batchInEpoch: number;
+  best: { metric: number; step: number } | null;
+  history: Record<string, number>[];
+  /** Anything the caller needs to check a resume is compatible (arguments, model). */
+  meta: Record<string, unknown>;
+}
+
+export class CheckpointDir {
+  readonly dir: string;
+
+  constructor(parent: string, name = '.train-state') {
+    this.dir = path.join(parent, name);
+  }
+
+  exists(): boolean {
+    return fs.existsSync(path.join(this.dir, 'state.json'));
+  }
+
+  save(params: ParamSet, optimizer: Optimizer, state: LoopState): void {
+    const fresh = `${this.dir}.new`;
+    const old = `${this.dir}.old`;
+    fs.rmSync(fresh, { recursive: true, force: true });
+    fs.mkdirSync(fresh, { recursive: true });
+    params.save(path.join(fresh, 'params.safetensors'));
+    optimizer.save(path.join(fresh, 'optimizer.safetensors'));
+    writeTextAtomic(path.join(fresh, 'state.json'), JSON.stringify(state, null, 1) + '\n'); // written last: marks completeness
+    fs.rmSync(old, { recursive: true, force: true });
+    if (fs.existsSync(this.dir)) fs.renameSync(this.dir, old);
+    fs.renameSync(fresh, this.dir);
+    fs.rmSync(old, { recursive: true, force: true });
+  }
+
+  /** Restores params and optimiser in place; returns the loop state. */
+  load(params: ParamSet, optimizer: Optimizer): LoopState {
+    if (!this.exists()) {
+      // a crash between the two renames leaves the complete copy in .old or .new
+      for (const alt of [`${this.dir}.new`, `${this.dir}.old`]) if (fs.existsSync(path.join(alt, 'state.json'))) fs.renameSync(alt, this.dir);
+    }
+    if (!this.exists()) throw new Error(`${this.dir}: no training state to resume from`);
+    params.load(path.join(this.dir, 'params.safetensors'));
+    optimizer.load(path.join(this.dir, 'optimizer.safetensors'), params);
+    return JSON.parse(fs.readFileSync(path.join(this.dir, 'state.json'), 'utf8')) as LoopState;
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Fails with a message naming each differing field when a resume would mix settings. */
+export function checkResumeCompatible(saved: Record<string, unknown>, now: Record<string, unknown>, where: string): void {
+  const diffs = Object.keys({ ...saved, ...now }).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+  if (diffs.length) throw new Error(`${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`);
+}

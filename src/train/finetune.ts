@@ -1,0 +1,224 @@
+// SISO full fine-tuning of a BERT sequence classifier on a GLUE task: every weight trains, the
+// best dev-accuracy checkpoint is written as a Hugging Face folder (with id2label) that
+// `revmux train` can freeze and transformers can load.
+//
+// Resume is exact at checkpoint boundaries: the data order comes from (seed, epoch) and each
+// segment between checkpoints gets its own dropout seed, so a resumed run draws the same masks.
+import fs from 'node:fs';
+import path from 'node:path';
+import { grad } from '../engine/autodiff.js';
+import { Graph, type Value } from '../engine/graph.js';
+import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
+import { ParamSet } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
+import { writeTextAtomic } from '../io/safetensors.js';
+import { TextTokenizer } from '../io/tokenizer.js';
+import { collate, encodeExamples, epochBatches, sequentialBatches, type EncodedExample } from '../data/batching.js';
+import { type GlueTask, TASKS, loadGlue } from '../data/glue.js';
+import type { ModelInputs } from '../models/backbone.js';
+import { Bert } from '../models/bert.js';
+import { createModel } from '../models/init.js';
+import { loadModel } from '../models/load.js';
+import { bertPreset } from '../models/presets.js';
+import { saveModel } from '../models/save.js';
+import { crossEntropy } from '../nn/losses.js';
+import { CheckpointDir, type LoopState, checkResumeCompatible } from './checkpoint.js';
+import { Progress } from './progress.js';
+
+export interface FinetuneOptions {
+  /** A BERT folder to start from (pretrained or not); or `init` for random weights of a preset. */
+  model?: string;
+  init?: string;
+  /** With `init`: override the preset's number of layers. */
+  layers?: number;
+  /** tokenizer.json folder; default: the model folder. */
+  tokenizer?: string;
+  task: GlueTask;
+  dataDir: string;
+  out: string;
+  epochs?: number; // 3
+  batchSize?: number; // 32
+  lr?: number; // 5e-5
+  warmupFraction?: number; // 0.1
+  weightDecay?: number; // 0.01
+  maxLength?: number; // 128
+  seed?: number; // 42
+  /** Evaluate and checkpoint every this many steps (default: once per epoch). */
+  evalEvery?: number;
+  maxGradNorm?: number; // 1.0
+  /** Use only the first N training examples (quick runs, tests). */
+  limitTrain?: number;
+  limitDev?: number;
+  /** Start over even if a resumable state exists. */
+  fresh?: boolean;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface FinetuneResult {
+  bestDevAccuracy: number;
+  bestStep: number;
+  steps: number;
+  history: Record<string, number>[];
+  out: string;
+  seconds: number;
+}
+
+const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm');
+
+function loadBackbone(o: FinetuneOptions): Bert {
+  if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
+  const labels = TASKS[o.task].labelWords;
+  const id2label = { 0: labels[0], 1: labels[1] };
+  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}) }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') }) as Bert;
+  const m = loadModel(o.model!);
+  if (!(m instanceof Bert)) throw new Error(`finetune: ${o.model} is ${m.modelType}; fine-tuning supports BERT classifiers so far (T5/LLaMA verbalizer fine-tuning is not implemented yet)`);
+  if (m.config.num_labels !== 2) throw new Error(`finetune: ${o.model} has ${m.config.num_labels} labels; GLUE ${o.task} needs 2`);
+  // A pretrained encoder without heads gets a fresh pooler and classifier (as transformers does).
+  const rng = new Rng(o.seed ?? 42);
+  const d = m.config.hidden_size;
+  const fill = (name: string, shape: number[], std: number) => {
+    if (!m.weights.has(name)) m.weights.set(name, { shape, data: std ? rng.normalArray(shape.reduce((a, b) => a * b, 1), std) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  };
+  fill('pooler.dense.weight', [d, d], m.config.initializer_range);
+  fill('pooler.dense.bias', [d], 0);
+  fill('classifier.weight', [2, d], m.config.initializer_range);
+  fill('classifier.bias', [2], 0);
+  return m;
+}
+
+/** Params share the model's arrays, so optimiser updates are what saveModel writes. */
+function trainableParams(m: Bert): ParamSet {
+  const ps = new ParamSet();
+  for (const [n, w] of m.weights.entries()) if (!n.startsWith('cls.')) ps.add(n, w.shape, w.data);
+  return ps;
+}
+
+function classifierGraph(m: Bert, params: ParamSet, training: boolean, seed: number): Graph {
+  const g = new Graph(training ? 'finetune-train' : 'finetune-eval');
+  const p = params.declare(g);
+  const inputs: ModelInputs = {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
+    tokenTypeIds: g.input('token_type_ids', 'int64', ['batch', 'seq']),
+  };
+  const b = m.bind(g, { training, seed, trainable: (n) => p.get(n) });
+  const ctx = b.context(inputs.attentionMask);
+  const logits = b.classify(b.pool(b.layers(b.embed(inputs), ctx, 0, m.numLayers)));
+  g.output('logits', logits);
+  if (training) {
+    const labels = g.input('labels', 'int64', ['batch']);
+    const loss = crossEntropy(logits, labels);
+    g.output('loss', loss);
+    const names = params.names();
+    grad(loss, names.map((n) => p.get(n)!)).forEach((d, i) => g.output(`grad.${names[i]}`, d));
+  }
+  return g;
+}
+
+export async function evaluateClassifier(session: Session, params: ParamSet | null, data: EncodedExample[], padId: number, batchSize: number): Promise<number> {
+  let correct = 0;
+  for (const idx of sequentialBatches(data.length, batchSize)) {
+    const b = collate(data, idx, padId);
+    const r = await session.run({ ...(params ? params.feeds() : {}), input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids }, ['logits']);
+    const l = float32(r.logits);
+    idx.forEach((ex, i) => {
+      if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;
+    });
+  }
+  return correct / data.length;
+}
+
+export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  const t0 = Date.now();
+  const log = o.log ?? ((s: string) => console.error(s));
+  const seed = o.seed ?? 42;
+  const epochs = o.epochs ?? 3;
+  const batchSize = o.batchSize ?? 32;
+  const lr = o.lr ?? 5e-5;
+  const maxLength = o.maxLength ?? 128;
+  const model = loadBackbone(o);
+  const tokDir = o.tokenizer ?? o.model;
+  if (!tokDir) throw new Error('finetune: --tokenizer DIR is needed with --init (e.g. ../shared/data/tokenizers/bert-base-uncased)');
+  const tok = TextTokenizer.load(tokDir);
+
+  let train = loadGlue(o.dataDir, o.task, 'train');
+  let dev = loadGlue(o.dataDir, o.task, 'dev');
+  if (o.limitTrain) train = train.slice(0, o.limitTrain);
+  if (o.limitDev) dev = dev.slice(0, o.limitDev);
+  const trainEnc = encodeExamples(tok, train, maxLength);
+  const devEnc = encodeExamples(tok, dev, maxLength);
+  const lengths = trainEnc.map((e) => e.ids.length);
+  const stepsPerEpoch = Math.ceil(trainEnc.length / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
+  const evalEvery = o.evalEvery ?? stepsPerEpoch;
+  const schedule = linearWarmupDecay(lr, Math.round((o.warmupFraction ?? 0.1) * totalSteps), totalSteps);
+
+  const params = trainableParams(model);
+  const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
+  const meta = { task: o.task, model: o.model ?? `init:${o.init}${o.layers ? `:L${o.layers}` : ''}`, epochs, batchSize, lr, maxLength, seed, limitTrain: o.limitTrain ?? null, evalEvery };
+  const ckpt = new CheckpointDir(o.out);
+  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta };
+  if (o.fresh) ckpt.remove();
+  else if (ckpt.exists()) {
+    state = ckpt.load(params, optimizer);
+    checkResumeCompatible(state.meta, meta, ckpt.dir);
+    log(`resuming from step ${state.step} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch})`);
+  }
+  log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
+
+  const evalSession = await compile(classifierGraph(model, params, false, seed));
+  let session: Session | null = null;
+  const progress = new Progress(`finetune ${o.task}`, totalSteps, o.quiet);
+  let seen = 0;
+  let lossSum = 0;
+  let correct = 0;
+  let tStart = Date.now();
+
+  for (let epoch = state.epoch; epoch < epochs; epoch++) {
+    const batches = epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch));
+    for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
+      // A new segment (fresh dropout seed) starts at every checkpoint boundary, also on resume.
+      if (!session) session = await compile(classifierGraph(model, params, true, seed * 100003 + state.step));
+      const b = collate(trainEnc, batches[bi], tok.padId);
+      const r = await session.run({ ...params.feeds(), ...b });
+      const grads = new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
+      if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
+      optimizer.step(params, grads, schedule(state.step));
+      state.step++;
+      state.epoch = epoch;
+      state.batchInEpoch = bi + 1;
+      const loss = float32(r.loss)[0];
+      const logits = float32(r.logits);
+      batches[bi].forEach((ex, i) => {
+        if ((logits[2 * i + 1] > logits[2 * i] ? 1 : 0) === trainEnc[ex].label) correct++;
+      });
+      lossSum += loss * batches[bi].length;
+      seen += batches[bi].length;
+      progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
+
+      if (state.step % evalEvery === 0 || state.step === totalSteps) {
+        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64);
+        state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
+        const improved = !state.best || acc > state.best.metric;
+        if (improved) {
+          state.best = { metric: acc, step: state.step };
+          saveModel(model, o.out, { tokenizerFrom: tokDir, extraConfig: { finetuning_task: o.task, id2label: { 0: TASKS[o.task].labelWords[0], 1: TASKS[o.task].labelWords[1] }, label2id: { [TASKS[o.task].labelWords[0]]: 0, [TASKS[o.task].labelWords[1]]: 1 } } });
+        }
+        log(`step ${state.step}: train loss ${(lossSum / seen).toFixed(4)}, train acc ${(correct / seen).toFixed(4)}, dev acc ${acc.toFixed(4)}${improved ? ' (best, saved)' : ''}`);
+        ckpt.save(params, optimizer, state);
+        session = null; // next segment
+        seen = lossSum = correct = 0;
+        tStart = Date.now();
+      }
+    }
+    state.batchInEpoch = 0;
+    state.epoch = epoch + 1;
+  }
+  progress.stop();
+  const result: FinetuneResult = { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
+  fs.mkdirSync(o.out, { recursive: true });
+  writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result, options: meta }, null, 2) + '\n');
+  return result;
+}
