@@ -1,0 +1,131 @@
+// Because the backbone is frozen, each example's prefilled states (after layer l), its SISO
+// teacher vector and its SISO logits never change: compute them once, keep them in memory, and
+// let every training step run only the multiplexed part.
+import type { HostTensor } from '../engine/runtime.js';
+import { compile, float32 } from '../engine/runtime.js';
+import type { EncodedExample } from '../data/batching.js';
+import type { Backbone } from '../models/backbone.js';
+import type { MuxHead } from './heads.js';
+import { prefillGraph, sisoGraph } from './graphs.js';
+import { Progress } from '../train/progress.js';
+
+export interface Features {
+  d: number;
+  count: number;
+  /** Per example: prefilled states [len, d] (real tokens only). */
+  h: Float32Array[];
+  lengths: Int32Array;
+  labels: Int32Array;
+  /** [count, d] SISO teacher vectors (BERT: final [CLS] state; T5/LLaMA: answer state). */
+  teacher: Float32Array;
+  /** [count, 2] SISO label logits: the accuracy reference. */
+  sisoLogits: Float32Array;
+  /** T5: decoder input ids shared by every example. */
+  decoderIds?: number[];
+}
+
+export interface FeatureOptions {
+  batchSize?: number;
+  /** T5: decoder inputs; the answer is read at step 1. */
+  decoderIds?: number[];
+  label?: string;
+  quiet?: boolean;
+}
+
+/** Extra SISO / mux inputs of a head for a set of rows. */
+export function headExtras(model: Backbone, rows: number, lengths: number[], decoderIds?: number[], slots = 1): Record<string, HostTensor> {
+  if (model.modelType === 'llama') return { answer_pos: { data: BigInt64Array.from(lengths, (x) => BigInt(Math.max(0, x - 1))), shape: [rows / slots, slots] } };
+  if (model.modelType === 't5') {
+    if (!decoderIds) throw new Error('T5 needs decoder input ids');
+    const groups = rows / slots;
+    return { decoder_input_ids: { data: BigInt64Array.from({ length: groups * decoderIds.length }, (_, i) => BigInt(decoderIds[i % decoderIds.length])), shape: [groups, decoderIds.length] } };
+  }
+  return {};
+}
+
+export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], o: FeatureOptions = {}): Promise<Features> {
+  const d = model.hiddenSize;
+  const count = examples.length;
+  const prefill = await compile(prefillGraph(model, l));
+  const siso = await compile(sisoGraph(model, head, l));
+  const f: Features = { d, count, h: new Array(count), lengths: new Int32Array(count), labels: new Int32Array(count), teacher: new Float32Array(count * d), sisoLogits: new Float32Array(count * 2), decoderIds: o.decoderIds };
+  // sorted by length so batches carry little padding; results go back to example order
+  const order = [...examples.keys()].sort((a, b) => examples[a].ids.length - examples[b].ids.length);
+  const bs = o.batchSize ?? 64;
+  const progress = new Progress(o.label ?? 'features', count, o.quiet);
+  for (let s = 0; s < order.length; s += bs) {
+    const idx = order.slice(s, s + bs);
+    const seq = Math.max(...idx.map((i) => examples[i].ids.length));
+    const B = idx.length;
+    const ids = new BigInt64Array(B * seq);
+    const mask = new BigInt64Array(B * seq);
+    const types = new BigInt64Array(B * seq);
+    idx.forEach((ex, r) => {
+      const e = examples[ex];
+      e.ids.forEach((t, j) => {
+        ids[r * seq + j] = BigInt(t);
+        mask[r * seq + j] = 1n;
+        types[r * seq + j] = BigInt(e.typeIds[j]);
+      });
+    });
+    const shape = [B, seq];
+    const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
+    if (model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
+    const h = float32((await prefill.run(feeds)).h);
+    const lengths = idx.map((i) => examples[i].ids.length);
+    const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask, ...headExtras(model, B, lengths, o.decoderIds) });
+    const teacher = float32(r.teacher);
+    const logits = float32(r.logits);
+    idx.forEach((ex, row) => {
+      const len = examples[ex].ids.length;
+      f.h[ex] = h.slice(row * seq * d, (row * seq + len) * d);
+      f.lengths[ex] = len;
+      f.labels[ex] = examples[ex].label;
+      f.teacher.set(teacher.subarray(row * d, (row + 1) * d), ex * d);
+      f.sisoLogits.set(logits.subarray(row * 2, row * 2 + 2), ex * 2);
+    });
+    progress.update(Math.min(s + bs, count));
+  }
+  progress.stop();
+  return f;
+}
+
+/** SISO accuracy of the frozen backbone on these features. */
+export function sisoAccuracy(f: Features): number {
+  let ok = 0;
+  for (let i = 0; i < f.count; i++) if ((f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0) === f.labels[i]) ok++;
+  return ok / f.count;
+}
+
+/**
+ * Feeds of the mux graph for instances `indices` in that order: consecutive instances share a
+ * group (instance b -> group floor(b/N), slot b mod N); the last group is padded with dummy slots.
+ */
+export function assembleGroups(model: Backbone, f: Features, indices: readonly number[], n: number): Record<string, HostTensor> {
+  const G = Math.ceil(indices.length / n);
+  const S = Math.max(1, ...indices.map((i) => f.lengths[i]));
+  const d = f.d;
+  const h = new Float32Array(G * n * S * d);
+  const mask = new BigInt64Array(G * n * S);
+  const valid = new Float32Array(G * n);
+  const labels = new BigInt64Array(G * n);
+  const teacher = new Float32Array(G * n * d);
+  const lengths = new Array(G * n).fill(1);
+  indices.forEach((ex, slot) => {
+    const len = f.lengths[ex];
+    h.set(f.h[ex], slot * S * d);
+    mask.fill(1n, slot * S, slot * S + len);
+    valid[slot] = 1;
+    labels[slot] = BigInt(f.labels[ex]);
+    teacher.set(f.teacher.subarray(ex * d, (ex + 1) * d), slot * d);
+    lengths[slot] = len;
+  });
+  return {
+    h: { data: h, shape: [G, n, S, d] },
+    mask: { data: mask, shape: [G, n, S] },
+    valid: { data: valid, shape: [G, n] },
+    labels: { data: labels, shape: [G * n] },
+    teacher: { data: teacher, shape: [G * n, d] },
+    ...headExtras(model, G * n, lengths, f.decoderIds, n),
+  };
+}

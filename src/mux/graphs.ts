@@ -1,0 +1,129 @@
+// The three graphs of multiplexed inference and training:
+//   prefill — embeddings + layers [0, l) per query                  (frozen, run once per example)
+//   siso    — layers [l, L) + head per query: logits and teacher     (frozen, run once per example)
+//   mux     — adapters + layers [l, L) on mixed rows + demux + head  (adapters train)
+import { grad } from '../engine/autodiff.js';
+import { Graph, type Value } from '../engine/graph.js';
+import * as op from '../engine/ops.js';
+import type { ParamSet } from '../engine/params.js';
+import type { Backbone, ModelInputs } from '../models/backbone.js';
+import { weightedCrossEntropy } from '../nn/losses.js';
+import type { MuxHead } from './heads.js';
+import { downProject, layoutBlocks, mlpDemux, reverseDemux, reversibleMux, splitBlocks, upProject, vanillaMap, vanillaMux } from './layers.js';
+import { infoNce, mappingLoss } from './losses.js';
+import type { MuxSpec } from './spec.js';
+
+/** input_ids, attention_mask (+ token_type_ids for BERT) -> h = residual stream after layer l, [B, S, d]. */
+export function prefillGraph(model: Backbone, l: number): Graph {
+  const g = new Graph(`prefill-l${l}`);
+  const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
+  if (model.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  const b = model.bind(g);
+  g.output('h', b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l));
+  return g;
+}
+
+/** h [B, S, d] after layer l -> SISO label logits [B, 2] and teacher vectors [B, d]. */
+export function sisoGraph(model: Backbone, head: MuxHead, l: number): Graph {
+  const g = new Graph(`siso-l${l}`);
+  const h = g.input('h', 'float32', ['batch', 'seq', model.hiddenSize], { trainable: false });
+  const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const extra = head.declareInputs(g, 'batch');
+  const b = model.bind(g);
+  const { logits, teacher } = head.siso(b, h, mask, l, extra);
+  g.output('logits', logits);
+  g.output('teacher', teacher);
+  return g;
+}
+
+export interface MuxGraphOptions {
+  /** Append the training loss and the adapter gradients. */
+  withLoss: boolean;
+  /** Dropout inside the adapters (training). */
+  adapterDropout: boolean;
+  /** Dropout in the frozen backbone layers [l, L) (the original code keeps it on while training, spec A18). */
+  backboneDropout: boolean;
+  seed: number;
+  /** InfoNCE weight (spec: 0.25 BERT RevMUX/ORA, 0.5 otherwise). */
+  lambda: number;
+  /** Mapping-loss weight (spec: 1; 0 disables). */
+  mu: number;
+  nceScale?: number;
+}
+
+/** Stacks per-slot Values [..., w] along a new axis at `axis`. */
+function stack(xs: Value[], axis: number): Value {
+  return xs.length === 1 ? op.unsqueeze(xs[0], [axis]) : op.concat(xs.map((x) => op.unsqueeze(x, [axis])), axis);
+}
+
+/** [G, P, N, w] with P = N answer positions -> [G, N, w]: slot k read at instance k's own position. */
+function diagonal(x: Value, n: number): Value {
+  const r = x.graph.int64s([...Array(n).keys()]);
+  const eye = op.cast(op.equal(op.unsqueeze(r, [1]), op.unsqueeze(r, [0])), 'float32'); // [N, N]
+  return op.reduceSum(op.mul(x, op.unsqueeze(eye, [0, 3])), [1], false);
+}
+
+/**
+ * Inputs: h [G, N, S, d] (prefilled states of the grouped instances, any rows for dummies),
+ * mask [G, N, S] int64, valid [G, N] float (0 = dummy slot), the head's extra inputs, and the
+ * adapter parameters. Output: logits [G*N, 2] (row g*N + i = slot i of group g).
+ * With withLoss: also labels [G*N], teacher [G*N, d]; outputs loss, ce, nce, map, grad.<param>.
+ */
+export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, o: MuxGraphOptions): Graph {
+  const { n, d, l } = spec;
+  const g = new Graph(`mux-${spec.variant}-n${n}-l${l}`);
+  const pv = params.declare(g);
+  const p = (name: string) => {
+    const v = pv.get(name);
+    if (!v) throw new Error(`adapter parameter '${name}' is missing`);
+    return v;
+  };
+  const h = g.input('h', 'float32', ['groups', n, 'seq', d], { trainable: false });
+  const mask = g.input('mask', 'int64', ['groups', n, 'seq']);
+  const valid = g.input('valid', 'float32', ['groups', n], { trainable: false });
+  const extra = head.declareInputs(g, 'groups');
+  const b = model.bind(g, { training: o.backboneDropout, seed: o.seed });
+  let dropCount = 0;
+  const drop = (x: Value) => (o.adapterDropout && spec.dropout > 0 ? op.dropout(x, spec.dropout, true, o.seed * 7919 + 1 + dropCount++).output : x);
+
+  // Per-instance projection; dummy slots are zero vectors after it (spec §3.3).
+  const validB = op.unsqueeze(valid, [2, 3]);
+  const z = op.mul(spec.variant === 'vanilla' ? vanillaMap(p, h) : downProject(p, h), validB); // [G, N, S, w]
+  const slots = n === 1 ? [op.squeeze(z, [1])] : op.split(z, new Array(n).fill(1), 1).map((s) => op.squeeze(s, [1]));
+  const mixed = spec.variant === 'vanilla' ? vanillaMux(p, slots, drop) : layoutBlocks(reversibleMux(p, slots, drop)); // [G, S, d]
+  const maskMix = op.cast(op.reduceMax(op.cast(mask, 'float32'), [1], false), 'int64'); // OR over slots
+  const ans = head.mixed(b, mixed, maskMix, l, extra);
+
+  /** Demultiplex answer vectors ([G, d] or [G, N, d] per-instance) into [G, N, d] per slot. */
+  const demux = (v: Value): Value => {
+    if (spec.variant === 'revmux') {
+      let a = stack(reverseDemux(p, splitBlocks(v, n), drop), v.rank - 1); // [G, (P,) N, d/N]
+      if (head.perInstance) a = diagonal(a, n);
+      return upProject(p, a, drop);
+    }
+    const out = stack(mlpDemux(p, v, n, drop), v.rank - 1); // [G, (P,) N, d]
+    return head.perInstance ? diagonal(out, n) : out;
+  };
+  const y = demux(ans.answer);
+  const logits = op.reshape(head.logits(b, y), [-1, 2]);
+  g.output('logits', logits);
+  if (!o.withLoss) return g;
+
+  const rows = logits.shape[0]; // N*groups
+  const labels = g.input('labels', 'int64', [rows]);
+  const teacher = g.input('teacher', 'float32', [rows, d], { trainable: false });
+  const validFlat = op.reshape(valid, [-1]);
+  const ce = weightedCrossEntropy(logits, labels, validFlat);
+  const student = op.reshape(ans.nce ? demux(ans.nce) : y, [-1, d]);
+  const nce = infoNce(student, teacher, validFlat, o.nceScale ?? 20);
+  const map = o.mu > 0 && n > 1 ? mappingLoss(z, op.cast(mask, 'float32')) : g.scalar(0, 'float32');
+  let loss = op.add(ce, op.mul(nce, o.lambda));
+  if (o.mu > 0 && n > 1) loss = op.add(loss, op.mul(map, o.mu));
+  g.output('loss', loss);
+  g.output('ce', ce);
+  g.output('nce', nce);
+  g.output('map', op.identity(map));
+  const names = params.names();
+  grad(loss, names.map((nm) => pv.get(nm)!)).forEach((dv, i) => g.output(`grad.${names[i]}`, dv));
+  return g;
+}
