@@ -8,7 +8,7 @@ export function registerFinetune(program: Command): void {
   program
     .command('finetune')
     .description('fine-tune all weights of a BERT classifier (pooler + classifier) on a GLUE task; writes the best dev-accuracy checkpoint as a Hugging Face folder')
-    .requiredOption('--task <name>', 'sst2, mrpc, rte or qnli')
+    .requiredOption('--task <name>', 'sst2, mrpc, rte, qnli, or synthetic (built in, no data needed)')
     .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')
     .option('--model <dir>', 'BERT folder to start from (e.g. one made by `revmux pretrain`)')
     .option('--init <preset>', 'start from random weights of a preset: tiny, mini, small, medium, base')
@@ -25,7 +25,6 @@ export function registerFinetune(program: Command): void {
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       const dataDir = findGlueDir(o.data);
-      if (!dataDir) throw new Error('no GLUE data found: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)');
       const r = await finetune({ ...o, task: parseTask(o.task), dataDir, warmupFraction: 0.1 });
       console.log(JSON.stringify({ best_dev_accuracy: r.bestDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, out: r.out }, null, 2));
     });

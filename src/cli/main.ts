@@ -1,9 +1,11 @@
 // The revmux command line. Each command lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerEval } from './eval.js';
 import { registerFinetune } from './finetune.js';
 import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
+import { registerTrain } from './train.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string; description: string };
 
@@ -13,9 +15,11 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerEval(program);
   registerFinetune(program);
   registerForward(program);
   registerInspect(program);
+  registerTrain(program);
   return program;
 }
 

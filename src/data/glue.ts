@@ -5,9 +5,12 @@
 // indices in verbalizer order: index 0 = "negative"/"no", index 1 = "positive"/"yes" (spec §2).
 import fs from 'node:fs';
 import path from 'node:path';
+import { syntheticExamples } from './synthetic.js';
 
 export type GlueTask = 'sst2' | 'mrpc' | 'rte' | 'qnli';
 export const GLUE_TASKS: readonly GlueTask[] = ['sst2', 'mrpc', 'rte', 'qnli'];
+/** A GLUE task, or the built-in synthetic task (src/data/synthetic.ts) that needs no data files. */
+export type Task = GlueTask | 'synthetic';
 
 export interface Example {
   textA: string;
@@ -26,19 +29,27 @@ export interface TaskInfo {
   labelWords: [string, string];
 }
 
-export const TASKS: Record<GlueTask, TaskInfo> = {
+export const TASKS: Record<Task, TaskInfo> = {
+  synthetic: { folder: '(built in)', columns: { a: 'sentence', label: 'label' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['negative', 'positive'] },
   sst2: { folder: 'SST-2', columns: { a: 'sentence', label: 'label' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['negative', 'positive'] },
   mrpc: { folder: 'MRPC', columns: { a: '#1 String', b: '#2 String', label: 'Quality' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['no', 'yes'] },
   rte: { folder: 'RTE', columns: { a: 'sentence1', b: 'sentence2', label: 'label' }, labelIndex: { not_entailment: 0, entailment: 1 }, labelWords: ['no', 'yes'] },
   qnli: { folder: 'QNLI', columns: { a: 'question', b: 'sentence', label: 'label' }, labelIndex: { not_entailment: 0, entailment: 1 }, labelWords: ['no', 'yes'] },
 };
 
-export function parseTask(name: string): GlueTask {
+export function parseTask(name: string): Task {
   const t = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const alias: Record<string, GlueTask> = { sst2: 'sst2', sst: 'sst2', mrpc: 'mrpc', rte: 'rte', qnli: 'qnli' };
+  const alias: Record<string, Task> = { sst2: 'sst2', sst: 'sst2', mrpc: 'mrpc', rte: 'rte', qnli: 'qnli', synthetic: 'synthetic' };
   const task = alias[t];
-  if (!task) throw new Error(`unknown task '${name}' (known: ${GLUE_TASKS.join(', ')})`);
+  if (!task) throw new Error(`unknown task '${name}' (known: ${GLUE_TASKS.join(', ')}, synthetic)`);
   return task;
+}
+
+/** Examples of a task's split: GLUE from `dataDir`, the synthetic task generated in memory. */
+export function loadExamples(task: Task, split: 'train' | 'dev', dataDir: string | null): Example[] {
+  if (task === 'synthetic') return syntheticExamples(split);
+  if (!dataDir) throw new Error(`no GLUE data folder for ${task}: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)`);
+  return loadGlue(dataDir, task, split);
 }
 
 /**

@@ -100,8 +100,9 @@ export function sisoAccuracy(f: Features): number {
 /**
  * Feeds of the mux graph for instances `indices` in that order: consecutive instances share a
  * group (instance b -> group floor(b/N), slot b mod N); the last group is padded with dummy slots.
+ * With `training`, also the labels and SISO teacher vectors the loss needs.
  */
-export function assembleGroups(model: Backbone, f: Features, indices: readonly number[], n: number): Record<string, HostTensor> {
+export function assembleGroups(model: Backbone, f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
   const G = Math.ceil(indices.length / n);
   const S = Math.max(1, ...indices.map((i) => f.lengths[i]));
   const d = f.d;
@@ -120,12 +121,15 @@ export function assembleGroups(model: Backbone, f: Features, indices: readonly n
     teacher.set(f.teacher.subarray(ex * d, (ex + 1) * d), slot * d);
     lengths[slot] = len;
   });
-  return {
+  const feeds: Record<string, HostTensor> = {
     h: { data: h, shape: [G, n, S, d] },
     mask: { data: mask, shape: [G, n, S] },
     valid: { data: valid, shape: [G, n] },
-    labels: { data: labels, shape: [G * n] },
-    teacher: { data: teacher, shape: [G * n, d] },
     ...headExtras(model, G * n, lengths, f.decoderIds, n),
   };
+  if (o.training) {
+    feeds.labels = { data: labels, shape: [G * n] };
+    feeds.teacher = { data: teacher, shape: [G * n, d] };
+  }
+  return feeds;
 }

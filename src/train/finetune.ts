@@ -15,7 +15,7 @@ import { type Session, compile, float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { collate, encodeExamples, epochBatches, sequentialBatches, type EncodedExample } from '../data/batching.js';
-import { type GlueTask, TASKS, loadGlue } from '../data/glue.js';
+import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import type { ModelInputs } from '../models/backbone.js';
 import { Bert } from '../models/bert.js';
 import { createModel } from '../models/init.js';
@@ -32,10 +32,13 @@ export interface FinetuneOptions {
   init?: string;
   /** With `init`: override the preset's number of layers. */
   layers?: number;
+  /** With `init`: any other config.json fields to override (tests use very small models). */
+  initConfig?: Record<string, unknown>;
   /** tokenizer.json folder; default: the model folder. */
   tokenizer?: string;
-  task: GlueTask;
-  dataDir: string;
+  task: Task;
+  /** GLUE folder; not needed for the synthetic task. */
+  dataDir: string | null;
   out: string;
   epochs?: number; // 3
   batchSize?: number; // 32
@@ -71,7 +74,7 @@ function loadBackbone(o: FinetuneOptions): Bert {
   if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
   const labels = TASKS[o.task].labelWords;
   const id2label = { 0: labels[0], 1: labels[1] };
-  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}) }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') }) as Bert;
+  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') }) as Bert;
   const m = loadModel(o.model!);
   if (!(m instanceof Bert)) throw new Error(`finetune: ${o.model} is ${m.modelType}; fine-tuning supports BERT classifiers so far (T5/LLaMA verbalizer fine-tuning is not implemented yet)`);
   if (m.config.num_labels !== 2) throw new Error(`finetune: ${o.model} has ${m.config.num_labels} labels; GLUE ${o.task} needs 2`);
@@ -143,8 +146,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   if (!tokDir) throw new Error('finetune: --tokenizer DIR is needed with --init (e.g. ../shared/data/tokenizers/bert-base-uncased)');
   const tok = TextTokenizer.load(tokDir);
 
-  let train = loadGlue(o.dataDir, o.task, 'train');
-  let dev = loadGlue(o.dataDir, o.task, 'dev');
+  let train = loadExamples(o.task, 'train', o.dataDir);
+  let dev = loadExamples(o.task, 'dev', o.dataDir);
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
   const trainEnc = encodeExamples(tok, train, maxLength);

@@ -38,7 +38,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const params = initAdapter(spec, 3);
       const g = muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: false, backboneDropout: false, seed: 1, lambda: 0.5, mu: 0 });
       const session = await compile(g);
-      const feeds = assembleGroups(model, f, [...examples.keys()], spec.n);
+      const feeds = assembleGroups(model, f, [...examples.keys()], spec.n, { training: true });
       const run = async () => session.run({ ...params.feeds(), ...feeds });
       const base = await run();
       const loss = () => run().then((r) => float32(r.loss)[0]);

@@ -1,0 +1,69 @@
+// The evaluation protocol of spec §6: accuracy averaged over K random pairings of the dev set
+// (instances are grouped in order, so each permutation pairs them differently), with its spread,
+// next to the SISO accuracy of the same frozen backbone, plus the pairing sensitivity: the fraction
+// of queries whose prediction changes with the partners they are multiplexed with.
+import type { ParamSet } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
+import type { Backbone } from '../models/backbone.js';
+import { type Features, assembleGroups, sisoAccuracy } from '../mux/features.js';
+import { muxGraph } from '../mux/graphs.js';
+import type { MuxHead } from '../mux/heads.js';
+import type { MuxSpec } from '../mux/spec.js';
+import { Progress } from '../train/progress.js';
+
+export interface PairingResult {
+  variant: string;
+  n: number;
+  l: number;
+  examples: number;
+  pairings: number;
+  accuracies: number[];
+  mean: number;
+  std: number;
+  siso_accuracy: number;
+  /** Fraction of examples whose predicted label is not the same under every pairing. */
+  pairing_sensitivity: number;
+  /** Fraction of examples where the multiplexed prediction (first pairing) equals the SISO one. */
+  agreement_with_siso: number;
+}
+
+export function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std };
+}
+
+/** Predicted class of every instance in `order`, grouped N at a time. */
+export async function predictGrouped(session: Session, params: ParamSet, model: Backbone, f: Features, order: number[], n: number, batchSize: number): Promise<Int8Array> {
+  const pred = new Int8Array(f.count).fill(-1);
+  const step = Math.max(n, Math.floor(batchSize / n) * n);
+  for (let s = 0; s < order.length; s += step) {
+    const idx = order.slice(s, s + step);
+    const logits = float32((await session.run({ ...params.feeds(), ...assembleGroups(model, f, idx, n) }, ['logits'])).logits);
+    idx.forEach((ex, slot) => (pred[ex] = logits[2 * slot + 1] > logits[2 * slot] ? 1 : 0));
+  }
+  return pred;
+}
+
+export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: { pairings?: number; seed?: number; batchSize?: number; quiet?: boolean } = {}): Promise<PairingResult> {
+  const k = o.pairings ?? 10;
+  const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
+  const runs: Int8Array[] = [];
+  const progress = new Progress(`eval ${spec.variant} N=${spec.n}`, k, o.quiet);
+  for (let r = 0; r < k; r++) {
+    const order = new Rng((o.seed ?? 4141) + r).shuffle([...Array(f.count).keys()]);
+    runs.push(await predictGrouped(session, params, model, f, order, spec.n, o.batchSize ?? 64));
+    progress.update(r + 1);
+  }
+  progress.stop();
+  const accuracies = runs.map((p) => p.reduce((a, v, i) => a + (v === f.labels[i] ? 1 : 0), 0) / f.count);
+  let changed = 0;
+  let agree = 0;
+  for (let i = 0; i < f.count; i++) {
+    if (runs.some((p) => p[i] !== runs[0][i])) changed++;
+    if (runs[0][i] === (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0)) agree++;
+  }
+  const { mean, std } = meanStd(accuracies);
+  return { variant: spec.variant, n: spec.n, l: spec.l, examples: f.count, pairings: k, accuracies, mean, std, siso_accuracy: sisoAccuracy(f), pairing_sensitivity: changed / f.count, agreement_with_siso: agree / f.count };
+}
