@@ -5,6 +5,7 @@ import { registerEval } from './eval.js';
 import { registerFinetune } from './finetune.js';
 import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
+import { registerPretrain } from './pretrain.js';
 import { registerTrain } from './train.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string; description: string };
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerFinetune(program);
   registerForward(program);
   registerInspect(program);
+  registerPretrain(program);
   registerTrain(program);
   return program;
 }

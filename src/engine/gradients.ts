@@ -243,6 +243,10 @@ export const VJP_RULES: Record<string, VjpRule> = {
     if (int(n, 'axis', 0) !== 0) throw new Error(`Gather gradient supports axis 0 only (${n.outputs[0]})`);
     return [op.scatterAddRows(data, idx, d!), null];
   },
+  GatherElements: (n, [d]) => {
+    const [x, idx] = n.inputs as Value[];
+    return [op.scatterElementsAdd(x, idx, d!, int(n, 'axis', 0)), null];
+  },
   Dropout: (n, [d]) => {
     const [x, ratioV, trainingV] = n.inputs as Value[];
     if (!constFloat(trainingV)) return [d, null, null]; // inference mode: identity, no rescaling

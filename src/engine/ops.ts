@@ -496,3 +496,17 @@ export function range(g: Graph, start: Value | number, limit: Value | number, le
   for (const v of [s, l]) if (v.dtype !== 'int64' || v.rank !== 0) throw new TypeError(`Range: start and limit must be int64 scalars, got ${v}`);
   return g.addNode('Range', [s, l, g.scalar(delta, 'int64')], [{ dtype: 'int64', shape: [length] }], {}, true)[0];
 }
+
+/** ONNX GatherElements: out[i][j] = x[i][idx[i][j]] along `axis` (idx has x's rank). */
+export function gatherElements(x: Value, indices: Value, axis: number): Value {
+  const what = () => `GatherElements(${x}, ${indices}, axis=${axis})`;
+  if (indices.dtype !== 'int64') throw new TypeError(`${what()}: indices must be int64`);
+  if (indices.rank !== x.rank) throw new ShapeError(`${what()}: indices must have the rank of the data`);
+  const ax = normAxis(axis, x.rank, what);
+  return one(x.graph, 'GatherElements', [x, indices], x.dtype, indices.shape, { axis: attr.int(ax) });
+}
+
+/** Adds `updates` into zeros shaped like `like` at the GatherElements positions (its gradient). */
+export function scatterElementsAdd(like: Value, indices: Value, updates: Value, axis: number): Value {
+  return one(like.graph, 'ScatterElements', [zerosLike(like), indices, updates], like.dtype, like.shape, { axis: attr.int(axis), reduction: attr.string('add') });
+}

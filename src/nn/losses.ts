@@ -8,12 +8,21 @@ export function oneHot(labels: Value, classes: number, dtype: 'float32' | 'float
   return op.cast(op.equal(op.unsqueeze(labels, [1]), ids), dtype);
 }
 
-/** Mean cross-entropy of logits [B, C] against int64 labels [B]. */
+/** log p(label) per row: logits [R, C], int64 labels [R] -> [R]. */
+export function labelLogProb(logits: Value, labels: Value): Value {
+  return op.squeeze(op.gatherElements(op.logSoftmax(logits, -1), op.unsqueeze(labels, [1]), 1), [1]);
+}
+
+/** Mean cross-entropy of logits [R, C] against int64 labels [R]. */
 export function crossEntropy(logits: Value, labels: Value): Value {
-  const classes = logits.shape[logits.rank - 1];
-  if (typeof classes !== 'number') throw new Error(`crossEntropy: the class axis of ${logits} must be fixed`);
-  const picked = op.reduceSum(op.mul(op.logSoftmax(logits, -1), oneHot(labels, classes, logits.dtype as 'float32')), [-1], false);
-  return op.neg(op.reduceMean(picked, [0], false));
+  return op.neg(op.reduceMean(labelLogProb(logits, labels), [0], false));
+}
+
+/** How many rows have their label's logit as the maximum (ties count as correct), as a float scalar. */
+export function correctCount(logits: Value, labels: Value): Value {
+  const picked = op.gatherElements(logits, op.unsqueeze(labels, [1]), 1);
+  const hit = op.cast(op.equal(picked, op.reduceMax(logits, [1], true)), 'float32');
+  return op.reduceSum(hit, undefined, false);
 }
 
 /**
@@ -21,8 +30,7 @@ export function crossEntropy(logits: Value, labels: Value): Value {
  * Used by masked-LM: only masked positions count.
  */
 export function weightedCrossEntropy(logits: Value, labels: Value, weights: Value): Value {
-  const classes = logits.shape[logits.rank - 1] as number;
-  const picked = op.reduceSum(op.mul(op.logSoftmax(logits, -1), oneHot(labels, classes, logits.dtype as 'float32')), [-1], false);
+  const picked = labelLogProb(logits, labels);
   const total = op.reduceSum(op.mul(picked, weights), [0], false);
   return op.neg(op.div(total, op.max(op.reduceSum(weights, [0], false), 1)));
 }

@@ -91,6 +91,9 @@ describe('gradients (float64 finite differences)', () => {
       return op.gather(table, ids, 0);
     }, [{ shape: [4, 2] }]);
   });
+  it('GatherElements (repeated indices accumulate)', async () => {
+    await gradCheck((x) => op.gatherElements(x, x.graph.initializer(BigInt64Array.of(2n, 0n, 1n, 1n, 1n, 0n), [3, 2], 'int64'), 1), [{ shape: [3, 4] }]);
+  });
   it('Where, Cast, and comparisons as constants', async () => {
     await gradCheck((a, b) => op.where(op.greater(a, b), a, b), [{ shape: [2, 3] }, { shape: [3] }]);
     await gradCheck((a) => op.cast(op.cast(a, 'float32'), 'float64'), [{ shape: [3] }], { eps: 1e-3, atol: 1e-5, rtol: 1e-4 });

@@ -1,0 +1,29 @@
+// `revmux pretrain`: masked-LM pretraining of a small BERT from a text corpus.
+import type { Command } from 'commander';
+import { pretrain } from '../train/pretrain.js';
+import { int, num } from './args.js';
+
+export function registerPretrain(program: Command): void {
+  program
+    .command('pretrain')
+    .description('masked-LM pretraining of a BERT encoder from a .txt / .txt.gz corpus; writes a Hugging Face BertForMaskedLM folder, checkpoints atomically and resumes')
+    .requiredOption('--corpus <file>', 'text corpus, one paragraph per line, documents separated by blank lines (.txt or .txt.gz, streamed)')
+    .requiredOption('--out <dir>', 'output model folder (resumable state in <out>/.train-state)')
+    .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
+    .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
+    .option('--layers <n>', 'number of layers instead of the preset\'s', int)
+    .option('--seq-len <n>', 'packed sequence length', int, 128)
+    .option('--batch-size <n>', 'sequences per step', int, 64)
+    .option('--lr <x>', 'peak learning rate', num, 1e-3)
+    .option('--max-steps <n>', 'step budget', int)
+    .option('--minutes <x>', 'training-time budget in minutes (the schedule decays over it)', num)
+    .option('--dropout <p>', 'hidden and attention dropout', num, 0)
+    .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', int, 200)
+    .option('--held-out <n>', 'held-out sequences (the first of the corpus)', int, 256)
+    .option('--seed <n>', 'seed', int, 42)
+    .option('--fresh', 'ignore a resumable state in <out> and start over')
+    .action(async (o) => {
+      const r = await pretrain({ ...o, heldOutSequences: o.heldOut });
+      console.log(JSON.stringify({ steps: r.steps, tokens: r.tokens, seconds: r.seconds, tokens_per_s: r.tokensPerSecond, heldout_loss: r.heldOut.loss, heldout_accuracy: r.heldOut.accuracy, parameters: r.parameters, out: o.out }, null, 2));
+    });
+}
