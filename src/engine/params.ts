@@ -72,7 +72,10 @@ export class ParamSet {
     writeSafetensors(file, Object.fromEntries(this.list().map((p) => [p.name, { shape: [...p.shape], data: p.data }])), metadata);
   }
 
-  /** Replaces values from a safetensors file; every parameter must be present with the same shape. */
+  /**
+   * Loads values from a safetensors file into the existing arrays (so arrays shared with a model's
+   * weights stay shared); every parameter must be present with the same shape.
+   */
   load(file: string): void {
     const st = SafetensorsFile.open(file);
     try {
@@ -82,7 +85,7 @@ export class ParamSet {
       for (const p of this.params.values()) {
         const info = st.info(p.name);
         if (info.shape.join(',') !== p.shape.join(',')) throw new Error(`${file}: '${p.name}' has shape [${info.shape.join(', ')}], expected [${p.shape.join(', ')}]`);
-        p.data = st.readFloat32(p.name);
+        p.data.set(st.readFloat32(p.name));
       }
     } finally {
       st.close();

@@ -57,6 +57,8 @@ export interface FinetuneOptions {
   fresh?: boolean;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
+  abortAfterSteps?: number;
 }
 
 export interface FinetuneResult {
@@ -214,6 +216,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
         session = null; // next segment
         seen = lossSum = correct = 0;
         tStart = Date.now();
+        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
+          progress.stop();
+          return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
+        }
       }
     }
     state.batchInEpoch = 0;

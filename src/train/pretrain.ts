@@ -51,6 +51,8 @@ export interface PretrainOptions {
   fresh?: boolean;
   quiet?: boolean;
   log?: (line: string) => void;
+  /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
+  abortAfterSteps?: number;
 }
 
 export interface PretrainResult {
@@ -198,6 +200,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         await checkpoint();
         segmentStart = Date.now();
         segmentTokens = 0;
+        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) return { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: 0, heldOut: last, history: state.history, parameters: params.size() };
       }
       if (budgetFraction() >= 1) break outer;
     }
