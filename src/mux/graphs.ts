@@ -63,6 +63,48 @@ function diagonal(x: Value, n: number): Value {
   return op.reduceSum(op.mul(x, op.unsqueeze(eye, [0, 3])), [1], false);
 }
 
+interface MuxCore {
+  logits: Value;
+  /** Per-instance vectors before mixing [G, N, S, w] (for the mapping loss). */
+  z: Value;
+  /** InfoNCE students [G*N, d]. */
+  student: Value;
+}
+
+/** Adapters + frozen layers [l, L) + demux + head on grouped prefilled states. */
+function muxCore(model: Backbone, head: MuxHead, spec: MuxSpec, p: (name: string) => Value, h: Value, mask: Value, valid: Value, extra: Record<string, Value>, o: MuxGraphOptions): MuxCore {
+  const { n, d, l } = spec;
+  const g = h.graph;
+  const b = model.bind(g, { training: o.backboneDropout, seed: o.seed });
+  let dropCount = 0;
+  const drop = (x: Value) => (o.adapterDropout && spec.dropout > 0 ? op.dropout(x, spec.dropout, true, o.seed * 7919 + 1 + dropCount++).output : x);
+
+  // Per-instance projection, zeroed wherever the instance has no token: dummy slots entirely
+  // (spec §3.3) and a shorter instance's padded tail, so what the padding positions held before
+  // (zeros in the training cache, pad-token states in fused inference) never matters.
+  const tokenMask = op.mul(op.unsqueeze(op.cast(mask, 'float32'), [3]), op.unsqueeze(valid, [2, 3]));
+  const z = op.mul(spec.variant === 'vanilla' ? vanillaMap(p, h) : downProject(p, h), tokenMask); // [G, N, S, w]
+  const slots = n === 1 ? [op.squeeze(z, [1])] : op.split(z, new Array(n).fill(1), 1).map((s) => op.squeeze(s, [1]));
+  const mixed = spec.variant === 'vanilla' ? vanillaMux(p, slots, drop) : layoutBlocks(reversibleMux(p, slots, drop)); // [G, S, d]
+  const maskMix = op.cast(op.reduceMax(op.cast(mask, 'float32'), [1], false), 'int64'); // OR over slots
+  const ans = head.mixed(b, mixed, maskMix, l, extra);
+
+  /** Demultiplex answer vectors ([G, d] or [G, N, d] per-instance) into [G, N, d] per slot. */
+  const demux = (v: Value): Value => {
+    if (spec.variant === 'revmux') {
+      let a = stack(reverseDemux(p, splitBlocks(v, n), drop), v.rank - 1); // [G, (P,) N, d/N]
+      if (head.perInstance) a = diagonal(a, n);
+      return upProject(p, a, drop);
+    }
+    const out = stack(mlpDemux(p, v, n, drop), v.rank - 1); // [G, (P,) N, d]
+    return head.perInstance ? diagonal(out, n) : out;
+  };
+  const y = demux(ans.answer);
+  const logits = op.reshape(head.logits(b, y), [-1, 2]);
+  const student = op.reshape(ans.nce ? demux(ans.nce) : y, [-1, d]);
+  return { logits, z, student };
+}
+
 /**
  * Inputs: h [G, N, S, d] (prefilled states of the grouped instances, any rows for dummies),
  * mask [G, N, S] int64, valid [G, N] float (0 = dummy slot), the head's extra inputs, and the
@@ -82,30 +124,7 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   const mask = g.input('mask', 'int64', ['groups', n, 'seq']);
   const valid = g.input('valid', 'float32', ['groups', n], { trainable: false });
   const extra = head.declareInputs(g, 'groups');
-  const b = model.bind(g, { training: o.backboneDropout, seed: o.seed });
-  let dropCount = 0;
-  const drop = (x: Value) => (o.adapterDropout && spec.dropout > 0 ? op.dropout(x, spec.dropout, true, o.seed * 7919 + 1 + dropCount++).output : x);
-
-  // Per-instance projection; dummy slots are zero vectors after it (spec §3.3).
-  const validB = op.unsqueeze(valid, [2, 3]);
-  const z = op.mul(spec.variant === 'vanilla' ? vanillaMap(p, h) : downProject(p, h), validB); // [G, N, S, w]
-  const slots = n === 1 ? [op.squeeze(z, [1])] : op.split(z, new Array(n).fill(1), 1).map((s) => op.squeeze(s, [1]));
-  const mixed = spec.variant === 'vanilla' ? vanillaMux(p, slots, drop) : layoutBlocks(reversibleMux(p, slots, drop)); // [G, S, d]
-  const maskMix = op.cast(op.reduceMax(op.cast(mask, 'float32'), [1], false), 'int64'); // OR over slots
-  const ans = head.mixed(b, mixed, maskMix, l, extra);
-
-  /** Demultiplex answer vectors ([G, d] or [G, N, d] per-instance) into [G, N, d] per slot. */
-  const demux = (v: Value): Value => {
-    if (spec.variant === 'revmux') {
-      let a = stack(reverseDemux(p, splitBlocks(v, n), drop), v.rank - 1); // [G, (P,) N, d/N]
-      if (head.perInstance) a = diagonal(a, n);
-      return upProject(p, a, drop);
-    }
-    const out = stack(mlpDemux(p, v, n, drop), v.rank - 1); // [G, (P,) N, d]
-    return head.perInstance ? diagonal(out, n) : out;
-  };
-  const y = demux(ans.answer);
-  const logits = op.reshape(head.logits(b, y), [-1, 2]);
+  const { logits, z, student } = muxCore(model, head, spec, p, h, mask, valid, extra, o);
   g.output('logits', logits);
   if (!o.withLoss) return g;
 
@@ -114,7 +133,6 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   const teacher = g.input('teacher', 'float32', [rows, d], { trainable: false });
   const validFlat = op.reshape(valid, [-1]);
   const ce = weightedCrossEntropy(logits, labels, validFlat);
-  const student = op.reshape(ans.nce ? demux(ans.nce) : y, [-1, d]);
   const nce = infoNce(student, teacher, validFlat, o.nceScale ?? 20);
   const map = o.mu > 0 && n > 1 ? mappingLoss(z, op.cast(mask, 'float32')) : g.scalar(0, 'float32');
   let loss = op.add(ce, op.mul(nce, o.lambda));
@@ -125,5 +143,41 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   g.output('map', op.identity(map));
   const names = params.names();
   grad(loss, names.map((nm) => pv.get(nm)!)).forEach((dv, i) => g.output(`grad.${names[i]}`, dv));
+  return g;
+}
+
+/**
+ * Inference in one session, from token ids to label logits: input_ids / attention_mask
+ * (+ token_type_ids for BERT) as [G, N, S]; prefill [0, l) per instance, then the multiplexed rest.
+ * Adapter weights are constants here (serving, benchmarks). A slot whose mask is all zero is a dummy.
+ */
+export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet): Graph {
+  const { n, l } = spec;
+  const g = new Graph(`mux-infer-${spec.variant}-n${n}-l${l}`);
+  const consts = new Map(params.list().map((pr) => [pr.name, g.initializer(pr.data, pr.shape, 'float32', { prefix: `adapter.${pr.name}` })]));
+  const ids = g.input('input_ids', 'int64', ['groups', n, 'seq']);
+  const mask = g.input('attention_mask', 'int64', ['groups', n, 'seq']);
+  const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
+  const inputs: ModelInputs = { inputIds: flat(ids), attentionMask: flat(mask) };
+  if (model.modelType === 'bert') inputs.tokenTypeIds = flat(g.input('token_type_ids', 'int64', ['groups', n, 'seq']));
+  const extra = head.declareInputs(g, 'groups');
+  const b = model.bind(g);
+  const hFlat = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l); // [G*N, S, d]
+  const h = op.reshape(hFlat, ids.shape.concat([model.hiddenSize]) as (string | number)[], [ids]);
+  const valid = op.reduceMax(op.cast(mask, 'float32'), [2], false); // [G, N]
+  const { logits } = muxCore(model, head, spec, (name) => consts.get(name)!, h, mask, valid, extra, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 });
+  g.output('logits', logits);
+  return g;
+}
+
+/** SISO inference in one session: token ids [B, S] -> label logits [B, 2]. */
+export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
+  const g = new Graph('siso-infer');
+  const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
+  if (model.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  const extra = head.declareInputs(g, 'batch');
+  const b = model.bind(g);
+  const h = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, 0);
+  g.output('logits', head.siso(b, h, inputs.attentionMask, 0, extra).logits);
   return g;
 }

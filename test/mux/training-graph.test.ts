@@ -120,3 +120,30 @@ describe('mapping loss', () => {
     }
   });
 });
+
+describe('fused inference graphs', () => {
+  it('ids -> logits in one session equals prefill + cached features + mux graph', async (t) => {
+    const dir = sharedData(t, 'reference/bert-tiny');
+    if (!dir) return;
+    const { fusedMuxGraph, fusedSisoGraph } = await import('../../src/mux/graphs.js');
+    const model = loadModel(dir);
+    const head = headFor(model);
+    const examples = randomExamples(5, 30522, 11);
+    for (const variant of ['revmux', 'vanilla'] as MuxVariant[]) {
+      const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
+      const params = initAdapter(spec, 7);
+      const f = await computeFeatures(model, head, spec.l, examples, { quiet: true });
+      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(model, f, [0, 1, 2, 3, 4], 2) })).logits);
+      // the same 5 instances as ids [G = 3, N = 2, S] (the sixth slot is an all-padding dummy)
+      const S = Math.max(...examples.map((e) => e.ids.length));
+      const ids = new BigInt64Array(6 * S);
+      const mask = new BigInt64Array(6 * S);
+      examples.forEach((e, i) => e.ids.forEach((tok, j) => ((ids[i * S + j] = BigInt(tok)), (mask[i * S + j] = 1n))));
+      const shape = [3, 2, S];
+      const fused = float32((await (await compile(fusedMuxGraph(model, head, spec, params))).run({ input_ids: { data: ids, shape }, attention_mask: { data: mask, shape }, token_type_ids: { data: new BigInt64Array(6 * S), shape } })).logits);
+      for (let i = 0; i < 10; i++) assert.ok(Math.abs(fused[i] - cached[i]) < 1e-5, `${variant} logit ${i}: fused ${fused[i]} vs cached ${cached[i]}`);
+      const siso = float32((await (await compile(fusedSisoGraph(model, head))).run({ input_ids: { data: ids, shape: [6, S] }, attention_mask: { data: mask, shape: [6, S] }, token_type_ids: { data: new BigInt64Array(6 * S), shape: [6, S] } })).logits);
+      for (let i = 0; i < 10; i++) assert.ok(Math.abs(siso[i] - f.sisoLogits[i]) < 1e-5, `SISO logit ${i}`);
+    }
+  });
+});

@@ -1,0 +1,110 @@
+// Analytic inference FLOPs per example (a multiply-add counts 2), for SISO and each multiplexing
+// variant, as in the paper's inference-cost table (spec §8, §11.2 table B). Counted: every matrix
+// product (projections, attention scores and mixing, feed-forward, heads, adapters). Not counted:
+// element-wise work (softmax, norms, activations, residual adds) and embedding lookups, which are a
+// few percent at these sizes.
+import type { ModelConfig } from '../models/config.js';
+import { t5FeedForward } from '../models/config.js';
+import type { MuxSpec } from '../mux/spec.js';
+
+/** FLOPs of one residual-stream layer (T5: encoder block) over one sequence of S tokens. */
+export function layerFlops(c: ModelConfig, S: number): number {
+  switch (c.model_type) {
+    case 'bert': {
+      const d = c.hidden_size;
+      return 8 * S * d * d + 4 * S * S * d + 4 * S * d * c.intermediate_size;
+    }
+    case 't5': {
+      const inner = c.num_heads * c.d_kv;
+      const ffMats = t5FeedForward(c).gated ? 3 : 2;
+      return 8 * S * c.d_model * inner + 4 * S * S * inner + 2 * ffMats * S * c.d_model * c.d_ff;
+    }
+    case 'llama': {
+      const q = c.num_attention_heads * c.head_dim;
+      const kv = c.num_key_value_heads * c.head_dim;
+      return 2 * S * c.hidden_size * (2 * q + 2 * kv) + 4 * S * S * q + 6 * S * c.hidden_size * c.intermediate_size;
+    }
+  }
+}
+
+export function numLayers(c: ModelConfig): number {
+  return c.model_type === 'bert' ? c.num_hidden_layers : c.model_type === 't5' ? c.num_layers : c.num_hidden_layers;
+}
+
+export function hiddenSize(c: ModelConfig): number {
+  return c.model_type === 't5' ? c.d_model : c.hidden_size;
+}
+
+/**
+ * FLOPs that run once per multiplexed row after the residual layers, i.e. shared by the N
+ * instances: BERT's pooler; T5's whole decoder over T steps (cross-attending S encoder states).
+ */
+export function sharedTailFlops(c: ModelConfig, S: number, T = 3): number {
+  if (c.model_type === 'bert') return 2 * c.hidden_size * c.hidden_size;
+  if (c.model_type === 't5') {
+    const inner = c.num_heads * c.d_kv;
+    const d = c.d_model;
+    const ffMats = t5FeedForward(c).gated ? 3 : 2;
+    const self = 8 * T * d * inner + 4 * T * T * inner;
+    const cross = 4 * T * d * inner + 4 * S * d * inner + 4 * T * S * inner;
+    return c.num_decoder_layers * (self + cross + 2 * ffMats * T * d * c.d_ff);
+  }
+  return 0;
+}
+
+/** The per-instance head: 2 label logits from a d-vector. */
+export function headFlops(c: ModelConfig): number {
+  return 2 * hiddenSize(c) * 2;
+}
+
+/** Adapter FLOPs per instance over S tokens (multiplexer side) and at one answer position (demux side). */
+export function adapterFlops(spec: MuxSpec, S: number): { mux: number; demux: number } {
+  const { d, n } = spec;
+  const ds = d / n;
+  const coupling = 4 * d * ds; // d/N -> d -> d/N
+  const dec = 2 * (3 * d * d + 9 * d * d + 3 * d * n * d); // MLP demux per row
+  if (spec.variant === 'vanilla') {
+    const map = 2 * S * d * d;
+    const mux = (2 * S * (3 * d * n * d + 3 * d * d)) / n;
+    return { mux: map + mux, demux: dec / n };
+  }
+  const down = 2 * S * d * ds;
+  const mux = n > 1 ? S * coupling : 0; // N couplings per row = one per instance
+  if (spec.variant === 'ora') return { mux: down + mux, demux: dec / n };
+  const demux = (n > 1 ? coupling : 0) + 2 * (3 * d * ds + 9 * d * d + 3 * d * d); // one coupling + U per instance
+  return { mux: down + mux, demux };
+}
+
+export interface FlopsBreakdown {
+  prefill: number;
+  adapters: number;
+  shared_layers: number;
+  shared_tail: number;
+  head: number;
+  total: number;
+}
+
+/** SISO FLOPs per example at sequence length S. */
+export function sisoFlops(c: ModelConfig, S: number): FlopsBreakdown {
+  const layers = numLayers(c) * layerFlops(c, S);
+  const tail = sharedTailFlops(c, S);
+  const head = headFlops(c);
+  return { prefill: layers, adapters: 0, shared_layers: 0, shared_tail: tail, head, total: layers + tail + head };
+}
+
+/** Multiplexed FLOPs per example: prefill l layers alone, the rest shared by N (spec §8). */
+export function muxFlops(c: ModelConfig, spec: MuxSpec, S: number): FlopsBreakdown {
+  const L = numLayers(c);
+  const prefill = spec.l * layerFlops(c, S);
+  const a = adapterFlops(spec, S);
+  const shared = ((L - spec.l) * layerFlops(c, S)) / spec.n;
+  const tail = sharedTailFlops(c, S) / spec.n;
+  const head = headFlops(c);
+  const adapters = a.mux + a.demux;
+  return { prefill, adapters, shared_layers: shared, shared_tail: tail, head, total: prefill + adapters + shared + tail + head };
+}
+
+/** The backbone-only bound L / (l + (L - l) / N). */
+export function theoreticalSpeedup(L: number, l: number, n: number): number {
+  return L / (l + (L - l) / n);
+}
