@@ -1,8 +1,10 @@
 // The revmux command line. Each command lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerBench } from './bench.js';
 import { registerEval } from './eval.js';
 import { registerFinetune } from './finetune.js';
+import { registerFlops } from './flops.js';
 import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
 import { registerPretrain } from './pretrain.js';
@@ -16,8 +18,10 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerBench(program);
   registerEval(program);
   registerFinetune(program);
+  registerFlops(program);
   registerForward(program);
   registerInspect(program);
   registerPretrain(program);

@@ -1,0 +1,109 @@
+// `revmux bench`: measured multiplexed vs SISO throughput against the theoretical bound, with plots.
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TextTokenizer } from '../io/tokenizer.js';
+import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
+import { accuracyChart, renderChart, speedupChart } from '../eval/plots.js';
+import { measureThroughput } from '../eval/throughput.js';
+import { writeTextAtomic } from '../io/safetensors.js';
+import type { Backbone } from '../models/backbone.js';
+import { loadModel } from '../models/load.js';
+import { randomModel } from '../models/random-presets.js';
+import type { ParamSet } from '../engine/params.js';
+import { checkAdapterFits, loadAdapter } from '../mux/adapter.js';
+import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
+import { defaultThreads } from '../engine/runtime.js';
+import os from 'node:os';
+import { int, intList } from './args.js';
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('throughput of multiplexed vs single-input inference, interleaved in one run, against the theoretical speedup; JSON, a markdown table and PNG/SVG plots')
+    .option('--model <dir>', 'a model folder')
+    .option('--random <name>', 'random weights of a known shape: bert-base, bert-small, bert-mini, bert-tiny, t5-small, llama-tiny')
+    .option('--adapter <dir...>', 'trained adapter folders to time (else random adapter weights: speed does not depend on them)')
+    .option('--variants <list>', 'comma-separated: revmux, ora, vanilla', 'revmux')
+    .option('-n, --n <list>', 'N values', intList, [1, 2, 4, 8, 16])
+    .option('-l, --l <list>', 'prefill layers (default: a quarter of the layers)', intList)
+    .option('--batch <n>', 'examples per batch', int, 32)
+    .option('--seq <n>', 'tokens per example', int, 128)
+    .option('--task <name>', 'sample example lengths from this GLUE dev set instead of a fixed --seq (needs a tokenizer)')
+    .option('--tokenizer <dir>', 'tokenizer for --task (default: the model folder, else bert-base-uncased from ../shared/data)')
+    .option('--rounds <n>', 'measured rounds (each times SISO and the variant)', int, 10)
+    .option('--warmup <n>', 'unmeasured rounds first', int, 2)
+    .option('--eval <files...>', 'revmux eval --json results, for the accuracy vs speedup plot')
+    .option('--out <dir>', 'where to write bench.json, bench.md and the plots', 'runs/bench')
+    .option('--seed <n>', 'seed', int, 0)
+    .action(async (o) => {
+      if (!!o.model === !!o.random) throw new Error('give exactly one of --model DIR or --random NAME');
+      const model: Backbone = o.model ? loadModel(o.model) : randomModel(o.random);
+      const variants = String(o.variants).split(',').map((v: string) => v.trim()) as MuxVariant[];
+      for (const v of variants) if (!MUX_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant '${v}'`);
+      const adapters = new Map<string, ParamSet>();
+      for (const dir of o.adapter ?? []) {
+        const a = loadAdapter(dir);
+        checkAdapterFits(a.config, model, {}, dir);
+        adapters.set(`${a.config.variant}:${a.config.n}:${a.config.l}`, a.params);
+      }
+      const ls: number[] = o.l ?? [Math.max(1, Math.round(model.numLayers / 4))];
+      let seq: number | number[] = o.seq;
+      let tokenizeMsPerBatch: number | null = null;
+      if (o.task) {
+        const task = parseTask(o.task);
+        const tokDir = o.tokenizer ?? (o.model && fs.existsSync(path.join(o.model, 'tokenizer.json')) ? o.model : '../shared/data/tokenizers/bert-base-uncased');
+        const tok = TextTokenizer.load(tokDir);
+        const dev = loadExamples(task, 'dev', findGlueDir());
+        const t0 = process.hrtime.bigint();
+        const lengths = dev.map((e) => tok.encode(e.textA, e.textB ?? null, { maxLength: o.seq }).ids.length);
+        tokenizeMsPerBatch = (Number(process.hrtime.bigint() - t0) / 1e6 / dev.length) * o.batch;
+        seq = lengths;
+      }
+      const t0 = Date.now();
+      const r = await measureThroughput(model, { variants, ns: o.n, ls, batch: o.batch, seq, rounds: o.rounds, warmup: o.warmup, seed: o.seed, adapters, log: (s) => console.error(s) });
+      const name = o.model ? path.basename(path.resolve(o.model)) : `random ${o.random}`;
+      const json = {
+        benchmark: 'revmux bench',
+        model: name,
+        model_type: model.modelType,
+        layers: model.numLayers,
+        hidden: model.hiddenSize,
+        batch: o.batch,
+        seq: o.task ? { task: o.task, padded_to: r.seqUsed } : o.seq,
+        tokenize_ms_per_batch: tokenizeMsPerBatch,
+        threads: defaultThreads(),
+        cpu: os.cpus()[0]?.model ?? 'unknown',
+        rounds: o.rounds,
+        peak_rss_mb: r.peakRssMb,
+        seconds: (Date.now() - t0) / 1000,
+        results: r.rows,
+      };
+      fs.mkdirSync(o.out, { recursive: true });
+      writeTextAtomic(path.join(o.out, 'bench.json'), JSON.stringify(json, null, 2) + '\n');
+      const md = [
+        `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB`,
+        '',
+        '| variant | N | l | SISO ms | mux ms | SISO ex/s | mux ex/s | speedup | bound (backbone) | bound (FLOPs) | achieved |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...r.rows.map((x) => `| ${x.variant} | ${x.n} | ${x.l} | ${x.siso_ms_median} | ${x.mux_ms_median} | ${x.siso_examples_per_s} | ${x.mux_examples_per_s} | ${x.speedup}x | ${x.bound_backbone}x | ${x.bound_flops}x | ${(100 * x.fraction_of_bound).toFixed(0)}% |`),
+      ].join('\n');
+      writeTextAtomic(path.join(o.out, 'bench.md'), md + '\n');
+      const plots = [await renderChart(speedupChart(r.rows.filter((x) => x.variant === variants[0]).map((x) => ({ l: x.l, n: x.n, measured: x.speedup, theoretical: x.bound_flops })), `${name}: speedup over SISO`), path.join(o.out, 'speedup'))];
+      if (o.eval) {
+        const points = [];
+        for (const f of o.eval as string[]) {
+          const ev = JSON.parse(fs.readFileSync(f, 'utf8'));
+          points.push({ label: 'SISO', speedup: 1, accuracy: 100 * ev.siso_accuracy });
+          for (const res of ev.results) {
+            const speed = r.rows.find((x) => x.variant === res.variant && x.n === res.n && x.l === res.l);
+            if (speed) points.push({ label: `${res.variant} N=${res.n}`, speedup: speed.speedup, accuracy: 100 * res.mean });
+          }
+        }
+        plots.push(await renderChart(accuracyChart(points, `${name}: accuracy vs speedup`), path.join(o.out, 'accuracy-vs-speedup')));
+      }
+      console.log(md);
+      console.log(`\nwrote ${path.join(o.out, 'bench.json')}, bench.md, ${plots.map((p) => path.basename(p.png)).join(', ')} (+ .svg)`);
+      console.log(JSON.stringify(json, null, 2));
+    });
+}

@@ -1,0 +1,147 @@
+// Multiplexed vs single-input throughput, measured side by side (spec §8, issue #6).
+// Each configuration is timed in rounds that alternate SISO and multiplexed batches, so a slow
+// phase of a shared machine hits both; only the model is timed (inputs are prepared beforehand).
+import type { HostTensor } from '../engine/runtime.js';
+import { compile } from '../engine/runtime.js';
+import { Rng } from '../engine/random.js';
+import type { Backbone } from '../models/backbone.js';
+import type { ParamSet } from '../engine/params.js';
+import { headFor } from '../mux/heads.js';
+import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
+import { type MuxSpec, type MuxVariant, initAdapter } from '../mux/spec.js';
+import { muxFlops, sisoFlops, theoreticalSpeedup } from './flops.js';
+
+export interface ThroughputOptions {
+  variants: MuxVariant[];
+  ns: number[];
+  ls: number[];
+  batch: number;
+  /** Sequence length of every example, or a list of real lengths to sample from. */
+  seq: number | number[];
+  rounds: number;
+  warmup: number;
+  seed: number;
+  /** Trained adapters by `${variant}:${n}:${l}`; random adapter weights otherwise (speed does not depend on them). */
+  adapters?: Map<string, ParamSet>;
+  labelIds?: [number, number];
+  log?: (s: string) => void;
+}
+
+export interface ThroughputRow {
+  variant: string;
+  n: number;
+  l: number;
+  siso_ms_median: number;
+  mux_ms_median: number;
+  siso_ms_p95: number;
+  mux_ms_p95: number;
+  siso_examples_per_s: number;
+  mux_examples_per_s: number;
+  speedup: number;
+  /** L / (l + (L - l) / N): the backbone-only bound. */
+  bound_backbone: number;
+  /** SISO FLOPs / multiplexed FLOPs, adapters included. */
+  bound_flops: number;
+  /** speedup / bound_flops. */
+  fraction_of_bound: number;
+  rss_mb_after: number;
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
+}
+
+async function timeIt(run: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await run();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+export async function measureThroughput(model: Backbone, o: ThroughputOptions): Promise<{ rows: ThroughputRow[]; seqUsed: number; peakRssMb: number }> {
+  const log = o.log ?? (() => {});
+  const head = headFor(model, o.labelIds ?? [0, 1]);
+  const rng = new Rng(o.seed);
+  const V = model.config.vocab_size;
+  const lengths = Array.from({ length: o.batch }, () => (Array.isArray(o.seq) ? o.seq[rng.int(o.seq.length)] : o.seq));
+  const S = Math.max(...lengths);
+  const ids = Array.from({ length: o.batch }, (_, b) => Array.from({ length: S }, (_, t) => (t < lengths[b] ? 1000 + rng.int(Math.max(1, V - 1000)) : 0)));
+  const t5Dec = [0, 1, 1]; // three decoder steps, as the T5 answer format uses
+  /** Feeds for `groups` rows of n instances, or for a plain SISO batch of `groups` rows when n = 0. */
+  const feedsFor = (groups: number, n: number): Record<string, HostTensor> => {
+    const rows = n === 0 ? groups : groups * n;
+    if (rows < 1) throw new Error('benchmark batch is empty');
+    const data = new BigInt64Array(rows * S);
+    const mask = new BigInt64Array(rows * S);
+    for (let r = 0; r < Math.min(rows, o.batch); r++)
+      for (let t = 0; t < S; t++) {
+        data[r * S + t] = BigInt(ids[r][t]);
+        mask[r * S + t] = t < lengths[r] ? 1n : 0n;
+      }
+    const shape = n === 0 ? [rows, S] : [groups, n, S];
+    const f: Record<string, HostTensor> = { input_ids: { data, shape }, attention_mask: { data: mask, shape } };
+    if (model.modelType === 'bert') f.token_type_ids = { data: new BigInt64Array(rows * S), shape };
+    const lead = n === 0 ? rows : groups;
+    if (model.modelType === 'llama') f.answer_pos = { data: BigInt64Array.from({ length: rows }, (_, r) => BigInt(Math.max(0, (lengths[r] ?? 1) - 1))), shape: [lead, n === 0 ? 1 : n] };
+    if (model.modelType === 't5') f.decoder_input_ids = { data: BigInt64Array.from({ length: lead * 3 }, (_, i) => BigInt(t5Dec[i % 3])), shape: [lead, 3] };
+    return f;
+  };
+  const siso = await compile(fusedSisoGraph(model, head));
+  const sisoFeeds = feedsFor(o.batch, 0);
+  const sisoF = sisoFlops(model.config, S).total;
+  let peak = 0;
+  const rows: ThroughputRow[] = [];
+  for (const l of o.ls)
+    for (const n of o.ns)
+      for (const variant of o.variants) {
+        if (n === 1 && variant !== o.variants[0]) continue; // N = 1 is the same for every variant
+        const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
+        const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
+        const mux = await compile(fusedMuxGraph(model, head, spec, params));
+        const groups = Math.ceil(o.batch / n);
+        const muxFeeds = feedsFor(groups, n);
+        const sisoT: number[] = [];
+        const muxT: number[] = [];
+        for (let r = 0; r < o.warmup + o.rounds; r++) {
+          // alternate which goes first, so neither always follows the other
+          const pair = r % 2 === 0 ? [() => siso.run(sisoFeeds), () => mux.run(muxFeeds)] : [() => mux.run(muxFeeds), () => siso.run(sisoFeeds)];
+          const [a, b] = [await timeIt(pair[0]), await timeIt(pair[1])];
+          if (r < o.warmup) continue;
+          if (r % 2 === 0) sisoT.push(a), muxT.push(b);
+          else muxT.push(a), sisoT.push(b);
+        }
+        await mux.release();
+        const rss = process.memoryUsage().rss / 2 ** 20;
+        peak = Math.max(peak, rss);
+        const sm = median(sisoT);
+        const mm = median(muxT);
+        const bound = sisoF / muxFlops(model.config, spec, S).total;
+        const row: ThroughputRow = {
+          variant,
+          n,
+          l,
+          siso_ms_median: round(sm),
+          mux_ms_median: round(mm),
+          siso_ms_p95: round(quantile(sisoT, 0.95)),
+          mux_ms_p95: round(quantile(muxT, 0.95)),
+          siso_examples_per_s: round((o.batch * 1000) / sm, 1),
+          mux_examples_per_s: round((o.batch * 1000) / mm, 1),
+          speedup: round(sm / mm, 3),
+          bound_backbone: round(theoreticalSpeedup(model.numLayers, l, n), 3),
+          bound_flops: round(bound, 3),
+          fraction_of_bound: round(sm / mm / bound, 3),
+          rss_mb_after: Math.round(rss),
+        };
+        rows.push(row);
+        log(`${variant} N=${n} l=${l}: SISO ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, speedup ${row.speedup} (bound ${row.bound_flops}, ${(100 * row.fraction_of_bound).toFixed(0)}%)`);
+      }
+  return { rows, seqUsed: S, peakRssMb: Math.round(peak) };
+}
+
+function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

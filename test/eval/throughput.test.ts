@@ -1,0 +1,25 @@
+// The throughput benchmark's result schema on a tiny model (speed itself is never asserted).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { measureThroughput } from '../../src/eval/throughput.js';
+import { randomModel } from '../../src/models/random-presets.js';
+
+describe('revmux bench measurement', () => {
+  it('returns one row per (variant, N, l) with timings, speedup and both bounds', async () => {
+    const model = randomModel('bert-tiny');
+    const r = await measureThroughput(model, { variants: ['revmux', 'vanilla'], ns: [1, 2], ls: [1], batch: 4, seq: [5, 9, 12], rounds: 2, warmup: 0, seed: 1 });
+    assert.deepEqual(
+      r.rows.map((x) => `${x.variant}:${x.n}:${x.l}`),
+      ['revmux:1:1', 'revmux:2:1', 'vanilla:2:1'],
+    );
+    for (const row of r.rows) {
+      for (const k of ['siso_ms_median', 'mux_ms_median', 'siso_ms_p95', 'mux_ms_p95', 'siso_examples_per_s', 'mux_examples_per_s', 'speedup', 'bound_backbone', 'bound_flops', 'fraction_of_bound', 'rss_mb_after'] as const) {
+        assert.equal(typeof row[k], 'number', k);
+        assert.ok(Number.isFinite(row[k]) && row[k] > 0, `${k} = ${row[k]}`);
+      }
+      assert.ok(Math.abs(row.speedup - row.siso_ms_median / row.mux_ms_median) < 0.01);
+    }
+    assert.equal(r.rows[1].bound_backbone, 1.333); // L = 2, l = 1, N = 2: 2 / (1 + 1/2)
+    assert.ok(r.seqUsed <= 12 && r.peakRssMb > 0);
+  });
+});
