@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
 import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
 import { registerFinetune } from './finetune.js';
 import { registerFlops } from './flops.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerBench(program);
+  registerDemo(program);
   registerEval(program);
   registerFinetune(program);
   registerFlops(program);
