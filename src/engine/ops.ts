@@ -38,13 +38,18 @@ function one(g: Graph, op: string, inputs: (Value | null)[], dtype: DType, shape
 
 // ---------------------------------------------------------------- element-wise
 
-function binary(op: string, a: Operand, b: Operand): Value {
+/** Two operands lifted to one dtype, with their broadcast shape. */
+function operands(op: string, a: Operand, b: Operand) {
   const g = graphOf(a, b);
   const dt = dtypeOf(a, b);
   const x = lift(g, a, dt);
   const y = lift(g, b, dt);
   same(op, x, y);
-  const shape = broadcastShapes(x.shape, y.shape, () => `${op}(${x}, ${y})`);
+  return { g, dt, x, y, shape: broadcastShapes(x.shape, y.shape, () => `${op}(${x}, ${y})`) };
+}
+
+function binary(op: string, a: Operand, b: Operand): Value {
+  const { g, dt, x, y, shape } = operands(op, a, b);
   return one(g, op, [x, y], dt, shape);
 }
 
@@ -57,12 +62,7 @@ export const min = (a: Operand, b: Operand) => binary('Min', a, b);
 export const max = (a: Operand, b: Operand) => binary('Max', a, b);
 
 function compare(op: string, a: Operand, b: Operand): Value {
-  const g = graphOf(a, b);
-  const dt = dtypeOf(a, b);
-  const x = lift(g, a, dt);
-  const y = lift(g, b, dt);
-  same(op, x, y);
-  const shape = broadcastShapes(x.shape, y.shape, () => `${op}(${x}, ${y})`);
+  const { g, x, y, shape } = operands(op, a, b);
   return one(g, op, [x, y], 'bool', shape);
 }
 

@@ -61,6 +61,24 @@ export class CheckpointDir {
   }
 }
 
+/**
+ * Starts a loop: from `initial`, or, when `dir` holds a state and `fresh` is off, from that state
+ * (params and optimiser restored in place) after checking its settings match. `settings` picks the
+ * fields of a state's meta that must agree (default: all of it).
+ */
+export function startOrResume(ckpt: CheckpointDir, params: ParamSet, optimizer: Optimizer, initial: LoopState, o: { fresh?: boolean; log: (s: string) => void; settings?: (meta: Record<string, unknown>) => Record<string, unknown> }): LoopState {
+  if (o.fresh) {
+    ckpt.remove();
+    return initial;
+  }
+  if (!ckpt.exists()) return initial;
+  const state = ckpt.load(params, optimizer);
+  const pick = o.settings ?? ((m) => m);
+  checkResumeCompatible(pick(state.meta), pick(initial.meta), ckpt.dir);
+  o.log(`resuming from step ${state.step} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch})`);
+  return state;
+}
+
 /** Fails with a message naming each differing field when a resume would mix settings. */
 export function checkResumeCompatible(saved: Record<string, unknown>, now: Record<string, unknown>, where: string): void {
   const diffs = Object.keys({ ...saved, ...now }).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));

@@ -23,7 +23,7 @@ import { loadModel } from '../models/load.js';
 import { bertPreset } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { crossEntropy } from '../nn/losses.js';
-import { CheckpointDir, type LoopState, checkResumeCompatible } from './checkpoint.js';
+import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface FinetuneOptions {
@@ -164,13 +164,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
   const meta = { task: o.task, model: o.model ?? `init:${o.init}${o.layers ? `:L${o.layers}` : ''}`, epochs, batchSize, lr, maxLength, seed, limitTrain: o.limitTrain ?? null, evalEvery };
   const ckpt = new CheckpointDir(o.out);
-  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta };
-  if (o.fresh) ckpt.remove();
-  else if (ckpt.exists()) {
-    state = ckpt.load(params, optimizer);
-    checkResumeCompatible(state.meta, meta, ckpt.dir);
-    log(`resuming from step ${state.step} (epoch ${state.epoch + 1}, batch ${state.batchInEpoch})`);
-  }
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
   log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
 
   const evalSession = await compile(classifierGraph(model, params, false, seed));

@@ -19,7 +19,7 @@ import { muxGraph } from '../mux/graphs.js';
 import { headFor } from '../mux/heads.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
-import { CheckpointDir, type LoopState, checkResumeCompatible } from './checkpoint.js';
+import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface MuxTrainOptions {
@@ -114,13 +114,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
   const meta = { model: path.resolve(o.model), task: o.task, variant: o.variant, n: o.n, l: o.l, epochs, batchSize, lr, lambda, mu, dropout: spec.dropout, backboneDropout: o.backboneDropout ?? true, seed, limitTrain: o.limitTrain ?? null };
   const ckpt = new CheckpointDir(o.out);
-  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta };
-  if (o.fresh) ckpt.remove();
-  else if (ckpt.exists()) {
-    state = ckpt.load(params, optimizer);
-    checkResumeCompatible(state.meta, meta, ckpt.dir);
-    log(`resuming from step ${state.step}`);
-  }
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
   log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
 
   const config = (metrics?: Record<string, unknown>): AdapterConfig => ({

@@ -23,7 +23,7 @@ import { createModel } from '../models/init.js';
 import { bertPreset } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
-import { CheckpointDir, type LoopState, checkResumeCompatible } from './checkpoint.js';
+import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface PretrainOptions {
@@ -128,15 +128,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const runMeta = { corpus: path.resolve(o.corpus), preset: o.preset ?? 'mini', layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, seed };
   const ckpt = new CheckpointDir(o.out);
-  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: trainStart, epoch: 0 } };
-  if (o.fresh) ckpt.remove();
-  else if (ckpt.exists()) {
-    state = ckpt.load(params, optimizer);
-    const { elapsed: _e, tokens: _t, packer: _p, epoch: _ep, ...saved } = state.meta as PretrainMeta;
-    void _e, _t, _p, _ep;
-    checkResumeCompatible(saved, runMeta, ckpt.dir);
-    log(`resuming at step ${state.step} (${(state.meta as PretrainMeta).tokens.toLocaleString('en-US')} tokens, corpus line ${(state.meta as PretrainMeta).packer.lineNo})`);
-  }
+  // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
+  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k]]));
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: trainStart, epoch: 0 } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
   log(`pretrain ${runMeta.preset} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
 

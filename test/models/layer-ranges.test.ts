@@ -4,11 +4,11 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Graph } from '../../src/engine/graph.js';
-import { type HostTensor, compile, float32 } from '../../src/engine/runtime.js';
+import { compile, float32 } from '../../src/engine/runtime.js';
 import type { ModelInputs } from '../../src/models/backbone.js';
 import { runForward } from '../../src/models/forward.js';
 import { loadModel } from '../../src/models/load.js';
-import { SafetensorsFile } from '../../src/io/safetensors.js';
+import { goldenInputs } from '../helpers/golden.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 for (const name of ['bert-tiny', 't5-tiny', 'llama-tiny']) {
@@ -17,9 +17,7 @@ for (const name of ['bert-tiny', 't5-tiny', 'llama-tiny']) {
       const dir = sharedData(t, path.join('reference', name));
       if (!dir) return;
       const model = loadModel(dir);
-      const golden = SafetensorsFile.open(path.join(dir, 'golden.safetensors'));
-      const feeds: Record<string, HostTensor> = {};
-      for (const n of ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids']) if (golden.tensors.has(n)) feeds[n] = { data: golden.readInt64(n), shape: golden.info(n).shape };
+      const { feeds, golden } = goldenInputs(dir);
       golden.close();
       const full = await runForward(model, feeds);
       const L = model.numLayers;
