@@ -5,8 +5,7 @@ import { evaluatePairings } from '../eval/pairing.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { loadModel } from '../models/load.js';
 import { checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
-import { headFor } from '../mux/heads.js';
-import { prepareDevFeatures } from '../train/mux-train.js';
+import { prepareDevFeatures, taskHead } from '../train/mux-train.js';
 import { int } from './args.js';
 
 export function registerEval(program: Command): void {
@@ -30,7 +29,7 @@ export function registerEval(program: Command): void {
       if (adapters.some((a) => a.config.l !== l)) throw new Error('all adapters given to one eval must share the prefill depth l');
       const task = parseTask(o.task ?? adapters[0].config.task);
       const dev = await prepareDevFeatures(model, { model: o.model, task, dataDir, l, limitDev: o.limitDev });
-      const head = headFor(model);
+      const { head } = taskHead(model, o.model, task);
       const results = [];
       for (const a of adapters) results.push({ adapter: a.dir, ...(await evaluatePairings(model, head, specOf(a.config), a.params, dev, { pairings: o.pairings, seed: o.seed })) });
       const pct = (x: number) => (100 * x).toFixed(2);

@@ -40,7 +40,8 @@ export function syntheticExamples(split: 'train' | 'dev', count = SYNTHETIC_SIZE
  * template), for machines that have no BERT tokenizer at hand.
  */
 export function syntheticTokenizerJson(): Record<string, unknown> {
-  const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...POSITIVE, ...NEGATIVE, ...NEUTRAL];
+  // + the verbalizer words, so T5 / LLaMA heads can answer with them
+  const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...POSITIVE, ...NEGATIVE, ...NEUTRAL, 'negative', 'positive', 'no', 'yes'];
   const vocab = Object.fromEntries(words.map((w, i) => [w, i]));
   const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
   return {

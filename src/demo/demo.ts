@@ -87,7 +87,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     const { prepareDevFeatures } = await import('../train/mux-train.js');
     features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
   }
-  const ev = await evaluatePairings(model, headFor(model), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
+  const ev = await evaluatePairings(model, headFor(model, config.label_ids ?? undefined), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
 
   // 4. Throughput
   step('4/5 throughput, interleaved SISO vs multiplexed');

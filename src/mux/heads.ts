@@ -21,8 +21,8 @@ export interface AnswerVectors {
 }
 
 export interface MuxHead {
-  /** Extra graph inputs this backbone needs (answer positions, decoder ids), declared on g. */
-  declareInputs(g: Graph, rows: string): Record<string, Value>;
+  /** Extra graph inputs this backbone needs (answer positions, decoder ids), declared on g for `rows` rows of `slots` instances. */
+  declareInputs(g: Graph, rows: string, slots: number): Record<string, Value>;
   /** Runs the frozen layers [l, L) on mixed rows and returns the vectors to demultiplex. */
   mixed(b: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors;
   /** Two label logits from d-wide vectors [..., d]. */
@@ -103,9 +103,9 @@ class T5Head implements MuxHead {
 class LlamaHead implements MuxHead {
   readonly perInstance = true;
   constructor(private readonly labelIds: [number, number]) {}
-  declareInputs(g: Graph, rows: string): Record<string, Value> {
+  declareInputs(g: Graph, rows: string, slots: number): Record<string, Value> {
     // per instance: index of its last real token; [G, N] when grouped, [B, 1] for SISO
-    return { answer_pos: g.input('answer_pos', 'int64', [rows, 'slots']) };
+    return { answer_pos: g.input('answer_pos', 'int64', [rows, slots]) };
   }
   mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors {
     const b = bg as LlamaGraph;

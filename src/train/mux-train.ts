@@ -16,7 +16,8 @@ import { loadModel } from '../models/load.js';
 import { type AdapterConfig, LAYOUT, baseModelInfo, revmuxVersion, saveAdapter } from '../mux/adapter.js';
 import { type Features, assembleGroups, computeFeatures, sisoAccuracy } from '../mux/features.js';
 import { muxGraph } from '../mux/graphs.js';
-import { headFor } from '../mux/heads.js';
+import { type MuxHead, headFor } from '../mux/heads.js';
+import { formatExample, labelTokenIds, t5DecoderIds } from '../data/formats.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
@@ -75,18 +76,25 @@ export async function prepareDevFeatures(model: Backbone, o: FeatureSource): Pro
   return (await prepareFeatures(model, o, false)).dev;
 }
 
+/** The head for a backbone on a task, with its label-word ids (T5/LLaMA) from the model's tokenizer. */
+export function taskHead(model: Backbone, tokenizerDir: string, task: Task): { head: MuxHead; labelIds: [number, number] | null; tok: TextTokenizer } {
+  const tok = TextTokenizer.load(tokenizerDir);
+  const labelIds = labelTokenIds(model, tok, task);
+  return { head: headFor(model, labelIds ?? undefined), labelIds, tok };
+}
+
 export async function prepareFeatures(model: Backbone, o: FeatureSource, withTrain = true): Promise<{ train: Features; dev: Features }> {
-  if (model.modelType !== 'bert') throw new Error(`revmux train: task formatting for ${model.modelType} backbones is not implemented yet (BERT works end to end; the T5/LLaMA heads exist in the library)`);
-  const tok = TextTokenizer.load(o.model);
+  const { head, tok } = taskHead(model, o.model, o.task);
   let train = withTrain ? loadExamples(o.task, 'train', o.dataDir) : [];
   let dev = loadExamples(o.task, 'dev', o.dataDir);
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
-  const head = headFor(model);
   const maxLength = o.maxLength ?? 128;
+  const decoderIds = t5DecoderIds(model, tok);
+  const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => formatExample(model, o.task, e)), maxLength);
   return {
-    train: await computeFeatures(model, head, o.l, encodeExamples(tok, train, maxLength), { label: 'prefill train', quiet: o.quiet }),
-    dev: await computeFeatures(model, head, o.l, encodeExamples(tok, dev, maxLength), { label: 'prefill dev', quiet: o.quiet }),
+    train: await computeFeatures(model, head, o.l, enc(train), { label: 'prefill train', quiet: o.quiet, decoderIds }),
+    dev: await computeFeatures(model, head, o.l, enc(dev), { label: 'prefill dev', quiet: o.quiet, decoderIds }),
   };
 }
 
@@ -94,7 +102,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const t0 = Date.now();
   const log = o.log ?? ((s: string) => console.error(s));
   const model = loadModel(o.model);
-  const head = headFor(model);
+  const { head, labelIds } = taskHead(model, o.model, o.task);
   const spec: MuxSpec = { variant: o.variant, n: o.n, l: o.l, d: model.hiddenSize, dropout: o.dropout ?? 0.1 };
   validateSpec(spec, model.numLayers);
   const seed = o.seed ?? 42;
@@ -123,7 +131,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     layout: LAYOUT,
     task: o.task,
     label_words: TASKS[o.task].labelWords,
-    label_ids: null,
+    label_ids: labelIds,
     base_model: baseModelInfo(model),
     training: meta,
     metrics,
