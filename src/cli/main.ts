@@ -10,6 +10,7 @@ import { registerFlops } from './flops.js';
 import { registerForward } from './forward.js';
 import { registerInspect } from './inspect.js';
 import { registerPretrain } from './pretrain.js';
+import { registerServe } from './serve.js';
 import { registerTrain } from './train.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string; description: string };
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerForward(program);
   registerInspect(program);
   registerPretrain(program);
+  registerServe(program);
   registerTrain(program);
   return program;
 }

@@ -26,6 +26,11 @@ export interface PairingResult {
   pairing_sensitivity: number;
   /** Fraction of examples where the multiplexed prediction (first pairing) equals the SISO one. */
   agreement_with_siso: number;
+  /**
+   * Accuracy by slot position (0..N-1) over all pairings. A multiplexer that only decodes some slots
+   * well (e.g. answers every slot with one instance's label) shows here even when the mean looks fine.
+   */
+  slot_accuracy: number[];
 }
 
 export function meanStd(xs: number[]): { mean: number; std: number } {
@@ -50,10 +55,17 @@ export async function evaluatePairings(model: Backbone, head: MuxHead, spec: Mux
   const k = o.pairings ?? 10;
   const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
   const runs: Int8Array[] = [];
+  const slotHits = new Array(spec.n).fill(0);
+  const slotCount = new Array(spec.n).fill(0);
   const progress = new Progress(`eval ${spec.variant} N=${spec.n}`, k, o.quiet);
   for (let r = 0; r < k; r++) {
     const order = new Rng((o.seed ?? 4141) + r).shuffle([...Array(f.count).keys()]);
-    runs.push(await predictGrouped(session, params, model, f, order, spec.n, o.batchSize ?? 64));
+    const pred = await predictGrouped(session, params, model, f, order, spec.n, o.batchSize ?? 64);
+    order.forEach((ex, pos) => {
+      slotCount[pos % spec.n]++;
+      if (pred[ex] === f.labels[ex]) slotHits[pos % spec.n]++;
+    });
+    runs.push(pred);
     progress.update(r + 1);
   }
   progress.stop();
@@ -65,5 +77,5 @@ export async function evaluatePairings(model: Backbone, head: MuxHead, spec: Mux
     if (runs[0][i] === (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0)) agree++;
   }
   const { mean, std } = meanStd(accuracies);
-  return { variant: spec.variant, n: spec.n, l: spec.l, examples: f.count, pairings: k, accuracies, mean, std, siso_accuracy: sisoAccuracy(f), pairing_sensitivity: changed / f.count, agreement_with_siso: agree / f.count };
+  return { variant: spec.variant, n: spec.n, l: spec.l, examples: f.count, pairings: k, accuracies, mean, std, siso_accuracy: sisoAccuracy(f), pairing_sensitivity: changed / f.count, agreement_with_siso: agree / f.count, slot_accuracy: slotHits.map((h, i) => h / Math.max(1, slotCount[i])) };
 }

@@ -37,11 +37,12 @@ describe('end to end on the synthetic task', () => {
     assert.ok(ft.bestDevAccuracy > 0.8, `SISO backbone dev accuracy ${ft.bestDevAccuracy}`);
 
     const out = path.join(dir, 'adapter');
-    const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 2e-3, limitTrain: 3000, limitDev: 400, evalEvery: 47, seed: 3, quiet: true, log: () => {} });
+    // 8000 examples: with fewer, training is still in a phase where slot 2's answer serves both slots
+    const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {} });
     const first = r.history[0];
     const last = r.history[r.history.length - 1];
     assert.ok(last.loss < first.loss, `training loss fell: ${first.loss} -> ${last.loss}`);
-    assert.ok(r.bestDevAccuracy > 0.7, `RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`);
+    assert.ok(r.bestDevAccuracy > 0.9, `RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`);
 
     const model = loadModel(backbone);
     const { config, params } = loadAdapter(out);
@@ -50,5 +51,7 @@ describe('end to end on the synthetic task', () => {
     const ev = await evaluatePairings(model, headFor(model), specOf(config), params, r.features.dev, { pairings: 1, seed: 4141, quiet: true });
     assert.equal(ev.mean, config.metrics!.selection_dev_accuracy, 'the reloaded adapter gives exactly the accuracy measured when it was saved');
     assert.equal(ev.siso_accuracy, r.sisoDevAccuracy);
+    // both slots are decoded, not just one (copying one instance's answer to both would score ~75%)
+    ev.slot_accuracy.forEach((a, slot) => assert.ok(a > 0.85, `slot ${slot} accuracy ${a}`));
   });
 });

@@ -1,0 +1,61 @@
+// `revmux serve` and `revmux loadtest`.
+import type { Command } from 'commander';
+import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
+import { closedLoop, openLoop } from '../serve/loadtest.js';
+import { startServer } from '../serve/server.js';
+import { int, intList, num } from './args.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP server that batches concurrent /classify requests and multiplexes them (load-adaptive N: SISO for a lone request, multiplexed under load)')
+    .requiredOption('--model <dir>', 'the frozen backbone folder (with tokenizer.json)')
+    .option('--adapter <dir...>', 'adapter folders, one per N (none: SISO only)', [])
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (0 = any free port)', int, 8080)
+    .option('--policy <p>', "'adaptive', or a fixed N (1 = SISO)", 'adaptive')
+    .option('--max-batch <n>', 'inputs per computed batch', int, 64)
+    .option('--max-delay-ms <ms>', 'how long the oldest queued input waits for a fuller batch', num, 5)
+    .option('--target-latency-ms <ms>', 'adaptive policy: serve the queue within this time', num, 200)
+    .option('--buckets <list>', 'token-length bucket edges', intList, [16, 32, 64, 128])
+    .option('--max-length <n>', 'tokens per input; longer inputs get 413', int, 128)
+    .option('--max-inputs <n>', 'inputs per request', int, 256)
+    .option('--max-concurrent <n>', 'requests in flight; more get 429', int, 256)
+    .option('--max-queue <n>', 'queued inputs; more get 429', int, 1024)
+    .option('--timeout-ms <ms>', 'per-request timeout (504)', int, 30000)
+    .action(async (o) => {
+      const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
+      if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1)) throw new Error(`--policy must be 'adaptive' or a positive integer, got '${o.policy}'`);
+      const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs });
+      console.error(`revmux serve: listening on ${s.url} (loading the model; GET /health says 200 when ready)`);
+      await s.ready;
+      console.error(`revmux serve: ready, N = ${s.batcher()?.capacity ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ') : '1'}`);
+      const stop = async (sig: string) => {
+        console.error(`revmux serve: ${sig}, finishing queued and in-flight requests`);
+        await s.shutdown();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('loadtest')
+    .description('load a revmux server on this machine: closed loop over concurrency levels, or open loop at a rate; throughput and p50/p95/p99 latency')
+    .requiredOption('--url <url>', 'server address, e.g. http://127.0.0.1:8080 (loopback only)')
+    .option('--concurrency <list>', 'closed-loop client counts', intList, [1, 4, 16, 64])
+    .option('--rate <r>', 'open loop instead: requests per second', num)
+    .option('--seconds <s>', 'duration of each level', num, 10)
+    .option('--task <name>', 'texts from this GLUE dev set (or synthetic)', 'sst2')
+    .action(async (o) => {
+      const host = new URL(o.url).hostname;
+      if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && !host.startsWith('127.')) throw new Error(`loadtest only targets this machine (loopback), not ${host}`);
+      const texts = loadExamples(parseTask(o.task), 'dev', findGlueDir()).map((e) => e.textA);
+      const results = o.rate ? [await openLoop(o.url, texts, o.rate, o.seconds)] : [];
+      if (!o.rate) for (const c of o.concurrency as number[]) results.push(await closedLoop(o.url, texts, c, o.seconds));
+      console.log('| mode | concurrency / rate | requests | ok | inputs/s | p50 ms | p95 ms | p99 ms | errors |');
+      console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+      for (const r of results) console.log(`| ${r.mode} | ${r.concurrency ?? r.rate} | ${r.requests} | ${r.ok} | ${r.inputs_per_s.toFixed(1)} | ${r.p50_ms.toFixed(1)} | ${r.p95_ms.toFixed(1)} | ${r.p99_ms.toFixed(1)} | ${JSON.stringify(r.errors)} |`);
+      console.log(JSON.stringify(results, null, 2));
+    });
+}

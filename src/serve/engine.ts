@@ -1,0 +1,116 @@
+// What the server runs: a frozen backbone with its tokenizer, SISO (N = 1) and one fused session
+// per trained N. Classifies a list of already-validated inputs with a given N.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HostTensor } from '../engine/runtime.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
+import { formatExample } from '../data/formats.js';
+import { TASKS, type Task, parseTask } from '../data/glue.js';
+import { TextTokenizer } from '../io/tokenizer.js';
+import type { Backbone } from '../models/backbone.js';
+import { loadModel } from '../models/load.js';
+import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
+import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
+import { type MuxHead, headFor } from '../mux/heads.js';
+
+export interface ClassifyInput {
+  text: string;
+  textPair?: string;
+}
+
+export interface Encoded {
+  ids: number[];
+  typeIds: number[];
+}
+
+export interface Prediction {
+  label: string;
+  score: number;
+}
+
+export class ServeEngine {
+  readonly sessions = new Map<number, Session>();
+  readonly adapters = new Map<number, { dir: string; config: AdapterConfig }>();
+
+  private constructor(
+    readonly model: Backbone,
+    readonly modelDir: string,
+    readonly tok: TextTokenizer,
+    readonly task: Task,
+    readonly head: MuxHead,
+    readonly maxLength: number,
+    readonly labels: [string, string],
+  ) {}
+
+  /** Loads the backbone, its tokenizer and adapters (one per N; all must share l and the task). */
+  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string } = {}): Promise<ServeEngine> {
+    const model = loadModel(modelDir);
+    if (!fs.existsSync(path.join(modelDir, 'tokenizer.json'))) throw new Error(`${modelDir}: no tokenizer.json; the server tokenises requests itself`);
+    const tok = TextTokenizer.load(modelDir);
+    const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
+    const task = parseTask(o.task ?? adapters[0]?.config.task ?? 'sst2');
+    for (const a of adapters) {
+      checkAdapterFits(a.config, model, {}, a.dir);
+      if (a.config.task !== task) throw new Error(`${a.dir}: trained for task ${a.config.task}, the server runs ${task}`);
+    }
+    const ns = adapters.map((a) => a.config.n);
+    if (new Set(ns).size !== ns.length) throw new Error(`two adapters with the same N (${ns.join(', ')}): give one per N`);
+    const labelIds = adapters[0]?.config.label_ids ?? undefined;
+    const head = headFor(model, labelIds);
+    const maxPos = model.config.model_type === 'bert' ? model.config.max_position_embeddings : Infinity;
+    const e = new ServeEngine(model, modelDir, tok, task, head, Math.min(o.maxLength ?? 128, maxPos), TASKS[task].labelWords);
+    e.sessions.set(1, await compile(fusedSisoGraph(model, head)));
+    for (const a of adapters) {
+      if (a.config.n === 1) continue;
+      e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
+      e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params)));
+    }
+    return e;
+  }
+
+  get availableN(): number[] {
+    return [...this.sessions.keys()].sort((a, b) => a - b);
+  }
+
+  /** Tokenises one input; returns null and a reason when it is longer than the limit. */
+  encode(x: ClassifyInput): { ok: true; enc: Encoded } | { ok: false; tokens: number } {
+    const ex = formatExample(this.model, this.task, { textA: x.text, textB: x.textPair, label: 0 });
+    const enc = this.tok.encode(ex.textA, ex.textB ?? null, { maxLength: 1_000_000 });
+    if (enc.ids.length > this.maxLength) return { ok: false, tokens: enc.ids.length };
+    return { ok: true, enc: { ids: enc.ids, typeIds: enc.typeIds } };
+  }
+
+  /** Classifies inputs with N instances per row (N = 1: SISO); the last row may hold dummy slots. */
+  async classify(items: Encoded[], n: number): Promise<Prediction[]> {
+    const session = this.sessions.get(n);
+    if (!session) throw new Error(`no adapter for N = ${n}`);
+    const rows = n === 1 ? items.length : Math.ceil(items.length / n) * n;
+    const S = Math.max(...items.map((e) => e.ids.length));
+    const ids = new BigInt64Array(rows * S);
+    const mask = new BigInt64Array(rows * S);
+    const types = new BigInt64Array(rows * S);
+    items.forEach((e, r) =>
+      e.ids.forEach((t, j) => {
+        ids[r * S + j] = BigInt(t);
+        mask[r * S + j] = 1n;
+        types[r * S + j] = BigInt(e.typeIds[j]);
+      }),
+    );
+    const shape = n === 1 ? [rows, S] : [rows / n, n, S];
+    const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
+    if (this.model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
+    const lead = n === 1 ? rows : rows / n;
+    if (this.model.modelType === 'llama') feeds.answer_pos = { data: BigInt64Array.from({ length: rows }, (_, r) => BigInt(Math.max(0, (items[r]?.ids.length ?? 1) - 1))), shape: [lead, n] };
+    if (this.model.modelType === 't5') {
+      const dec = [this.model.config.model_type === 't5' ? this.model.config.decoder_start_token_id : 0, this.tok.tokenToId('<extra_id_0>') ?? 2, this.tok.tokenToId('<extra_id_0>') ?? 2];
+      feeds.decoder_input_ids = { data: BigInt64Array.from({ length: lead * 3 }, (_, i) => BigInt(dec[i % 3])), shape: [lead, 3] };
+    }
+    const logits = float32((await session.run(feeds, ['logits'])).logits);
+    return items.map((_, i) => {
+      const [a, b] = [logits[2 * i], logits[2 * i + 1]];
+      const m = Math.max(a, b);
+      const pb = Math.exp(b - m) / (Math.exp(a - m) + Math.exp(b - m));
+      return b > a ? { label: this.labels[1], score: pb } : { label: this.labels[0], score: 1 - pb };
+    });
+  }
+}

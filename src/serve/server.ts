@@ -1,0 +1,188 @@
+// `revmux serve`: an HTTP server that batches concurrent requests and multiplexes them.
+//   POST /classify {"inputs": "text" | ["text", {"text": ..., "text_pair": ...}, ...]} -> [{label, score}, ...]
+//   GET /health (503 while loading or draining, else 200), GET /info, GET /metrics (Prometheus text)
+// Bad requests are refused before they reach a batch (400 naming the field, 413 with the token
+// limit), so one bad request never affects the others it would have been batched with.
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { Batcher, type BatcherOptions, QueueFullError, TimeoutError } from './batcher.js';
+import { type ClassifyInput, type Encoded, ServeEngine } from './engine.js';
+import { ServerMetrics } from './metrics.js';
+
+export interface ServeOptions extends Partial<BatcherOptions> {
+  model: string;
+  adapters: string[];
+  task?: string;
+  host?: string; // 127.0.0.1
+  port?: number; // 8080 (0 = any free port)
+  maxLength?: number; // 128 tokens per input
+  maxInputsPerRequest?: number; // 256
+  maxConcurrent?: number; // 256 requests in flight
+  timeoutMs?: number; // 30000
+  /** Skip the calibration run (tests). */
+  calibrate?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  ready: Promise<void>;
+  /** Stops accepting, finishes what is queued and in flight, then closes. */
+  shutdown(): Promise<void>;
+  batcher(): Batcher | null;
+}
+
+class BadRequest extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The request body as a list of inputs, or a 400 naming the offending field. */
+export function parseInputs(body: unknown, maxInputs: number): ClassifyInput[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'the body must be a JSON object with an "inputs" field');
+  const inputs = (body as { inputs?: unknown }).inputs;
+  if (inputs === undefined) throw new BadRequest(400, 'missing field "inputs"');
+  const list = typeof inputs === 'string' ? [inputs] : inputs;
+  if (!Array.isArray(list)) throw new BadRequest(400, '"inputs" must be a string or an array');
+  if (list.length === 0) throw new BadRequest(400, '"inputs" is empty');
+  if (list.length > maxInputs) throw new BadRequest(413, `"inputs" has ${list.length} items; the limit is ${maxInputs} per request`);
+  return list.map((x, i) => {
+    if (typeof x === 'string') {
+      if (!x.trim()) throw new BadRequest(400, `inputs[${i}] is an empty string`);
+      return { text: x };
+    }
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequest(400, `inputs[${i}] must be a string or {"text", "text_pair"}`);
+    const { text, text_pair: pair } = x as { text?: unknown; text_pair?: unknown };
+    if (typeof text !== 'string' || !text.trim()) throw new BadRequest(400, `inputs[${i}].text must be a non-empty string`);
+    if (pair !== undefined && typeof pair !== 'string') throw new BadRequest(400, `inputs[${i}].text_pair must be a string`);
+    return pair === undefined ? { text } : { text, textPair: pair };
+  });
+}
+
+export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const metrics = new ServerMetrics();
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  let engine: ServeEngine | null = null;
+  let batcher: Batcher | null = null;
+  let loadError: Error | null = null;
+  let draining = false;
+  let inFlight = 0;
+  const maxInputs = o.maxInputsPerRequest ?? 256;
+  const maxConcurrent = o.maxConcurrent ?? 256;
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const bopts: BatcherOptions = { maxBatch: o.maxBatch ?? 64, maxDelayMs: o.maxDelayMs ?? 5, maxQueue: o.maxQueue ?? 1024, buckets: o.buckets ?? [16, 32, 64, 128], policy: o.policy ?? 'adaptive', targetLatencyMs: o.targetLatencyMs ?? 200 };
+
+  const fail = (reply: FastifyReply, status: number, error: string, headers: Record<string, string> = {}) => {
+    metrics.requests.inc({ status: String(status) });
+    for (const [k, v] of Object.entries(headers)) reply.header(k, v);
+    return reply.code(status).send({ error });
+  };
+
+  // malformed JSON: fastify's parser error, reported as 400 with our shape
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) console.error(err);
+    return fail(reply, status, status === 400 ? `malformed request body: ${err.message}` : err.message);
+  });
+
+  app.get('/health', async (_req, reply) => {
+    if (loadError) return reply.code(500).send({ status: 'failed', error: loadError.message });
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    if (!engine) return reply.code(503).send({ status: 'loading' });
+    return { status: 'ok' };
+  });
+
+  app.get('/info', async (_req, reply) => {
+    if (!engine) return reply.code(503).send({ status: loadError ? 'failed' : 'loading' });
+    const a = [...engine.adapters.values()];
+    return {
+      model: engine.modelDir,
+      model_type: engine.model.modelType,
+      layers: engine.model.numLayers,
+      hidden: engine.model.hiddenSize,
+      task: engine.task,
+      labels: engine.labels,
+      variant: a[0]?.config.variant ?? 'siso',
+      l: a[0]?.config.l ?? null,
+      n_available: engine.availableN,
+      policy: bopts.policy,
+      capacity_inputs_per_s: Object.fromEntries(batcher?.capacity ?? []),
+      limits: { max_length_tokens: engine.maxLength, max_inputs_per_request: maxInputs, max_concurrent_requests: maxConcurrent, max_queue_inputs: bopts.maxQueue, timeout_ms: timeoutMs, max_batch: bopts.maxBatch, max_delay_ms: bopts.maxDelayMs, target_latency_ms: bopts.targetLatencyMs },
+    };
+  });
+
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+
+  app.post('/classify', async (req, reply) => {
+    if (draining) return fail(reply, 503, 'the server is shutting down', { 'Retry-After': '5' });
+    if (!engine || !batcher) return fail(reply, 503, loadError ? `model failed to load: ${loadError.message}` : 'the model is still loading', { 'Retry-After': '2' });
+    if (inFlight >= maxConcurrent) {
+      metrics.rejections.inc({ reason: 'concurrency' });
+      return fail(reply, 429, `too many concurrent requests (limit ${maxConcurrent})`, { 'Retry-After': '1' });
+    }
+    inFlight++;
+    try {
+      const inputs = parseInputs(req.body, maxInputs);
+      const encs: Encoded[] = inputs.map((x, i) => {
+        const r = engine!.encode(x);
+        if (!r.ok) throw new BadRequest(413, `inputs[${i}] has ${r.tokens} tokens; the limit is ${engine!.maxLength}`);
+        return r.enc;
+      });
+      const preds = await batcher.submit(encs, timeoutMs);
+      metrics.requests.inc({ status: '200' });
+      return preds;
+    } catch (e) {
+      if (e instanceof BadRequest) {
+        metrics.rejections.inc({ reason: e.status === 413 ? 'too_long' : 'bad_request' });
+        return fail(reply, e.status, e.message);
+      }
+      if (e instanceof QueueFullError) {
+        metrics.rejections.inc({ reason: 'queue_full' });
+        return fail(reply, 429, e.message, { 'Retry-After': String(e.retryAfterS) });
+      }
+      if (e instanceof TimeoutError) {
+        metrics.rejections.inc({ reason: 'timeout' });
+        return fail(reply, 504, e.message);
+      }
+      throw e;
+    } finally {
+      inFlight--;
+    }
+  });
+
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
+  const addr = app.server.address();
+  const url = typeof addr === 'object' && addr ? `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+
+  const ready = (async () => {
+    try {
+      const e = await ServeEngine.load(o.model, o.adapters, { maxLength: o.maxLength, task: o.task });
+      const b = new Batcher(e, bopts, metrics);
+      if (o.calibrate ?? true) {
+        const sample = e.encode({ text: 'a short sentence used to measure how fast each multiplexing width runs' });
+        if (sample.ok) await b.calibrate(sample.enc);
+      }
+      engine = e;
+      batcher = b;
+    } catch (err) {
+      loadError = err as Error;
+      throw err;
+    }
+  })();
+  ready.catch(() => {});
+
+  return {
+    app,
+    url,
+    ready,
+    batcher: () => batcher,
+    async shutdown() {
+      draining = true;
+      await batcher?.idle();
+      await app.close(); // waits for in-flight responses to be sent
+    },
+  };
+}
