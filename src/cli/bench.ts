@@ -33,7 +33,7 @@ export function registerBench(program: Command): void {
     .option('--tokenizer <dir>', 'tokenizer for --task (default: the model folder, else bert-base-uncased from ../shared/data)')
     .option('--rounds <n>', 'measured rounds (each times SISO and the variant)', int, 10)
     .option('--warmup <n>', 'unmeasured rounds first', int, 2)
-    .option('--eval <files...>', 'revmux eval --json results, for the accuracy vs speedup plot')
+    .option('--eval <files...>', 'revmux eval --json results (or experiment:table JSON), for the accuracy vs speedup plot')
     .option('--out <dir>', 'where to write bench.json, bench.md and the plots', 'runs/bench')
     .option('--seed <n>', 'seed', int, 0)
     .action(async (o) => {
@@ -95,7 +95,7 @@ export function registerBench(program: Command): void {
         for (const f of o.eval as string[]) {
           const ev = JSON.parse(fs.readFileSync(f, 'utf8'));
           points.push({ label: 'SISO', speedup: 1, accuracy: 100 * ev.siso_accuracy });
-          for (const res of ev.results) {
+          for (const res of ev.results ?? ev.rows ?? []) {
             const speed = r.rows.find((x) => x.variant === res.variant && x.n === res.n && x.l === res.l);
             if (speed) points.push({ label: `${res.variant} N=${res.n}`, speedup: speed.speedup, accuracy: 100 * res.mean });
           }
