@@ -56,6 +56,8 @@ export interface MuxTrainOptions {
   log?: (line: string) => void;
   /** Reuse features already computed for this backbone and l (the demo trains several variants). */
   features?: { train: Features; dev: Features };
+  /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
+  abortAfterSteps?: number;
 }
 
 export interface MuxTrainResult {
@@ -182,6 +184,10 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
         seen = correct = 0;
         sums = { loss: 0, ce: 0, nce: 0, map: 0 };
         tSeg = Date.now();
+        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
+          progress.stop();
+          return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
+        }
       }
     }
     state.batchInEpoch = 0;
