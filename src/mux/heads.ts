@@ -64,9 +64,11 @@ class BertHead implements MuxHead {
   }
 }
 
-/** LM-head rows of the two label words [2, d]. */
-function labelRows(table: Value, labelIds: [number, number]): Value {
-  return op.gather(table, table.graph.int64s(labelIds), 0);
+/** Logits of the two label words only: y [..., d] times their LM-head rows (tied embeddings or lm_head). */
+function labelLogits(b: T5Graph | LlamaGraph, tiedTable: string, labelIds: [number, number], y: Value): Value {
+  const name = b.model.config.tie_word_embeddings ? tiedTable : 'lm_head.weight';
+  const rows = op.gather(b.model.weights.value(b.graph, name), b.graph.int64s(labelIds), 0); // [2, d]
+  return op.matmul(y, op.transpose(rows, [1, 0]));
 }
 
 class T5Head implements MuxHead {
@@ -88,9 +90,7 @@ class T5Head implements MuxHead {
     return { answer: this.answerVector(b, hL, mask, extra.decoder_input_ids), nce: null };
   }
   logits(bg: BackboneGraph<LayerContext>, y: Value): Value {
-    const b = bg as T5Graph;
-    const table = b.model.config.tie_word_embeddings ? b.model.weights.value(b.graph, 'shared.weight') : b.model.weights.value(b.graph, 'lm_head.weight');
-    return op.matmul(y, op.transpose(labelRows(table, this.labelIds), [1, 0]));
+    return labelLogits(bg as T5Graph, 'shared.weight', this.labelIds, y);
   }
   siso(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>) {
     const b = bg as T5Graph;
@@ -113,9 +113,7 @@ class LlamaHead implements MuxHead {
     return { answer: gatherRows(hL, extra.answer_pos), nce: null };
   }
   logits(bg: BackboneGraph<LayerContext>, y: Value): Value {
-    const b = bg as LlamaGraph;
-    const table = b.model.config.tie_word_embeddings ? b.model.weights.value(b.graph, 'model.embed_tokens.weight') : b.model.weights.value(b.graph, 'lm_head.weight');
-    return op.matmul(y, op.transpose(labelRows(table, this.labelIds), [1, 0]));
+    return labelLogits(bg as LlamaGraph, 'model.embed_tokens.weight', this.labelIds, y);
   }
   siso(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>) {
     const b = bg as LlamaGraph;
