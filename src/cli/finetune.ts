@@ -7,10 +7,10 @@ import { int, num } from './args.js';
 export function registerFinetune(program: Command): void {
   program
     .command('finetune')
-    .description('fine-tune all weights of a BERT classifier (pooler + classifier) on a GLUE task; writes the best dev-accuracy checkpoint as a Hugging Face folder')
+    .description('fine-tune all weights on a GLUE task (BERT: classifier on the pooler; T5/LLaMA: label-word verbalizer); writes the best dev-accuracy checkpoint as a Hugging Face folder')
     .requiredOption('--task <name>', 'sst2, mrpc, rte, qnli, or synthetic (built in, no data needed)')
     .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')
-    .option('--model <dir>', 'BERT folder to start from (e.g. one made by `revmux pretrain`)')
+    .option('--model <dir>', 'model folder to start from (BERT, T5 or LLaMA; e.g. one made by `revmux pretrain`)')
     .option('--init <preset>', 'start from random weights of a preset: tiny, mini, small, medium, base')
     .option('--layers <n>', 'with --init: number of layers instead of the preset\'s', int)
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')

@@ -1,6 +1,7 @@
-// SISO full fine-tuning of a BERT sequence classifier on a GLUE task: every weight trains, the
-// best dev-accuracy checkpoint is written as a Hugging Face folder (with id2label) that
-// `revmux train` can freeze and transformers can load.
+// SISO full fine-tuning on a GLUE task: every weight trains. BERT gets a classifier on the pooler;
+// T5 and LLaMA answer with the task's label words (verbalizer over their LM head). The best
+// dev-accuracy checkpoint is written as a Hugging Face folder (with id2label) that `revmux train`
+// can freeze and transformers can load.
 //
 // Resume is exact at checkpoint boundaries: the data order comes from (seed, epoch) and each
 // segment between checkpoints gets its own dropout seed, so a resumed run draws the same masks.
@@ -11,13 +12,17 @@ import { Graph, type Value } from '../engine/graph.js';
 import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
-import { type Session, compile, float32 } from '../engine/runtime.js';
+import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { collate, encodeExamples, epochBatches, sequentialBatches, type EncodedExample } from '../data/batching.js';
 import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import type { ModelInputs } from '../models/backbone.js';
 import { Bert } from '../models/bert.js';
+import type { Backbone } from '../models/backbone.js';
+import { type MuxHead, headFor } from '../mux/heads.js';
+import { headExtras } from '../mux/features.js';
+import { formatExample, labelTokenIds, t5DecoderIds } from '../data/formats.js';
 import { createModel } from '../models/init.js';
 import { loadModel } from '../models/load.js';
 import { bertPreset } from '../models/presets.js';
@@ -72,13 +77,13 @@ export interface FinetuneResult {
 
 const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm');
 
-function loadBackbone(o: FinetuneOptions): Bert {
+function loadBackbone(o: FinetuneOptions): Backbone {
   if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
   const labels = TASKS[o.task].labelWords;
   const id2label = { 0: labels[0], 1: labels[1] };
-  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') }) as Bert;
+  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') });
   const m = loadModel(o.model!);
-  if (!(m instanceof Bert)) throw new Error(`finetune: ${o.model} is ${m.modelType}; fine-tuning supports BERT classifiers so far (T5/LLaMA verbalizer fine-tuning is not implemented yet)`);
+  if (!(m instanceof Bert)) return m; // T5 / LLaMA answer with label words through their LM head
   if (m.config.num_labels !== 2) throw new Error(`finetune: ${o.model} has ${m.config.num_labels} labels; GLUE ${o.task} needs 2`);
   // A pretrained encoder without heads gets a fresh pooler and classifier (as transformers does).
   const rng = new Rng(o.seed ?? 42);
@@ -93,24 +98,28 @@ function loadBackbone(o: FinetuneOptions): Bert {
   return m;
 }
 
-/** Params share the model's arrays, so optimiser updates are what saveModel writes. */
-function trainableParams(m: Bert): ParamSet {
+/** Params share the model's arrays, so optimiser updates are what saveModel writes. BERT's MLM head is unused here. */
+function trainableParams(m: Backbone): ParamSet {
   const ps = new ParamSet();
-  for (const [n, w] of m.weights.entries()) if (!n.startsWith('cls.')) ps.add(n, w.shape, w.data);
+  for (const [n, w] of m.weights.entries()) if (!(m instanceof Bert && n.startsWith('cls.'))) ps.add(n, w.shape, w.data);
   return ps;
 }
 
-function classifierGraph(m: Bert, params: ParamSet, training: boolean, seed: number): Graph {
+/**
+ * Label logits [B, 2] of the whole model, every weight a trainable input: BERT's classifier on the
+ * pooler; T5 (decoder step 1) and LLaMA (last real token) through their label words' LM-head rows.
+ */
+function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training: boolean, seed: number): Graph {
   const g = new Graph(training ? 'finetune-train' : 'finetune-eval');
   const p = params.declare(g);
   const inputs: ModelInputs = {
     inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
     attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
-    tokenTypeIds: g.input('token_type_ids', 'int64', ['batch', 'seq']),
   };
+  if (m.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  const extra = head.declareInputs(g, 'batch', 1);
   const b = m.bind(g, { training, seed, trainable: (n) => p.get(n) });
-  const ctx = b.context(inputs.attentionMask);
-  const logits = b.classify(b.pool(b.layers(b.embed(inputs), ctx, 0, m.numLayers)));
+  const logits = head.siso(b, b.embed(inputs), inputs.attentionMask, 0, extra).logits;
   g.output('logits', logits);
   if (training) {
     const labels = g.input('labels', 'int64', ['batch']);
@@ -122,11 +131,20 @@ function classifierGraph(m: Bert, params: ParamSet, training: boolean, seed: num
   return g;
 }
 
-export async function evaluateClassifier(session: Session, params: ParamSet | null, data: EncodedExample[], padId: number, batchSize: number): Promise<number> {
+/** Feeds of the classifier graph for examples `idx`. */
+function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: number, decoderIds: number[] | undefined, withLabels: boolean): Record<string, HostTensor> {
+  const b = collate(data, idx, padId);
+  const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask, ...headExtras(m, idx.length, idx.map((i) => data[i].ids.length), decoderIds) };
+  if (m.modelType === 'bert') f.token_type_ids = b.token_type_ids;
+  if (withLabels) f.labels = b.labels;
+  return f;
+}
+
+export async function evaluateClassifier(session: Session, params: ParamSet | null, data: EncodedExample[], padId: number, batchSize: number, m?: Backbone, decoderIds?: number[]): Promise<number> {
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
-    const b = collate(data, idx, padId);
-    const r = await session.run({ ...(params ? params.feeds() : {}), input_ids: b.input_ids, attention_mask: b.attention_mask, token_type_ids: b.token_type_ids }, ['logits']);
+    const feeds = m ? batchFeeds(m, data, idx, padId, decoderIds, false) : (({ labels: _l, ...rest }) => rest)(collate(data, idx, padId));
+    const r = await session.run({ ...(params ? params.feeds() : {}), ...feeds }, ['logits']);
     const l = float32(r.logits);
     idx.forEach((ex, i) => {
       if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;
@@ -152,8 +170,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let dev = loadExamples(o.task, 'dev', o.dataDir);
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
-  const trainEnc = encodeExamples(tok, train, maxLength);
-  const devEnc = encodeExamples(tok, dev, maxLength);
+  const labelIds = labelTokenIds(model, tok, o.task);
+  const head = headFor(model, labelIds ?? undefined);
+  const decoderIds = t5DecoderIds(model, tok);
+  const trainEnc = encodeExamples(tok, train.map((e) => formatExample(model, o.task, e)), maxLength);
+  const devEnc = encodeExamples(tok, dev.map((e) => formatExample(model, o.task, e)), maxLength);
   const lengths = trainEnc.map((e) => e.ids.length);
   const stepsPerEpoch = Math.ceil(trainEnc.length / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
@@ -167,7 +188,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
   log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
 
-  const evalSession = await compile(classifierGraph(model, params, false, seed));
+  const evalSession = await compile(classifierGraph(model, head, params, false, seed));
   let session: Session | null = null;
   const progress = new Progress(`finetune ${o.task}`, totalSteps, o.quiet);
   let seen = 0;
@@ -179,9 +200,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const batches = epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch));
     for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
       // A new segment (fresh dropout seed) starts at every checkpoint boundary, also on resume.
-      if (!session) session = await compile(classifierGraph(model, params, true, seed * 100003 + state.step));
-      const b = collate(trainEnc, batches[bi], tok.padId);
-      const r = await session.run({ ...params.feeds(), ...b });
+      if (!session) session = await compile(classifierGraph(model, head, params, true, seed * 100003 + state.step));
+      const r = await session.run({ ...params.feeds(), ...batchFeeds(model, trainEnc, batches[bi], tok.padId, decoderIds, true) });
       const grads = new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
       if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
       optimizer.step(params, grads, schedule(state.step));
@@ -198,7 +218,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
 
       if (state.step % evalEvery === 0 || state.step === totalSteps) {
-        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64);
+        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, decoderIds);
         state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
         const improved = !state.best || acc > state.best.metric;
         if (improved) {

@@ -47,3 +47,26 @@ describe('revmux finetune', () => {
     assert.equal(cfg.architectures[0], 'BertForSequenceClassification');
   });
 });
+
+describe('revmux finetune, T5 and LLaMA verbalizers', () => {
+  for (const kind of ['t5', 'llama'] as const) {
+    it(`${kind}: all weights train through the label words and lift accuracy above chance`, async () => {
+      const { parseConfig } = await import('../../src/models/config.js');
+      const { createModel } = await import('../../src/models/init.js');
+      const { saveModel } = await import('../../src/models/save.js');
+      const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
+      const vocab = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).length;
+      const config =
+        kind === 't5'
+          ? parseConfig({ model_type: 't5', vocab_size: vocab, d_model: 32, d_kv: 8, d_ff: 64, num_layers: 2, num_decoder_layers: 1, num_heads: 4, relative_attention_num_buckets: 8, relative_attention_max_distance: 32 })
+          : parseConfig({ model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2 });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `revmux-ft-${kind}-`));
+      const start = path.join(dir, 'start');
+      saveModel(createModel(config, { seed: 1 }), start);
+      fs.writeFileSync(path.join(start, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
+      const r = await finetune({ model: start, task: 'synthetic', dataDir: null, out: path.join(dir, 'out'), epochs: 2, batchSize: 32, lr: 3e-3, limitTrain: 2000, limitDev: 300, seed: 2, quiet: true, log: () => {} });
+      assert.ok(r.bestDevAccuracy > 0.75, `${kind} fine-tuned dev accuracy ${r.bestDevAccuracy} (chance 0.5)`);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'out', 'config.json'), 'utf8')).model_type, kind);
+    });
+  }
+});
