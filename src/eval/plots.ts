@@ -42,7 +42,7 @@ export function speedupChart(points: SpeedupPoint[], title: string): TopLevelSpe
       x: { field: 'N', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(points.map((p) => p.n))] } },
       y: { field: 'speedup', type: 'quantitative', title: 'throughput / SISO throughput' },
       color: { field: 'l', type: 'nominal', title: 'prefill layers' },
-      strokeDash: { field: 'kind', type: 'nominal', title: '' },
+      strokeDash: { field: 'kind', type: 'nominal', title: '', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
     },
   };
 }
