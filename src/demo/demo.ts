@@ -57,7 +57,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     writeTextAtomic(path.join(tokenizer, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
     log('no BERT tokenizer found: using a word-level tokenizer for the synthetic vocabulary');
   }
-  const trainLimit = o.quick ? 8000 : task === 'sst2' ? 30000 : 8000;
+  const trainLimit = o.quick ? 8000 : task === 'sst2' ? 40000 : 8000;
 
   // 1. Frozen backbone
   step(`1/5 frozen ${task} backbone`);
@@ -66,7 +66,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
     log(`fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can be downloaded here)`);
-    await finetune({ init: 'tiny', layers: 4, tokenizer, task, dataDir, out: backbone, epochs: 1, lr: 1e-3, maxLength: 64, limitTrain: trainLimit, seed: 42, log });
+    // lr 5e-4: at 1e-3 this post-LayerNorm model learned SST-2 much more slowly (65% vs 80% dev)
+    await finetune({ init: 'tiny', layers: 4, tokenizer, task, dataDir, out: backbone, epochs: 1, lr: task === 'sst2' ? 5e-4 : 1e-3, maxLength: 64, limitTrain: trainLimit, seed: 42, log });
   }
   const model = loadModel(backbone);
 
