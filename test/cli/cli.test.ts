@@ -60,3 +60,27 @@ describe('revmux forward', () => {
     assert.match(bad.stderr, /in\.safetensors: input 'attention_mask' is missing/);
   });
 });
+
+describe('revmux flops and argument errors', () => {
+  it('flops prints per-example FLOPs with the bound for each variant', () => {
+    const r = revmux('flops', '--random', 'bert-base', '-n', '2', '-l', '6', '--variants', 'revmux', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.layers, 12);
+    const [siso, mux] = out.rows;
+    assert.equal(siso.variant, 'siso');
+    assert.ok(Math.abs(siso.gflops_per_example - 22.35) < 0.01, `SISO ${siso.gflops_per_example} GFLOPs at S = 128`);
+    assert.ok(mux.speedup_bound > 1.3 && mux.speedup_bound < 4 / 3, `bound ${mux.speedup_bound}`);
+  });
+  it('bad arguments are named', () => {
+    const both = revmux('bench', '--random', 'bert-tiny', '--model', 'x');
+    assert.equal(both.status, 1);
+    assert.match(both.stderr, /give exactly one of --model DIR or --random NAME/);
+    const badN = revmux('train', '--model', 'x', '--task', 'sst2', '--out', 'y', '-n', 'two');
+    assert.notEqual(badN.status, 0);
+    assert.match(badN.stderr, /'two' is not an integer/);
+    const noModel = revmux('eval', '--model', 'no-such-model', '--adapter', 'y');
+    assert.equal(noModel.status, 1);
+    assert.match(noModel.stderr, /^revmux: no-such-model: no config\.json/);
+  });
+});
