@@ -15,6 +15,7 @@ export function registerPretrain(program: Command): void {
     .option('--seq-len <n>', 'packed sequence length', int, 128)
     .option('--batch-size <n>', 'sequences per step', int, 64)
     .option('--lr <x>', 'peak learning rate', num, 1e-3)
+    .option('--warmup <fraction>', 'share of the budget spent warming up linearly to the peak', num, 0.05)
     .option('--max-steps <n>', 'step budget', int)
     .option('--minutes <x>', 'training-time budget in minutes (the schedule decays over it)', num)
     .option('--dropout <p>', 'hidden and attention dropout', num, 0)
@@ -23,7 +24,7 @@ export function registerPretrain(program: Command): void {
     .option('--seed <n>', 'seed', int, 42)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
-      const r = await pretrain({ ...o, heldOutSequences: o.heldOut });
+      const r = await pretrain({ ...o, heldOutSequences: o.heldOut, warmupFraction: o.warmup });
       console.log(JSON.stringify({ steps: r.steps, tokens: r.tokens, seconds: r.seconds, tokens_per_s: r.tokensPerSecond, heldout_loss: r.heldOut.loss, heldout_accuracy: r.heldOut.accuracy, parameters: r.parameters, out: o.out }, null, 2));
     });
 }
