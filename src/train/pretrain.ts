@@ -130,7 +130,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k]]));
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: trainStart, epoch: 0 } }, { fresh: o.fresh, log, settings });
+  // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] }, epoch: 0 } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
   log(`pretrain ${runMeta.preset} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
 
@@ -172,7 +173,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   let buffer: number[][] = [];
   outer: while (budgetFraction() < 1) {
+    let produced = 0;
     for await (const s of packSequences(o.corpus, tok, seqLen, meta.packer)) {
+      produced++;
       buffer.push(s.ids);
       if (buffer.length < batchSize) continue;
       const batch = maskSequences(buffer, new Rng(seed * 1_000_003 + state.step), mlm);
@@ -199,6 +202,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       if (budgetFraction() >= 1) break outer;
     }
     // corpus exhausted: another pass, after the held-out part
+    if (produced === 0 && meta.packer.lineNo === trainStart.lineNo) throw new Error(`${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`);
     meta.epoch++;
     meta.packer = { lineNo: trainStart.lineNo, pending: [...trainStart.pending] };
     log(`corpus pass ${meta.epoch} done, starting over`);

@@ -40,3 +40,19 @@ describe('revmux pretrain', () => {
     await assert.rejects(pretrain({ ...base, out: path.join(dir, 'b'), lr: 1e-2 }), /cannot resume, settings differ.*lr was 0.005, now 0.01/);
   });
 });
+
+describe('revmux pretrain on a small corpus', () => {
+  it('starts new passes over the corpus when it runs out, and refuses a corpus with no training data', async (t) => {
+    const tokenizer = sharedData(t, 'tokenizers/bert-base-uncased');
+    if (!tokenizer) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-small-'));
+    const corpus = path.join(dir, 'tiny.txt');
+    fs.writeFileSync(corpus, Array.from({ length: 40 }, (_, i) => `line ${i} of a very small corpus about rivers and roads.${i % 8 === 7 ? '\n' : ''}`).join('\n') + '\n');
+    const logs: string[] = [];
+    const r = await pretrain({ corpus, tokenizer, out: path.join(dir, 'out'), preset: 'tiny', initConfig: small, seqLen: 16, batchSize: 4, maxSteps: 40, evalEvery: 20, heldOutSequences: 2, seed: 1, quiet: true, log: (l) => logs.push(l) });
+    assert.equal(r.steps, 40);
+    assert.ok(logs.some((l) => /corpus pass 1 done/.test(l)), 'wrapped around the corpus');
+    fs.writeFileSync(corpus, 'only a few words here\n');
+    await assert.rejects(pretrain({ corpus, tokenizer, out: path.join(dir, 'out2'), preset: 'tiny', initConfig: small, seqLen: 4, batchSize: 4, maxSteps: 5, heldOutSequences: 2, quiet: true, log: () => {} }), /no training sequences after the 2 held-out ones/);
+  });
+});
