@@ -1,6 +1,9 @@
 // Shared benchmark helpers: interleaved timing (so machine drift hits every variant alike),
 // statistics, and the JSON + human table every benchmark prints.
 import os from 'node:os';
+import { quantile, round } from '../src/eval/stats.js';
+
+export { quantile, round };
 
 export interface Timing {
   name: string;
@@ -33,21 +36,8 @@ export async function interleaved(cases: { name: string; run: () => Promise<unkn
   return out;
 }
 
-export function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
-
 export function summarize(t: Timing): Summary {
   return { name: t.name, calls: t.samples.length, median_ms: round(quantile(t.samples, 0.5)), p95_ms: round(quantile(t.samples, 0.95)), min_ms: round(Math.min(...t.samples)) };
-}
-
-export function round(x: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 export function machine() {

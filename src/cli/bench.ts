@@ -8,6 +8,7 @@ import { accuracyChart, renderChart, speedupChart } from '../eval/plots.js';
 import { measureThroughput } from '../eval/throughput.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import type { Backbone } from '../models/backbone.js';
+import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { randomModel } from '../models/random-presets.js';
 import type { ParamSet } from '../engine/params.js';
@@ -42,9 +43,10 @@ export function registerBench(program: Command): void {
       const variants = String(o.variants).split(',').map((v: string) => v.trim()) as MuxVariant[];
       for (const v of variants) if (!MUX_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant '${v}'`);
       const adapters = new Map<string, ParamSet>();
+      const hash = o.adapter?.length ? weightsHash(model.weights) : undefined;
       for (const dir of o.adapter ?? []) {
         const a = loadAdapter(dir);
-        checkAdapterFits(a.config, model, {}, dir);
+        checkAdapterFits(a.config, model, {}, dir, hash);
         adapters.set(`${a.config.variant}:${a.config.n}:${a.config.l}`, a.params);
       }
       const ls: number[] = o.l ?? [Math.max(1, Math.round(model.numLayers / 4))];

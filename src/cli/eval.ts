@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { writeTextAtomic } from '../io/safetensors.js';
+import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
 import { prepareDevFeatures, taskHead } from '../train/mux-train.js';
@@ -24,7 +25,8 @@ export function registerEval(program: Command): void {
       const dataDir = findGlueDir(o.data);
       const model = loadModel(o.model);
       const adapters = o.adapter.map((dir) => ({ dir, ...loadAdapter(dir) }));
-      for (const a of adapters) checkAdapterFits(a.config, model, {}, a.dir);
+      const hash = weightsHash(model.weights);
+      for (const a of adapters) checkAdapterFits(a.config, model, {}, a.dir, hash);
       const l = adapters[0].config.l;
       if (adapters.some((a) => a.config.l !== l)) throw new Error('all adapters given to one eval must share the prefill depth l');
       const task = parseTask(o.task ?? adapters[0].config.task);

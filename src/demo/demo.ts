@@ -18,7 +18,7 @@ import { randomModel } from '../models/random-presets.js';
 import { loadAdapter, specOf } from '../mux/adapter.js';
 import { headFor } from '../mux/heads.js';
 import { finetune } from '../train/finetune.js';
-import { trainMux } from '../train/mux-train.js';
+import { prepareDevFeatures, trainMux } from '../train/mux-train.js';
 
 export interface DemoOptions {
   cache: string;
@@ -84,10 +84,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   // 3. Accuracy under the pairing protocol
   step('3/5 accuracy: SISO vs RevMUX N = 2 over 10 random pairings');
   const { config, params } = loadAdapter(adapterDir);
-  if (!features) {
-    const { prepareDevFeatures } = await import('../train/mux-train.js');
-    features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
-  }
+  if (!features) features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
   const ev = await evaluatePairings(model, headFor(model, config.label_ids ?? undefined), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
 
   // 4. Throughput

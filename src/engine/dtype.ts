@@ -33,30 +33,10 @@ export function isFloat(d: DType): boolean {
   return d === 'float32' || d === 'float64';
 }
 
-/** onnxruntime-node's name for each dtype, used when building ort.Tensor feeds. */
-export function ortType(d: DType): 'float32' | 'float64' | 'int64' | 'int32' | 'bool' {
-  return d;
-}
-
 export function dtypeOfArray(a: AnyTypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof BigInt64Array) return 'int64';
   if (a instanceof Int32Array) return 'int32';
   return 'bool';
-}
-
-export function allocate(d: DType, n: number): AnyTypedArray {
-  switch (d) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'bool':
-      return new Uint8Array(n);
-  }
 }

@@ -4,7 +4,7 @@
 // operand's dtype) and appends ONNX nodes to the operands' graph. Shape mistakes are reported
 // here, at build time, naming the op and both operands, instead of as an onnxruntime error later.
 import type { DType } from './dtype.js';
-import { isFloat } from './dtype.js';
+import { dtypeOfArray, isFloat } from './dtype.js';
 import { type Attr, type Graph, Value, attr } from './graph.js';
 import { type Dim, ShapeError, broadcastShapes, divideDims, formatShape, multiplyDims, normAxis } from './shape.js';
 
@@ -459,7 +459,7 @@ export function dropout(x: Value, ratio: number, training: boolean, seed?: numbe
  * constant() for weights; this suits small values that graph rewrites should see as node outputs.
  */
 export function constantNode(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
-  const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof BigInt64Array ? 'int64' : 'int32';
+  const dtype = dtypeOfArray(data);
   const n = shape.reduce((a, b) => a * b, 1);
   if (data.length !== n) throw new ShapeError(`Constant: ${data.length} values for shape ${formatShape(shape)}`);
   return g.addNode('Constant', [], [{ dtype, shape }], { value: attr.tensor(dtype, shape, data) }, true)[0];
@@ -467,8 +467,7 @@ export function constantNode(g: Graph, data: Float32Array | Float64Array | BigIn
 
 /** A frozen constant tensor (stored as an initializer). */
 export function constant(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
-  const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof BigInt64Array ? 'int64' : 'int32';
-  return g.initializer(data, shape, dtype);
+  return g.initializer(data, shape, dtypeOfArray(data));
 }
 
 /** Scatter-adds `updates` into zeros shaped like `like` at rows `indices` (axis 0); the Gather gradient. */

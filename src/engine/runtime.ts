@@ -6,7 +6,7 @@
 // and the dimension instead of failing deep inside onnxruntime.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { type AnyTypedArray, type DType, dtypeOfArray } from './dtype.js';
+import { type AnyTypedArray, dtypeOfArray } from './dtype.js';
 import type { Graph } from './graph.js';
 import { formatShape } from './shape.js';
 
@@ -69,7 +69,7 @@ export class Session {
       });
       const n = t.shape.reduce((p, q) => p * q, 1);
       if (t.data.length !== n) throw new RangeError(`feed '${input.name}': ${t.data.length} elements for shape ${formatShape(t.shape)}`);
-      ortFeeds[input.name] = new ort.Tensor(ortTypeOf(dt), t.data as never, t.shape);
+      ortFeeds[input.name] = new ort.Tensor(dt, t.data as never, t.shape); // DType names are onnxruntime's
     }
     for (const k of Object.keys(feeds)) if (!this.graph.inputs.some((i) => i.name === k)) throw new Error(`feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`);
     const names = outputs ?? this.outputNames;
@@ -86,10 +86,6 @@ export class Session {
   async release(): Promise<void> {
     await this.ortSession.release();
   }
-}
-
-function ortTypeOf(d: DType): 'float32' | 'float64' | 'int64' | 'int32' | 'bool' {
-  return d;
 }
 
 function toHost(f: Feed, declared: readonly (number | string)[], name: string): HostTensor {

@@ -1,15 +1,16 @@
 // Multiplexed vs single-input throughput, measured side by side (spec §8, issue #6).
 // Each configuration is timed in rounds that alternate SISO and multiplexed batches, so a slow
 // phase of a shared machine hits both; only the model is timed (inputs are prepared beforehand).
-import type { HostTensor } from '../engine/runtime.js';
 import { compile } from '../engine/runtime.js';
 import { Rng } from '../engine/random.js';
 import type { Backbone } from '../models/backbone.js';
 import type { ParamSet } from '../engine/params.js';
 import { headFor } from '../mux/heads.js';
+import { tokenFeeds } from '../mux/features.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, initAdapter } from '../mux/spec.js';
 import { muxFlops, sisoFlops, theoreticalSpeedup } from './flops.js';
+import { median, quantile, round } from './stats.js';
 
 export interface ThroughputOptions {
   variants: MuxVariant[];
@@ -47,14 +48,6 @@ export interface ThroughputRow {
   rss_mb_after: number;
 }
 
-const median = (xs: number[]) => quantile(xs, 0.5);
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  return s[lo] + (s[Math.ceil(pos)] - s[lo]) * (pos - lo);
-}
-
 async function timeIt(run: () => Promise<unknown>): Promise<number> {
   const t = process.hrtime.bigint();
   await run();
@@ -68,29 +61,10 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
   const V = model.config.vocab_size;
   const lengths = Array.from({ length: o.batch }, () => (Array.isArray(o.seq) ? o.seq[rng.int(o.seq.length)] : o.seq));
   const S = Math.max(...lengths);
-  const ids = Array.from({ length: o.batch }, (_, b) => Array.from({ length: S }, (_, t) => (t < lengths[b] ? 1000 + rng.int(Math.max(1, V - 1000)) : 0)));
-  const t5Dec = [0, 1, 1]; // three decoder steps, as the T5 answer format uses
-  /** Feeds for `groups` rows of n instances, or for a plain SISO batch of `groups` rows when n = 0. */
-  const feedsFor = (groups: number, n: number): Record<string, HostTensor> => {
-    const rows = n === 0 ? groups : groups * n;
-    if (rows < 1) throw new Error('benchmark batch is empty');
-    const data = new BigInt64Array(rows * S);
-    const mask = new BigInt64Array(rows * S);
-    for (let r = 0; r < Math.min(rows, o.batch); r++)
-      for (let t = 0; t < S; t++) {
-        data[r * S + t] = BigInt(ids[r][t]);
-        mask[r * S + t] = t < lengths[r] ? 1n : 0n;
-      }
-    const shape = n === 0 ? [rows, S] : [groups, n, S];
-    const f: Record<string, HostTensor> = { input_ids: { data, shape }, attention_mask: { data: mask, shape } };
-    if (model.modelType === 'bert') f.token_type_ids = { data: new BigInt64Array(rows * S), shape };
-    const lead = n === 0 ? rows : groups;
-    if (model.modelType === 'llama') f.answer_pos = { data: BigInt64Array.from({ length: rows }, (_, r) => BigInt(Math.max(0, (lengths[r] ?? 1) - 1))), shape: [lead, n === 0 ? 1 : n] };
-    if (model.modelType === 't5') f.decoder_input_ids = { data: BigInt64Array.from({ length: lead * 3 }, (_, i) => BigInt(t5Dec[i % 3])), shape: [lead, 3] };
-    return f;
-  };
+  const items = lengths.map((len) => ({ ids: Array.from({ length: len }, () => 1000 + rng.int(Math.max(1, V - 1000))), typeIds: new Array(len).fill(0) }));
+  const t5Dec = [0, 1, 1]; // three decoder steps, as the T5 answer format uses (random models have no tokenizer)
   const siso = await compile(fusedSisoGraph(model, head));
-  const sisoFeeds = feedsFor(o.batch, 0);
+  const sisoFeeds = tokenFeeds(model, items, null, t5Dec);
   const sisoF = sisoFlops(model.config, S).total;
   let peak = 0;
   const rows: ThroughputRow[] = [];
@@ -101,8 +75,7 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
         const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
         const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
         const mux = await compile(fusedMuxGraph(model, head, spec, params));
-        const groups = Math.ceil(o.batch / n);
-        const muxFeeds = feedsFor(groups, n);
+        const muxFeeds = tokenFeeds(model, items, n, t5Dec);
         const sisoT: number[] = [];
         const muxT: number[] = [];
         for (let r = 0; r < o.warmup + o.rounds; r++) {
@@ -123,10 +96,10 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
           variant,
           n,
           l,
-          siso_ms_median: round(sm),
-          mux_ms_median: round(mm),
-          siso_ms_p95: round(quantile(sisoT, 0.95)),
-          mux_ms_p95: round(quantile(muxT, 0.95)),
+          siso_ms_median: round(sm, 2),
+          mux_ms_median: round(mm, 2),
+          siso_ms_p95: round(quantile(sisoT, 0.95), 2),
+          mux_ms_p95: round(quantile(muxT, 0.95), 2),
           siso_examples_per_s: round((o.batch * 1000) / sm, 1),
           mux_examples_per_s: round((o.batch * 1000) / mm, 1),
           speedup: round(sm / mm, 3),
@@ -139,9 +112,4 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
         log(`${variant} N=${n} l=${l}: SISO ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, speedup ${row.speedup} (bound ${row.bound_flops}, ${(100 * row.fraction_of_bound).toFixed(0)}%)`);
       }
   return { rows, seqUsed: S, peakRssMb: Math.round(peak) };
-}
-
-function round(x: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

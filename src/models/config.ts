@@ -160,7 +160,7 @@ export function parseConfig(json: unknown, where = 'config.json'): ModelConfig {
     case 'bert':
       return parseBert(j, r);
     case 't5':
-      return parseT5(j, r);
+      return parseT5(r);
     case 'llama':
       return parseLlama(j, r);
     default:
@@ -198,7 +198,7 @@ function parseBert(j: Json, r: Reader): BertConfig {
   return c;
 }
 
-function parseT5(j: Json, r: Reader): T5Config {
+function parseT5(r: Reader): T5Config {
   const numLayers = r.int('num_layers', 6);
   const c: T5Config = {
     ...r.base(),

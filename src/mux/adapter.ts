@@ -68,9 +68,9 @@ export function loadAdapter(dir: string): { config: AdapterConfig; params: Param
 
 /**
  * Checks an adapter against the backbone it is about to run on (and the N / l asked for, if any);
- * lists every difference.
+ * lists every difference. `weightsSha256`: the backbone's weightsHash, when the caller already has it.
  */
-export function checkAdapterFits(config: AdapterConfig, model: Backbone, want: { n?: number; l?: number } = {}, where = 'adapter'): void {
+export function checkAdapterFits(config: AdapterConfig, model: Backbone, want: { n?: number; l?: number } = {}, where = 'adapter', weightsSha256?: string): void {
   const diffs: string[] = [];
   const b = config.base_model;
   if (b.model_type !== model.modelType) diffs.push(`model_type: adapter ${b.model_type}, backbone ${model.modelType}`);
@@ -79,7 +79,7 @@ export function checkAdapterFits(config: AdapterConfig, model: Backbone, want: {
   if (want.n !== undefined && want.n !== config.n) diffs.push(`N: adapter ${config.n}, requested ${want.n}`);
   if (want.l !== undefined && want.l !== config.l) diffs.push(`l: adapter ${config.l}, requested ${want.l}`);
   if (!diffs.length) {
-    const hash = weightsHash(model.weights);
+    const hash = weightsSha256 ?? weightsHash(model.weights); // callers checking several adapters hash once
     if (hash !== b.weights_sha256) diffs.push(`backbone weights differ from the ones it was trained on (${b.name}, sha256 ${b.weights_sha256.slice(0, 12)}…; this backbone ${hash.slice(0, 12)}…)`);
   }
   if (diffs.length) throw new Error(`${where} does not fit this backbone (${model.source}): ${diffs.join('; ')}`);

@@ -43,6 +43,32 @@ export function headExtras(model: Backbone, rows: number, lengths: number[], dec
   return {};
 }
 
+/**
+ * Token-id feeds of the fused inference graphs: `slots` null -> SISO layout [B, S]; a number N ->
+ * multiplexed [G, N, S], consecutive items sharing a row, the last row padded with empty (dummy)
+ * slots. Right padding to the longest item; plus the head's extra inputs.
+ */
+export function tokenFeeds(model: Backbone, items: readonly { ids: number[]; typeIds: number[] }[], slots: number | null, decoderIds?: number[]): Record<string, HostTensor> {
+  const n = slots ?? 1;
+  const rows = Math.ceil(items.length / n) * n;
+  const S = Math.max(1, ...items.map((e) => e.ids.length));
+  const ids = new BigInt64Array(rows * S);
+  const mask = new BigInt64Array(rows * S);
+  const types = new BigInt64Array(rows * S);
+  items.forEach((e, r) =>
+    e.ids.forEach((t, j) => {
+      ids[r * S + j] = BigInt(t);
+      mask[r * S + j] = 1n;
+      types[r * S + j] = BigInt(e.typeIds[j] ?? 0);
+    }),
+  );
+  const shape = slots === null ? [rows, S] : [rows / n, n, S];
+  const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
+  if (model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
+  const lengths = Array.from({ length: rows }, (_, r) => items[r]?.ids.length ?? 1);
+  return { ...feeds, ...headExtras(model, rows, lengths, decoderIds, n) };
+}
+
 export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], o: FeatureOptions = {}): Promise<Features> {
   const d = model.hiddenSize;
   const count = examples.length;

@@ -2,12 +2,13 @@
 // per trained N. Classifies a list of already-validated inputs with a given N.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HostTensor } from '../engine/runtime.js';
 import { type Session, compile, float32 } from '../engine/runtime.js';
-import { formatExample } from '../data/formats.js';
+import { formatExample, t5DecoderIds } from '../data/formats.js';
+import { tokenFeeds } from '../mux/features.js';
 import { TASKS, type Task, parseTask } from '../data/glue.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import type { Backbone } from '../models/backbone.js';
+import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
@@ -49,8 +50,9 @@ export class ServeEngine {
     const tok = TextTokenizer.load(modelDir);
     const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
     const task = parseTask(o.task ?? adapters[0]?.config.task ?? 'sst2');
+    const hash = adapters.length ? weightsHash(model.weights) : undefined;
     for (const a of adapters) {
-      checkAdapterFits(a.config, model, {}, a.dir);
+      checkAdapterFits(a.config, model, {}, a.dir, hash);
       if (a.config.task !== task) throw new Error(`${a.dir}: trained for task ${a.config.task}, the server runs ${task}`);
     }
     const ns = adapters.map((a) => a.config.n);
@@ -84,27 +86,8 @@ export class ServeEngine {
   async classify(items: Encoded[], n: number): Promise<Prediction[]> {
     const session = this.sessions.get(n);
     if (!session) throw new Error(`no adapter for N = ${n}`);
-    const rows = n === 1 ? items.length : Math.ceil(items.length / n) * n;
-    const S = Math.max(...items.map((e) => e.ids.length));
-    const ids = new BigInt64Array(rows * S);
-    const mask = new BigInt64Array(rows * S);
-    const types = new BigInt64Array(rows * S);
-    items.forEach((e, r) =>
-      e.ids.forEach((t, j) => {
-        ids[r * S + j] = BigInt(t);
-        mask[r * S + j] = 1n;
-        types[r * S + j] = BigInt(e.typeIds[j]);
-      }),
-    );
-    const shape = n === 1 ? [rows, S] : [rows / n, n, S];
-    const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
-    if (this.model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
-    const lead = n === 1 ? rows : rows / n;
-    if (this.model.modelType === 'llama') feeds.answer_pos = { data: BigInt64Array.from({ length: rows }, (_, r) => BigInt(Math.max(0, (items[r]?.ids.length ?? 1) - 1))), shape: [lead, n] };
-    if (this.model.modelType === 't5') {
-      const dec = [this.model.config.model_type === 't5' ? this.model.config.decoder_start_token_id : 0, this.tok.tokenToId('<extra_id_0>') ?? 2, this.tok.tokenToId('<extra_id_0>') ?? 2];
-      feeds.decoder_input_ids = { data: BigInt64Array.from({ length: lead * 3 }, (_, i) => BigInt(dec[i % 3])), shape: [lead, 3] };
-    }
+    // N = 1 is the SISO session ([B, S]); the multiplexed sessions take [G, N, S]
+    const feeds = tokenFeeds(this.model, items, n === 1 ? null : n, t5DecoderIds(this.model, this.tok));
     const logits = float32((await session.run(feeds, ['logits'])).logits);
     return items.map((_, i) => {
       const [a, b] = [logits[2 * i], logits[2 * i + 1]];

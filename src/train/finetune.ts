@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { grad } from '../engine/autodiff.js';
-import { Graph, type Value } from '../engine/graph.js';
+import { Graph } from '../engine/graph.js';
 import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
@@ -140,11 +140,10 @@ function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: n
   return f;
 }
 
-export async function evaluateClassifier(session: Session, params: ParamSet | null, data: EncodedExample[], padId: number, batchSize: number, m?: Backbone, decoderIds?: number[]): Promise<number> {
+export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone, decoderIds?: number[]): Promise<number> {
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
-    const feeds = m ? batchFeeds(m, data, idx, padId, decoderIds, false) : (({ labels: _l, ...rest }) => rest)(collate(data, idx, padId));
-    const r = await session.run({ ...(params ? params.feeds() : {}), ...feeds }, ['logits']);
+    const r = await session.run({ ...params.feeds(), ...batchFeeds(m, data, idx, padId, decoderIds, false) }, ['logits']);
     const l = float32(r.logits);
     idx.forEach((ex, i) => {
       if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;

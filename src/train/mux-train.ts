@@ -127,6 +127,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
   log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
 
+  const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
   const config = (metrics?: Record<string, unknown>): AdapterConfig => ({
     revmux_version: revmuxVersion(),
     ...spec,
@@ -134,7 +135,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     task: o.task,
     label_words: TASKS[o.task].labelWords,
     label_ids: labelIds,
-    base_model: baseModelInfo(model),
+    base_model: baseModel,
     training: meta,
     metrics,
   });

@@ -77,7 +77,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
 
 describe('mapping loss', () => {
   it('value is the mean |cos| over ordered slot pairs; autodiff is half the symmetric derivative (stop-gradient)', async () => {
-    const { Graph, grad, op, compile: comp } = await import('../../src/engine/index.js');
+    const { Graph, grad, compile: comp } = await import('../../src/engine/index.js');
     const { mappingLoss } = await import('../../src/mux/losses.js');
     const G = 2, N = 3, S = 4, W = 5;
     const g = new Graph();
