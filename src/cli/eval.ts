@@ -1,46 +1,88 @@
-// `revmux eval`: the K-pairing protocol for a trained adapter, next to the SISO accuracy.
+// `revmux eval`: the K-pairing protocol, next to the SISO accuracy of the backbone, for adapters
+// trained on it (RevMUX, ORA, vanilla) and for whole-model baselines (DataMUX, MUX-PLM folders),
+// all on the same pairings so one table compares them.
 import type { Command } from 'commander';
-import { findGlueDir, parseTask } from '../data/glue.js';
-import { evaluatePairings } from '../eval/pairing.js';
+import { compile } from '../engine/runtime.js';
+import { encodeExamples } from '../data/batching.js';
+import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
+import { predictFullMux } from '../eval/full-mux.js';
+import { type PairingResult, evaluatePairings, evaluateWith } from '../eval/pairing.js';
 import { writeTextAtomic } from '../io/safetensors.js';
+import { TextTokenizer } from '../io/tokenizer.js';
 import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
+import { loadFullMux } from '../mux/full-model.js';
+import { fullMuxGraph } from '../mux/full-mux-graph.js';
+import { allParams } from '../train/full-mux-train.js';
 import { prepareDevFeatures, taskHead } from '../train/mux-train.js';
 import { int } from './args.js';
+
+interface EvalArgs {
+  model: string;
+  adapter?: string[];
+  muxModel?: string[];
+  task?: string;
+  pairings: number;
+  seed: number;
+  limitDev?: number;
+  data?: string;
+  json?: string;
+}
 
 export function registerEval(program: Command): void {
   program
     .command('eval')
-    .description('accuracy of adapters on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the SISO accuracy of the same backbone')
-    .requiredOption('--model <dir>', 'the frozen backbone the adapters were trained on')
-    .requiredOption('--adapter <dir...>', 'one or more adapter folders (same backbone and l)')
-    .option('--task <name>', 'GLUE task (default: the adapter\'s)')
+    .description('accuracy on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the SISO accuracy of the backbone: adapters trained on it and DataMUX / MUX-PLM models')
+    .requiredOption('--model <dir>', 'the frozen backbone: the adapters\' base and the SISO reference')
+    .option('--adapter <dir...>', 'adapter folders (same backbone and l) from revmux train')
+    .option('--mux-model <dir...>', 'DataMUX / MUX-PLM folders from revmux finetune --method')
+    .option('--task <name>', 'GLUE task (default: the first adapter\'s or model\'s)')
     .option('--pairings <k>', 'random pairings to average over', int, 10)
     .option('--seed <n>', 'seed of the pairings', int, 4141)
     .option('--limit-dev <n>', 'use only the first n dev examples', int)
     .option('--data <dir>', 'GLUE folder')
     .option('--json <file>', 'also write the results as JSON')
-    .action(async (o: { model: string; adapter: string[]; task?: string; pairings: number; seed: number; limitDev?: number; data?: string; json?: string }) => {
+    .action(async (o: EvalArgs) => {
+      const adapterDirs = o.adapter ?? [];
+      const muxDirs = o.muxModel ?? [];
+      if (!adapterDirs.length && !muxDirs.length) throw new Error('revmux eval: give --adapter DIR... and/or --mux-model DIR...');
       const dataDir = findGlueDir(o.data);
       const model = loadModel(o.model);
-      const adapters = o.adapter.map((dir) => ({ dir, ...loadAdapter(dir) }));
+      const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
       const hash = weightsHash(model.weights);
       for (const a of adapters) checkAdapterFits(a.config, model, {}, a.dir, hash);
-      const l = adapters[0].config.l;
+      const l = adapters[0]?.config.l ?? 0;
       if (adapters.some((a) => a.config.l !== l)) throw new Error('all adapters given to one eval must share the prefill depth l');
-      const task = parseTask(o.task ?? adapters[0].config.task);
+      const muxModels = muxDirs.map((dir) => ({ dir, ...loadFullMux(dir) }));
+      const taskName = o.task ?? adapters[0]?.config.task ?? muxModels[0]?.config.task;
+      if (!taskName) throw new Error('revmux eval: say which task with --task');
+      const task = parseTask(taskName);
+      for (const m of muxModels) if (m.config.task !== task) throw new Error(`${m.dir}: trained on ${m.config.task}, evaluated on ${task}`);
       const dev = await prepareDevFeatures(model, { model: o.model, task, dataDir, l, limitDev: o.limitDev });
       const { head } = taskHead(model, o.model, task);
-      const results = [];
-      for (const a of adapters) results.push({ adapter: a.dir, ...(await evaluatePairings(model, head, specOf(a.config), a.params, dev, { pairings: o.pairings, seed: o.seed })) });
+      const sisoPred = Int8Array.from({ length: dev.count }, (_, i) => (dev.sisoLogits[2 * i + 1] > dev.sisoLogits[2 * i] ? 1 : 0));
+      const opts = { pairings: o.pairings, seed: o.seed };
+      const results: ({ adapter?: string; mux_model?: string } & PairingResult)[] = [];
+      for (const a of adapters) results.push({ adapter: a.dir, ...(await evaluatePairings(model, head, specOf(a.config), a.params, dev, opts)) });
+      for (const m of muxModels) {
+        const params = allParams(m.model);
+        const session = await compile(fullMuxGraph(m.model.bert, m.model.settings, params, m.model.vectors, { objective: 'task', training: false, seed: 0 }));
+        const tok = TextTokenizer.load(m.dir);
+        let examples = loadExamples(task, 'dev', dataDir);
+        if (o.limitDev) examples = examples.slice(0, o.limitDev);
+        const enc = encodeExamples(tok, examples, Number(m.config.training.maxLength ?? 128));
+        const r = await evaluateWith((order) => predictFullMux(session, params, m.model.settings, enc, order, tok.padId), { variant: m.config.method, n: m.config.n, l: 0, labels: dev.labels, sisoPred }, opts);
+        results.push({ mux_model: m.dir, ...r });
+      }
       const pct = (x: number) => (100 * x).toFixed(2);
-      console.log(`\n${task} dev, ${dev.count} examples, ${o.pairings} pairings; SISO accuracy ${pct(results[0].siso_accuracy)}\n`);
+      const siso = results[0].siso_accuracy;
+      console.log(`\n${task} dev, ${dev.count} examples, ${o.pairings} pairings; SISO accuracy ${pct(siso)}\n`);
       console.log('| variant | N | l | accuracy (mean ± std) | pairing sensitivity | agrees with SISO |');
       console.log('| --- | --- | --- | --- | --- | --- |');
-      console.log(`| siso | 1 | - | ${pct(results[0].siso_accuracy)} | 0 | 100 |`);
-      for (const r of results) console.log(`| ${r.variant} | ${r.n} | ${r.l} | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`);
-      const json = { task, examples: dev.count, pairings: o.pairings, seed: o.seed, siso_accuracy: results[0].siso_accuracy, results };
+      console.log(`| siso | 1 | - | ${pct(siso)} | 0 | 100 |`);
+      for (const r of results) console.log(`| ${r.variant}${r.mux_model ? ' (whole model trained)' : ''} | ${r.n} | ${r.mux_model ? '-' : r.l} | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`);
+      const json = { task, examples: dev.count, pairings: o.pairings, seed: o.seed, siso_accuracy: siso, results };
       console.log(`\n${JSON.stringify(json, null, 2)}`);
       if (o.json) writeTextAtomic(o.json, JSON.stringify(json, null, 2) + '\n');
     });

@@ -1,7 +1,10 @@
-// `revmux finetune`: SISO full fine-tuning of a BERT classifier on a GLUE task.
+// `revmux finetune`: full fine-tuning on a GLUE task, single-input (SISO) or multiplexed as the
+// DataMUX / MUX-PLM baselines (--method).
 import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
 import { finetune } from '../train/finetune.js';
+import { FULL_MUX_METHODS, type FullMuxMethod } from '../mux/datamux.js';
+import { finetuneFullMux } from '../train/full-mux-train.js';
 import { int, num } from './args.js';
 
 export function registerFinetune(program: Command): void {
@@ -22,10 +25,23 @@ export function registerFinetune(program: Command): void {
     .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', int)
     .option('--seed <n>', 'seed for order, dropout and fresh heads', int, 42)
     .option('--limit-train <n>', 'use only the first n training examples', int)
+    .option('--limit-dev <n>', 'use only the first n dev examples', int)
+    .option('--method <name>', 'siso (one input per pass), or a whole-model multiplexing baseline: datamux, muxplm', 'siso')
+    .option('-n, --n <n>', 'with --method datamux|muxplm: instances multiplexed per pass', int, 2)
+    .option('--retrieval-weight <w>', 'datamux: share of the token-retrieval loss', num, 0.1)
+    .option('--nu <x>', 'datamux / muxplm: norm of the Gaussian Hadamard vectors of a new model', num, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       const dataDir = findGlueDir(o.data);
-      const r = await finetune({ ...o, task: parseTask(o.task), dataDir, warmupFraction: 0.1 });
+      const task = parseTask(o.task);
+      if (o.method !== 'siso') {
+        if (!FULL_MUX_METHODS.includes(o.method)) throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);
+        if (!o.model) throw new Error(`--method ${o.method} needs --model DIR (a BERT folder, or a MUX-PLM folder from revmux pretrain --mux)`);
+        const r = await finetuneFullMux({ ...o, method: o.method as FullMuxMethod, task, dataDir, warmupFraction: 0.1 });
+        console.log(JSON.stringify({ method: o.method, n: o.n, best_dev_accuracy_one_pairing: r.bestDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, out: r.out }, null, 2));
+        return;
+      }
+      const r = await finetune({ ...o, task, dataDir, warmupFraction: 0.1 });
       console.log(JSON.stringify({ best_dev_accuracy: r.bestDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, out: r.out }, null, 2));
     });
 }

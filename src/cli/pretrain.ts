@@ -6,7 +6,7 @@ import { int, num } from './args.js';
 export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
-    .description('masked-LM pretraining of a BERT encoder from a .txt / .txt.gz corpus; writes a Hugging Face BertForMaskedLM folder, checkpoints atomically and resumes')
+    .description('masked-LM pretraining of a BERT encoder from a .txt / .txt.gz corpus (plain, or multiplexed as MUX-PLM with --mux N); writes a Hugging Face BertForMaskedLM folder, checkpoints atomically and resumes')
     .requiredOption('--corpus <file>', 'text corpus, one paragraph per line, documents separated by blank lines (.txt or .txt.gz, streamed)')
     .requiredOption('--out <dir>', 'output model folder (resumable state in <out>/.train-state)')
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
@@ -22,6 +22,10 @@ export function registerPretrain(program: Command): void {
     .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', int, 200)
     .option('--held-out <n>', 'held-out sequences (the first of the corpus)', int, 256)
     .option('--seed <n>', 'seed', int, 42)
+    .option('--model <dir>', 'start from this BERT folder\'s weights (and config) instead of a fresh preset')
+    .option('--mux <n>', 'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); writes a MUX-PLM folder for revmux finetune --method muxplm', int)
+    .option('--priming <fraction>', 'with --mux: share of the budget spent on token retrieval before masked LM', num, 0.2)
+    .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', num, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       const r = await pretrain({ ...o, heldOutSequences: o.heldOut, warmupFraction: o.warmup });

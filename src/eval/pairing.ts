@@ -6,7 +6,7 @@ import type { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { type Session, compile, float32 } from '../engine/runtime.js';
 import type { Backbone } from '../models/backbone.js';
-import { type Features, assembleGroups, sisoAccuracy } from '../mux/features.js';
+import { type Features, assembleGroups } from '../mux/features.js';
 import { muxGraph } from '../mux/graphs.js';
 import type { MuxHead } from '../mux/heads.js';
 import type { MuxSpec } from '../mux/spec.js';
@@ -51,31 +51,50 @@ export async function predictGrouped(session: Session, params: ParamSet, model: 
   return pred;
 }
 
-export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: { pairings?: number; seed?: number; batchSize?: number; quiet?: boolean } = {}): Promise<PairingResult> {
-  const k = o.pairings ?? 10;
+export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: PairingOptions = {}): Promise<PairingResult> {
   const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
+  const sisoPred = Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
+  return evaluateWith((order) => predictGrouped(session, params, model, f, order, spec.n, o.batchSize ?? 64), { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred }, o);
+}
+
+export interface PairingOptions {
+  pairings?: number;
+  seed?: number;
+  batchSize?: number;
+  quiet?: boolean;
+}
+
+/**
+ * The protocol for any multiplexer: `predict(order)` answers every example when they are grouped N
+ * at a time in that order. Shared by adapters (above) and the whole-model baselines (DataMUX, MUX-PLM).
+ */
+export async function evaluateWith(predict: (order: number[]) => Promise<Int8Array>, m: { variant: string; n: number; l: number; labels: ArrayLike<number>; sisoPred: ArrayLike<number> }, o: PairingOptions = {}): Promise<PairingResult> {
+  const k = o.pairings ?? 10;
+  const count = m.labels.length;
   const runs: Int8Array[] = [];
-  const slotHits = new Array(spec.n).fill(0);
-  const slotCount = new Array(spec.n).fill(0);
-  const progress = new Progress(`eval ${spec.variant} N=${spec.n}`, k, o.quiet);
+  const slotHits = new Array(m.n).fill(0);
+  const slotCount = new Array(m.n).fill(0);
+  const progress = new Progress(`eval ${m.variant} N=${m.n}`, k, o.quiet);
   for (let r = 0; r < k; r++) {
-    const order = new Rng((o.seed ?? 4141) + r).shuffle([...Array(f.count).keys()]);
-    const pred = await predictGrouped(session, params, model, f, order, spec.n, o.batchSize ?? 64);
+    const order = new Rng((o.seed ?? 4141) + r).shuffle([...Array(count).keys()]);
+    const pred = await predict(order);
     order.forEach((ex, pos) => {
-      slotCount[pos % spec.n]++;
-      if (pred[ex] === f.labels[ex]) slotHits[pos % spec.n]++;
+      slotCount[pos % m.n]++;
+      if (pred[ex] === m.labels[ex]) slotHits[pos % m.n]++;
     });
     runs.push(pred);
     progress.update(r + 1);
   }
   progress.stop();
-  const accuracies = runs.map((p) => p.reduce((a, v, i) => a + (v === f.labels[i] ? 1 : 0), 0) / f.count);
+  const accuracies = runs.map((p) => p.reduce((a, v, i) => a + (v === m.labels[i] ? 1 : 0), 0) / count);
   let changed = 0;
   let agree = 0;
-  for (let i = 0; i < f.count; i++) {
+  let sisoHits = 0;
+  for (let i = 0; i < count; i++) {
     if (runs.some((p) => p[i] !== runs[0][i])) changed++;
-    if (runs[0][i] === (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0)) agree++;
+    if (runs[0][i] === m.sisoPred[i]) agree++;
+    if (m.sisoPred[i] === m.labels[i]) sisoHits++;
   }
   const { mean, std } = meanStd(accuracies);
-  return { variant: spec.variant, n: spec.n, l: spec.l, examples: f.count, pairings: k, accuracies, mean, std, siso_accuracy: sisoAccuracy(f), pairing_sensitivity: changed / f.count, agreement_with_siso: agree / f.count, slot_accuracy: slotHits.map((h, i) => h / Math.max(1, slotCount[i])) };
+  return { variant: m.variant, n: m.n, l: m.l, examples: count, pairings: k, accuracies, mean, std, siso_accuracy: sisoHits / count, pairing_sensitivity: changed / count, agreement_with_siso: agree / count, slot_accuracy: slotHits.map((h, i) => h / Math.max(1, slotCount[i])) };
 }

@@ -94,12 +94,19 @@ export class BertGraph implements BackboneGraph<BertContext> {
   }
 
   embed(inputs: ModelInputs): Value {
-    const ids = inputs.inputIds;
-    const words = op.gather(this.w('embeddings.word_embeddings.weight'), ids);
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positions(ids)); // [S, d]
+    return this.embedVectors(op.gather(this.w('embeddings.word_embeddings.weight'), inputs.inputIds), inputs.tokenTypeIds);
+  }
+
+  /**
+   * The embedding module on given vectors [B, S, d] instead of token ids (transformers' inputs_embeds):
+   * positions and token types added, LayerNorm, dropout. DataMUX and MUX-PLM feed their mixed
+   * sequence back through it.
+   */
+  embedVectors(words: Value, tokenTypeIds?: Value): Value {
+    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positions(words)); // [S, d]
     // Absent token types are all 0 (as transformers defaults): row 0 of the table, broadcast.
-    const types = inputs.tokenTypeIds
-      ? op.gather(this.w('embeddings.token_type_embeddings.weight'), inputs.tokenTypeIds)
+    const types = tokenTypeIds
+      ? op.gather(this.w('embeddings.token_type_embeddings.weight'), tokenTypeIds)
       : op.slice(this.w('embeddings.token_type_embeddings.weight'), [{ axis: 0, start: 0, end: 1 }]);
     const sum = op.add(op.add(words, pos), types);
     const h = op.layerNorm(sum, this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), { epsilon: this.c.layer_norm_eps });

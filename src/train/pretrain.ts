@@ -1,29 +1,24 @@
 // Masked-LM pretraining of a BERT-style encoder from a text corpus (`revmux pretrain`): packed
 // 128-token sequences, 15% masking (80/10/10), tied decoder with bias, AdamW with warm-up and
 // linear decay over a step or time budget, held-out MLM loss/accuracy, atomic checkpoints with the
-// corpus position, and exact resume. Writes a Hugging Face BertForMaskedLM folder.
+// corpus position, and exact resume. Writes a Hugging Face BertForMaskedLM folder; with --mux N, MUX-PLM
+// pretraining under multiplexing instead (pretrain-objectives.ts).
 //
 // Dropout defaults to 0: short pretraining runs learn faster without it (Geiping & Goldstein,
 // "Cramming", 2022), and it makes resumed runs bit-identical.
 import fs from 'node:fs';
 import path from 'node:path';
-import { grad } from '../engine/autodiff.js';
-import { Graph } from '../engine/graph.js';
-import * as op from '../engine/ops.js';
 import { AdamW, clipGlobalNorm } from '../engine/optim.js';
-import { ParamSet } from '../engine/params.js';
-import { Rng } from '../engine/random.js';
-import { type Session, compile, float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { type PackerState, packSequences } from '../data/corpus.js';
-import { type MlmBatch, type MlmOptions, maskSequences } from '../data/mlm.js';
+import type { MlmOptions } from '../data/mlm.js';
 import { Bert } from '../models/bert.js';
 import { createModel } from '../models/init.js';
 import { bertPreset } from '../models/presets.js';
-import { saveModel } from '../models/save.js';
-import { correctCount, crossEntropy } from '../nn/losses.js';
+import { loadModel } from '../models/load.js';
 import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { Progress } from './progress.js';
 
 export interface PretrainOptions {
@@ -53,6 +48,14 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
   abortAfterSteps?: number;
+  /** Start from this BERT folder's weights instead of a fresh preset (its config wins). */
+  model?: string;
+  /** MUX-PLM pretraining with N instances per group (spec §10.2 stages 1-2); writes a MUX-PLM folder. */
+  mux?: number;
+  /** MUX-PLM: share of the budget spent on token retrieval (priming) before masked LM. */
+  priming?: number; // 0.2
+  /** MUX-PLM: norm of the Gaussian Hadamard vectors. */
+  nu?: number; // 20
 }
 
 export interface PretrainResult {
@@ -72,25 +75,17 @@ interface PretrainMeta extends Record<string, unknown> {
   epoch: number;
 }
 
-function mlmGraph(model: Bert, params: ParamSet, o: { gradients: boolean; dropout: boolean; seed: number }): Graph {
-  const g = new Graph(o.gradients ? 'mlm-train' : 'mlm-eval');
-  const p = params.declare(g);
-  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-  const positions = g.input('mlm_positions', 'int64', ['masked']);
-  const labels = g.input('mlm_labels', 'int64', ['masked']);
-  const b = model.bind(g, { training: o.dropout, seed: o.seed, trainable: (n) => p.get(n) });
-  const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers);
-  // Only the scored positions go through the vocabulary-sized decoder.
-  const logits = b.mlmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
-  const loss = crossEntropy(logits, labels);
-  g.output('loss', loss);
-  g.output('correct', correctCount(logits, labels));
-  if (o.gradients) {
-    const names = params.names();
-    grad(loss, names.map((n) => p.get(n)!)).forEach((d, i) => g.output(`grad.${names[i]}`, d));
+/** A fresh preset-sized BERT with an MLM head, or the encoder of an existing BERT folder. */
+function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Bert {
+  if (o.model) {
+    const m = loadModel(o.model);
+    if (!(m instanceof Bert)) throw new Error(`pretrain: ${o.model} is a ${m.modelType} model; masked-LM pretraining here is for BERT encoders`);
+    if (!o.mux && !m.hasMlmHead) throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
+    if (m.config.vocab_size < vocabSize) throw new Error(`pretrain: ${o.model} has vocab_size ${m.config.vocab_size}, fewer than the tokenizer's ${vocabSize} tokens`);
+    return m;
   }
-  return g;
+  const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
+  return createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
@@ -104,14 +99,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const dropout = o.dropout ?? 0;
   if (!o.maxSteps && !o.minutes) throw new Error('pretrain: give a budget, --max-steps and/or --minutes');
   const tok = TextTokenizer.load(o.tokenizer);
-  const config = bertPreset(o.preset ?? 'mini', { vocab_size: tok.vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
-  const model = createModel(config, { seed, heads: (n) => n.startsWith('cls.') }) as Bert;
-  const params = new ParamSet();
-  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
-  const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') });
+  const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
+  const config = model.config;
 
   const special = new Set(['[CLS]', '[SEP]', '[PAD]', '[MASK]', '[UNK]'].map((t) => tok.tokenToId(t)).filter((x): x is number => x !== undefined));
-  const mlm: MlmOptions = { maskId: tok.tokenToId('[MASK]') ?? 103, vocabSize: config.vocab_size, specialIds: special, firstRandomId: 999 };
+  // random replacements: real tokens of the tokenizer, past the leading run of bracketed ones ([PAD], [unused0], ...)
+  let firstRandomId = 0;
+  while (firstRandomId < tok.vocabSize && /^\[.*\]$/.test(tok.idToToken(firstRandomId) ?? '')) firstRandomId++;
+  const mlm: MlmOptions = { maskId: tok.tokenToId('[MASK]') ?? 103, vocabSize: tok.vocabSize, specialIds: special, firstRandomId };
 
   // Held-out: the first sequences of the corpus, masked once with a fixed seed; training starts after them.
   const heldCount = o.heldOutSequences ?? 256;
@@ -121,39 +116,26 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     held.push(s.ids);
     if (held.length >= heldCount) break;
   }
-  const heldRng = new Rng(seed + 99991);
-  const heldBatches: MlmBatch[] = [];
-  for (let i = 0; i < held.length; i += batchSize) heldBatches.push(maskSequences(held.slice(i, i + batchSize), heldRng, mlm));
   const trainStart: PackerState = { lineNo: start.lineNo, pending: [...start.pending] };
+  const objective = o.mux
+    ? await muxPlmPretraining(model, tok, held, mlm, { n: o.mux, priming: o.priming ?? 0.2, nu: o.nu ?? 20, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer, initFrom: o.model ?? `preset:${o.preset ?? 'mini'}` })
+    : await plainMlm(model, held, mlm, { seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
+  const params = objective.params;
+  const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), preset: o.preset ?? 'mini', layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, seed };
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
-  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k]]));
+  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
   // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
   const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] }, epoch: 0 } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
-  log(`pretrain ${runMeta.preset} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
-
-  const evalSession = await compile(mlmGraph(model, params, { gradients: false, dropout: false, seed }));
-  const heldOut = async () => {
-    let loss = 0;
-    let correct = 0;
-    let count = 0;
-    for (const b of heldBatches) {
-      const r = await evalSession.run({ ...params.feeds(), ...b });
-      const m = b.mlm_labels.shape[0];
-      loss += float32(r.loss)[0] * m;
-      correct += float32(r.correct)[0];
-      count += m;
-    }
-    return { loss: loss / count, accuracy: correct / count };
-  };
+  log(`pretrain${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
+  const heldOut = () => objective.heldOut();
 
   const budgetFraction = () => Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
   const lrAt = (f: number) => (f < warm ? (peak * f) / warm : peak * Math.max(0, (1 - f) / (1 - warm)));
   const progress = new Progress('pretrain', o.maxSteps ?? 0, o.quiet);
-  let session: Session | null = null;
   let lossSum = 0;
   let seen = 0;
   let segmentStart = Date.now();
@@ -165,9 +147,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     last = await heldOut();
     state.history.push({ step: state.step, tokens: meta.tokens, elapsed_s: Math.round(meta.elapsed), train_loss: lossSum / Math.max(1, seen), heldout_loss: last.loss, heldout_acc: last.accuracy, lr: lrAt(budgetFraction()) });
     log(`step ${state.step}: ${meta.tokens.toLocaleString('en-US')} tokens, train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`);
-    saveModel(model, o.out, { tokenizerFrom: o.tokenizer });
+    objective.save(o.out);
     ckpt.save(params, optimizer, state);
-    session = null; // a new dropout segment after every checkpoint
+    objective.resetSession(); // a new dropout segment after every checkpoint
     lossSum = seen = 0;
   };
 
@@ -178,19 +160,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       produced++;
       buffer.push(s.ids);
       if (buffer.length < batchSize) continue;
-      const batch = maskSequences(buffer, new Rng(seed * 1_000_003 + state.step), mlm);
-      buffer = [];
-      if (!session) session = await compile(mlmGraph(model, params, { gradients: true, dropout: dropout > 0, seed: seed * 7919 + state.step }));
       const tStep = Date.now();
-      const r = await session.run({ ...params.feeds(), ...batch });
-      const grads = new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
+      const { loss, grads } = await objective.step(buffer, state.step, budgetFraction());
+      buffer = [];
       clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
       optimizer.step(params, grads, lrAt(budgetFraction()));
       state.step++;
       meta.elapsed += (Date.now() - tStep) / 1000;
       meta.tokens += batchSize * seqLen;
       segmentTokens += batchSize * seqLen;
-      lossSum += float32(r.loss)[0];
+      lossSum += loss;
       seen++;
       progress.update(state.step, { loss: lossSum / seen, 'tok/s': (segmentTokens * 1000) / (Date.now() - segmentStart), budget: `${(100 * budgetFraction()).toFixed(1)}%` });
       if (state.step % evalEvery === 0) {

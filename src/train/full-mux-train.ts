@@ -1,0 +1,195 @@
+// Task fine-tuning of the whole-model multiplexers (`revmux finetune --method datamux|muxplm`):
+// every BERT weight and the mux heads train on groups of N examples (DataMUX: task CE × 0.9 +
+// token retrieval × 0.1, spec §9.5; MUX-PLM: task CE only, spec §10.2 stage 3). Groups are drawn
+// afresh every epoch; the best dev accuracy (one fixed pairing) is kept; resume is exact at
+// checkpoint boundaries, as in finetune.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
+import { ParamSet } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
+import { writeTextAtomic } from '../io/safetensors.js';
+import { TextTokenizer } from '../io/tokenizer.js';
+import { type EncodedExample, encodeExamples, epochBatches } from '../data/batching.js';
+import { TASKS, type Task, loadExamples } from '../data/glue.js';
+import { predictFullMux } from '../eval/full-mux.js';
+import { Bert } from '../models/bert.js';
+import { loadModel } from '../models/load.js';
+import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../mux/datamux.js';
+import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../mux/full-model.js';
+import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
+import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { Progress } from './progress.js';
+
+export interface FullMuxFinetuneOptions {
+  method: FullMuxMethod;
+  n: number;
+  /** A BERT folder (pretrained or SISO fine-tuned), or a MUX-PLM folder from `revmux pretrain --mux`. */
+  model: string;
+  /** tokenizer.json folder; default: the model folder. */
+  tokenizer?: string;
+  task: Task;
+  dataDir: string | null;
+  out: string;
+  epochs?: number; // 3
+  /** Instances per step (rounded down to a multiple of N). */
+  batchSize?: number; // 32
+  lr?: number; // 5e-5 (spec §9.5, §10.2)
+  warmupFraction?: number; // 0.1
+  weightDecay?: number; // 0.01
+  maxLength?: number; // 128
+  /** DataMUX: share of the token-retrieval loss (spec: 0.1). */
+  retrievalWeight?: number;
+  /** Norm of the Hadamard vectors of a new model (spec: 20). */
+  nu?: number;
+  seed?: number; // 42
+  evalEvery?: number;
+  maxGradNorm?: number; // 1
+  limitTrain?: number;
+  limitDev?: number;
+  fresh?: boolean;
+  quiet?: boolean;
+  log?: (line: string) => void;
+  abortAfterSteps?: number;
+}
+
+export interface FullMuxFinetuneResult {
+  bestDevAccuracy: number;
+  bestStep: number;
+  steps: number;
+  history: Record<string, number>[];
+  out: string;
+  seconds: number;
+}
+
+const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm') || name === 'demux.keys';
+
+/** The model to fine-tune: a MUX-PLM folder gets a classifier and its third demux layer; a plain BERT gets fresh heads. */
+export function startingModel(o: Pick<FullMuxFinetuneOptions, 'method' | 'n' | 'model' | 'nu' | 'seed'>, tok: TextTokenizer): { model: FullMuxModel; note: string } {
+  const seed = o.seed ?? 42;
+  if (isFullMuxFolder(o.model)) {
+    const { model, config } = loadFullMux(o.model, { numLabels: 2, demuxLayers: o.method === 'muxplm' ? 3 : 2 }, seed);
+    if (config.method !== o.method) throw new Error(`${o.model}: a ${config.method} model cannot be fine-tuned as ${o.method}`);
+    if (config.n !== o.n) throw new Error(`${o.model}: multiplexes N = ${config.n}, asked for N = ${o.n}`);
+    return { model, note: `continuing the ${config.stage} ${config.method} model in ${o.model}` };
+  }
+  const loaded = loadModel(o.model);
+  if (!(loaded instanceof Bert)) throw new Error(`${o.method} is implemented on BERT encoders; ${o.model} is ${loaded.modelType}`);
+  const bert = encoderOnly(loaded);
+  const d = bert.hiddenSize;
+  const settings = { method: o.method, n: o.n, nu: o.nu ?? 20, demuxLayers: o.method === 'muxplm' ? 3 : 2, numLabels: 2, ...(o.method === 'datamux' ? prefixIds(o.n, bert.config.vocab_size, (t) => tok.tokenToId(t)) : { fillerId: -1, indexIds: [] }) };
+  const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, seed);
+  const note = o.method === 'muxplm' ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the full method)` : `DataMUX on ${o.model}`;
+  return { model: { bert, settings, head, vectors: gaussianHadamard(o.n, d, settings.nu, seed + 17) }, note };
+}
+
+/** BERT weights (sharing the model's arrays, so updates are what gets saved) and the heads, in one set. */
+export function allParams(m: FullMuxModel): ParamSet {
+  const ps = new ParamSet();
+  for (const [n, w] of m.bert.weights.entries()) ps.add(n, w.shape, w.data);
+  for (const p of m.head.list()) ps.add(p.name, p.shape, p.data);
+  return ps;
+}
+
+export async function devAccuracy(session: Session, params: ParamSet, m: FullMuxModel, dev: EncodedExample[], padId: number, seed: number): Promise<number> {
+  const order = new Rng(seed).shuffle([...dev.keys()]);
+  const pred = await predictFullMux(session, params, m.settings, dev, order, padId);
+  return pred.reduce((a, p, i) => a + (p === dev[i].label ? 1 : 0), 0) / dev.length;
+}
+
+export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMuxFinetuneResult> {
+  const t0 = Date.now();
+  const log = o.log ?? ((s: string) => console.error(s));
+  const seed = o.seed ?? 42;
+  const epochs = o.epochs ?? 3;
+  const n = o.n;
+  const batchSize = Math.max(n, Math.floor((o.batchSize ?? 32) / n) * n);
+  const tokDir = o.tokenizer ?? o.model;
+  const tok = TextTokenizer.load(tokDir);
+  const { model, note } = startingModel(o, tok);
+  log(note);
+
+  let train = loadExamples(o.task, 'train', o.dataDir);
+  let dev = loadExamples(o.task, 'dev', o.dataDir);
+  if (o.limitTrain) train = train.slice(0, o.limitTrain);
+  if (o.limitDev) dev = dev.slice(0, o.limitDev);
+  const maxLength = o.maxLength ?? 128;
+  const trainEnc = encodeExamples(tok, train, maxLength);
+  const devEnc = encodeExamples(tok, dev, maxLength);
+  const lengths = trainEnc.map((e) => e.ids.length);
+  const epochPlan = (epoch: number) => epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch)).map((b) => b.slice(0, b.length - (b.length % n))).filter((b) => b.length > 0);
+  const stepsPerEpoch = epochPlan(0).length;
+  const totalSteps = stepsPerEpoch * epochs;
+  const evalEvery = o.evalEvery ?? stepsPerEpoch;
+  const schedule = linearWarmupDecay(o.lr ?? 5e-5, Math.round((o.warmupFraction ?? 0.1) * totalSteps), totalSteps);
+  const retrievalWeight = o.method === 'datamux' ? (o.retrievalWeight ?? 0.1) : 0;
+
+  const params = allParams(model);
+  const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
+  const meta = { method: o.method, n, task: o.task, model: o.model, epochs, batchSize, lr: o.lr ?? 5e-5, maxLength, retrievalWeight, seed, limitTrain: o.limitTrain ?? null, evalEvery };
+  const ckpt = new CheckpointDir(o.out);
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
+  log(`finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`);
+
+  const s = model.settings;
+  const evalSession = await compile(fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: false, seed }));
+  let session: Session | null = null;
+  const progress = new Progress(`finetune ${o.method} ${o.task}`, totalSteps, o.quiet);
+  let seen = 0;
+  let lossSum = 0;
+  let correct = 0;
+  let tStart = Date.now();
+  const result = (): FullMuxFinetuneResult => ({ bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 });
+
+  for (let epoch = state.epoch; epoch < epochs; epoch++) {
+    const batches = epochPlan(epoch);
+    for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
+      if (!session) session = await compile(fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: true, seed: seed * 100003 + state.step, retrievalWeight }));
+      const idx = batches[bi];
+      const seqs = idx.map((i) => trainEnc[i]);
+      const batch = groupFeeds(s, seqs, tok.padId);
+      const feeds = { ...params.feeds(), ...batch.feeds, labels: { data: BigInt64Array.from(seqs, (e) => BigInt(e.label)), shape: [seqs.length] } };
+      const aux = retrievalWeight > 0 ? retrievalFeeds(s, seqs, batch.seq, new Rng(seed * 31 + state.step)) : {};
+      const r = await session.run({ ...feeds, ...aux });
+      const grads = new Map(params.names().map((name) => [name, float32(r[`grad.${name}`])]));
+      if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
+      optimizer.step(params, grads, schedule(state.step));
+      state.step++;
+      state.epoch = epoch;
+      state.batchInEpoch = bi + 1;
+      const logits = float32(r.logits);
+      seqs.forEach((e, i) => {
+        if ((logits[2 * i + 1] > logits[2 * i] ? 1 : 0) === e.label) correct++;
+      });
+      lossSum += float32(r.loss)[0] * seqs.length;
+      seen += seqs.length;
+      progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
+
+      if (state.step % evalEvery === 0 || state.step === totalSteps) {
+        const acc = await devAccuracy(evalSession, params, model, devEnc, tok.padId, seed + 1);
+        state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
+        const improved = !state.best || acc > state.best.metric;
+        if (improved) {
+          state.best = { metric: acc, step: state.step };
+          saveFullMux(o.out, model, { stage: 'finetuned', task: o.task, label_words: [...TASKS[o.task].labelWords], init_from: o.model, training: meta, metrics: { dev_accuracy_one_pairing: acc, step: state.step } }, tokDir);
+        }
+        log(`step ${state.step}: train loss ${(lossSum / seen).toFixed(4)}, train acc ${(correct / seen).toFixed(4)}, dev acc ${acc.toFixed(4)}${improved ? ' (best, saved)' : ''}`);
+        ckpt.save(params, optimizer, state);
+        session = null;
+        seen = lossSum = correct = 0;
+        tStart = Date.now();
+        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
+          progress.stop();
+          return result();
+        }
+      }
+    }
+    state.batchInEpoch = 0;
+    state.epoch = epoch + 1;
+  }
+  progress.stop();
+  fs.mkdirSync(o.out, { recursive: true });
+  writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result(), options: meta }, null, 2) + '\n');
+  return result();
+}

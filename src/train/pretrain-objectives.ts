@@ -1,0 +1,176 @@
+// What `revmux pretrain` optimises, behind one interface so the loop (packing, schedule, held-out
+// evaluation, checkpoints, resume) is shared:
+// - plain masked LM of a BertForMaskedLM (the default);
+// - MUX-PLM (spec §10.2 stages 1-2, `--mux N`): groups of N packed sequences multiplexed with
+//   Gaussian Hadamard vectors; first token retrieval ("priming") for a share of the budget, then
+//   masked LM of every instance through the index_pos demux head. Held-out: multiplexed MLM.
+import { grad } from '../engine/autodiff.js';
+import { Graph } from '../engine/graph.js';
+import * as op from '../engine/ops.js';
+import { ParamSet } from '../engine/params.js';
+import { Rng } from '../engine/random.js';
+import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
+import { type MlmBatch, type MlmOptions, maskSequences } from '../data/mlm.js';
+import type { Bert } from '../models/bert.js';
+import { saveModel } from '../models/save.js';
+import { correctCount, crossEntropy } from '../nn/losses.js';
+import { type FullMuxSettings, gaussianHadamard, initHead } from '../mux/datamux.js';
+import { encoderOnly, saveFullMux } from '../mux/full-model.js';
+import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
+
+export interface StepResult {
+  loss: number;
+  grads: Map<string, Float32Array>;
+}
+
+export interface PretrainObjective {
+  readonly params: ParamSet;
+  /** One training step's loss and gradients on packed sequences; `fraction` of the budget used so far. */
+  step(seqs: number[][], step: number, fraction: number): Promise<StepResult>;
+  /** Held-out masked-LM loss and accuracy on fixed, pre-masked sequences. */
+  heldOut(): Promise<{ loss: number; accuracy: number }>;
+  /** A new dropout segment (after each checkpoint). */
+  resetSession(): void;
+  save(dir: string): void;
+}
+
+function withGradients(g: Graph, params: ParamSet, p: Map<string, import('../engine/graph.js').Value>, loss: import('../engine/graph.js').Value): void {
+  g.output('loss', loss);
+  const names = params.names();
+  grad(loss, names.map((n) => p.get(n)!)).forEach((d, i) => g.output(`grad.${names[i]}`, d));
+}
+
+const gradsOf = (params: ParamSet, r: Record<string, HostTensor>) => new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
+
+/** Masked LM of a BERT with its tied MLM head (BertForMaskedLM). */
+export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
+  const params = new ParamSet();
+  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
+  const graph = (gradients: boolean, seed: number) => {
+    const g = new Graph(gradients ? 'mlm-train' : 'mlm-eval');
+    const p = params.declare(g);
+    const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+    const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+    const positions = g.input('mlm_positions', 'int64', ['masked']);
+    const labels = g.input('mlm_labels', 'int64', ['masked']);
+    const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
+    const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers);
+    // Only the scored positions go through the vocabulary-sized decoder.
+    const logits = b.mlmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
+    const loss = crossEntropy(logits, labels);
+    g.output('correct', correctCount(logits, labels));
+    if (gradients) withGradients(g, params, p, loss);
+    else g.output('loss', loss);
+    return g;
+  };
+  const heldRng = new Rng(o.seed + 99991);
+  const heldBatches: MlmBatch[] = [];
+  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm));
+  const evalSession = await compile(graph(false, o.seed));
+  let session: Session | null = null;
+  return {
+    params,
+    async step(seqs, step) {
+      session ??= await compile(graph(true, o.seed * 7919 + step));
+      const r = await session.run({ ...params.feeds(), ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), mlm) });
+      return { loss: float32(r.loss)[0], grads: gradsOf(params, r) };
+    },
+    async heldOut() {
+      let loss = 0;
+      let correct = 0;
+      let count = 0;
+      for (const b of heldBatches) {
+        const r = await evalSession.run({ ...params.feeds(), ...b });
+        const m = b.mlm_labels.shape[0];
+        loss += float32(r.loss)[0] * m;
+        correct += float32(r.correct)[0];
+        count += m;
+      }
+      return { loss: loss / count, accuracy: correct / count };
+    },
+    resetSession() {
+      session = null;
+    },
+    save(dir) {
+      saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
+    },
+  };
+}
+
+export interface MuxPretrainOptions {
+  n: number;
+  /** Share of the budget spent on token retrieval before masked LM (spec: a separate priming stage). */
+  priming: number;
+  nu: number;
+  seed: number;
+  batchSize: number;
+  dropout: boolean;
+  tokenizerDir: string;
+  initFrom: string;
+}
+
+/** MUX-PLM stages 1-2 on a BERT encoder (its own MLM head, if any, is dropped: the demux head decodes). */
+export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: number[][], mlm: MlmOptions, o: MuxPretrainOptions): Promise<PretrainObjective> {
+  if (o.batchSize % o.n !== 0) throw new Error(`--batch-size ${o.batchSize} is not a multiple of --mux ${o.n}`);
+  const bert = encoderOnly(model);
+  const d = bert.hiddenSize;
+  const settings: FullMuxSettings = { method: 'muxplm', n: o.n, nu: o.nu, demuxLayers: 2, numLabels: 0, fillerId: -1, indexIds: [] };
+  const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, o.seed + 5);
+  const vectors = gaussianHadamard(o.n, d, o.nu, o.seed + 17);
+  const params = new ParamSet();
+  for (const [n, w] of bert.weights.entries()) params.add(n, w.shape, w.data);
+  for (const p of head.list()) params.add(p.name, p.shape, p.data);
+  const heldSeqs = held.slice(0, held.length - (held.length % o.n));
+  if (!heldSeqs.length) throw new Error(`pretrain --mux ${o.n}: fewer than ${o.n} held-out sequences`);
+  const heldRng = new Rng(o.seed + 99991);
+  const heldBatches: Record<string, HostTensor>[] = [];
+  for (let i = 0; i < heldSeqs.length; i += o.batchSize) heldBatches.push(maskedGroupFeeds(settings, heldSeqs.slice(i, i + o.batchSize), heldRng, mlm, tok.padId));
+  const evalSession = await compile(fullMuxGraph(bert, settings, params, vectors, { objective: 'mlm', training: false, seed: o.seed }));
+  const sessions = new Map<string, Session>();
+  return {
+    params,
+    async step(seqs, step, fraction) {
+      const objective = fraction < o.priming ? 'retrieval' : 'mlm';
+      let session = sessions.get(objective);
+      if (!session) sessions.set(objective, (session = await compile(fullMuxGraph(bert, settings, params, vectors, { objective, training: true, dropout: o.dropout, seed: o.seed * 7919 + step }))));
+      const rng = new Rng(o.seed * 1_000_003 + step);
+      let feeds: Record<string, HostTensor>;
+      if (objective === 'mlm') feeds = maskedGroupFeeds(settings, seqs, rng, mlm, tok.padId);
+      else {
+        const batch = groupFeeds(settings, seqs.map((ids) => ({ ids })), tok.padId);
+        feeds = { ...batch.feeds, ...retrievalFeeds(settings, seqs.map((ids) => ({ ids })), batch.seq, rng) };
+      }
+      const r = await session.run({ ...params.feeds(), ...feeds });
+      return { loss: float32(r.loss)[0], grads: gradsOf(params, r) };
+    },
+    async heldOut() {
+      let loss = 0;
+      let correct = 0;
+      let count = 0;
+      for (const feeds of heldBatches) {
+        const r = await evalSession.run({ ...params.feeds(), ...feeds });
+        const m = feeds.aux_labels.shape[0];
+        loss += float32(r.aux_loss)[0] * m;
+        correct += float32(r.aux_correct)[0];
+        count += m;
+      }
+      return { loss: loss / count, accuracy: correct / count };
+    },
+    resetSession() {
+      sessions.clear();
+    },
+    save(dir) {
+      saveFullMux(dir, { bert, settings, head, vectors }, { stage: 'pretrained', task: null, label_words: null, init_from: o.initFrom, training: { priming: o.priming, batch_size: o.batchSize } }, o.tokenizerDir);
+    },
+  };
+}
+
+/** Each instance masked on its own (80/10/10), then grouped; targets are every instance's masked tokens. */
+function maskedGroupFeeds(s: FullMuxSettings, seqs: number[][], rng: Rng, mlm: MlmOptions, padId: number): Record<string, HostTensor> {
+  const masked = maskSequences(seqs, rng, mlm);
+  const S = masked.input_ids.shape[1];
+  const rows = Array.from({ length: seqs.length }, (_, r) => ({ ids: Array.from(masked.input_ids.data.subarray(r * S, r * S + seqs[r].length) as BigInt64Array, Number) }));
+  const batch = groupFeeds(s, rows, padId);
+  return { ...batch.feeds, ...mlmFeeds(s, masked.mlm_positions.data as BigInt64Array, masked.mlm_labels.data as BigInt64Array, S, batch.seq) };
+}
