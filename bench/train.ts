@@ -1,6 +1,7 @@
 // npm run bench:train — training throughput of a fixed small configuration, measured side by side
 // in one run: masked-LM pretraining (tokens/s), SISO fine-tuning (examples/s), RevMUX adapter
-// training (examples/s), each next to the forward-only throughput of the same model and batch.
+// training (examples/s), DataMUX and MUX-PLM whole-model training at N = 2 (examples/s), each next to
+// the forward-only throughput of the same model and batch.
 // Options: --rounds N (default 5).
 import { grad } from '../src/engine/autodiff.js';
 import { Graph } from '../src/engine/graph.js';
@@ -15,6 +16,8 @@ import { assembleGroups, computeFeatures } from '../src/mux/features.js';
 import { muxGraph } from '../src/mux/graphs.js';
 import { headFor } from '../src/mux/heads.js';
 import { initAdapter } from '../src/mux/spec.js';
+import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/mux/datamux.js';
+import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/mux/full-mux-graph.js';
 import { correctCount, crossEntropy } from '../src/nn/losses.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
@@ -87,6 +90,24 @@ const muxFwd = await compile(muxGraph(model, head, spec, adapter, { withLoss: fa
 const { labels: _l, teacher: _t, ...fwdGroups } = groups;
 void _l, _t;
 
+// --- whole-model baselines at N = 2 on the same 32 examples: DataMUX (with its retrieval loss) and MUX-PLM
+const whole = (method: 'datamux' | 'muxplm') => {
+  const s: FullMuxSettings = { method, n: 2, nu: 20, demuxLayers: method === 'muxplm' ? 3 : 2, numLabels: 2, fillerId: 1, indexIds: [2, 3] };
+  const ps = new ParamSet();
+  for (const p of params.list()) if (!p.name.startsWith('cls.') && !p.name.startsWith('pooler.') && !p.name.startsWith('classifier.')) ps.add(p.name, p.shape, p.data);
+  for (const p of initHead(s, config.hidden_size, V, 0.02, 5).list()) ps.add(p.name, p.shape, p.data);
+  const vectors = gaussianHadamard(2, config.hidden_size, 20, 6);
+  const batch = groupFeeds(s, examples, 0);
+  const train = { ...ps.feeds(), ...batch.feeds, labels: { data: BigInt64Array.from(examples, (e) => BigInt(e.label)), shape: [FB] }, ...(method === 'datamux' ? retrievalFeeds(s, examples, batch.seq, new Rng(7)) : {}) };
+  return { s, ps, vectors, train, fwd: { ...ps.feeds(), ...batch.feeds } };
+};
+const dm = whole('datamux');
+const mp = whole('muxplm');
+const dmTrain = await compile(fullMuxGraph(model, dm.s, dm.ps, dm.vectors, { objective: 'task', training: true, seed: 8 }));
+const dmFwd = await compile(fullMuxGraph(model, dm.s, dm.ps, dm.vectors, { objective: 'task', training: false, seed: 8 }));
+const mpTrain = await compile(fullMuxGraph(model, mp.s, mp.ps, mp.vectors, { objective: 'task', training: true, seed: 8 }));
+const mpFwd = await compile(fullMuxGraph(model, mp.s, mp.ps, mp.vectors, { objective: 'task', training: false, seed: 8 }));
+
 const t = await interleaved(
   [
     { name: 'pretrain step (fwd+bwd)', run: () => mlmTrain.run(mlmFeeds) },
@@ -95,6 +116,10 @@ const t = await interleaved(
     { name: 'finetune forward only', run: () => clsFwd.run(clsFeeds) },
     { name: 'revmux train step (fwd+bwd)', run: () => muxTrain.run({ ...adapter.feeds(), ...groups }) },
     { name: 'revmux forward only', run: () => muxFwd.run({ ...adapter.feeds(), ...fwdGroups }) },
+    { name: 'datamux train step (fwd+bwd)', run: () => dmTrain.run(dm.train) },
+    { name: 'datamux forward only', run: () => dmFwd.run(dm.fwd) },
+    { name: 'muxplm train step (fwd+bwd)', run: () => mpTrain.run(mp.train) },
+    { name: 'muxplm forward only', run: () => mpFwd.run(mp.fwd) },
   ],
   rounds,
   1,
@@ -108,6 +133,8 @@ const result = {
   pretrain: { batch: PB, seq: PS, scored: M, step_ms: s[0].median_ms, forward_ms: s[1].median_ms, tokens_per_s: per(0, PB * PS), forward_tokens_per_s: per(1, PB * PS), step_over_forward: round(s[0].median_ms / s[1].median_ms, 2) },
   finetune: { batch: FB, seq: FS, step_ms: s[2].median_ms, forward_ms: s[3].median_ms, examples_per_s: per(2, FB), forward_examples_per_s: per(3, FB), step_over_forward: round(s[2].median_ms / s[3].median_ms, 2) },
   revmux: { batch: FB, seq: FS, n: 2, l: 1, step_ms: s[4].median_ms, forward_ms: s[5].median_ms, examples_per_s: per(4, FB), forward_examples_per_s: per(5, FB), step_over_forward: round(s[4].median_ms / s[5].median_ms, 2) },
+  datamux: { batch: FB, seq: FS, n: 2, retrieval_weight: 0.1, step_ms: s[6].median_ms, forward_ms: s[7].median_ms, examples_per_s: per(6, FB), forward_examples_per_s: per(7, FB), step_over_forward: round(s[6].median_ms / s[7].median_ms, 2) },
+  muxplm: { batch: FB, seq: FS, n: 2, step_ms: s[8].median_ms, forward_ms: s[9].median_ms, examples_per_s: per(8, FB), forward_examples_per_s: per(9, FB), step_over_forward: round(s[8].median_ms / s[9].median_ms, 2) },
   note: 'step times are the onnxruntime session run (forward + backward); the optimiser update in JS is not included',
 };
 report(
@@ -121,6 +148,10 @@ report(
       [s[3].name, s[3].median_ms, s[3].p95_ms, `${result.finetune.forward_examples_per_s} examples/s`],
       [s[4].name, s[4].median_ms, s[4].p95_ms, `${result.revmux.examples_per_s} examples/s`],
       [s[5].name, s[5].median_ms, s[5].p95_ms, `${result.revmux.forward_examples_per_s} examples/s`],
+      [s[6].name, s[6].median_ms, s[6].p95_ms, `${result.datamux.examples_per_s} examples/s`],
+      [s[7].name, s[7].median_ms, s[7].p95_ms, `${result.datamux.forward_examples_per_s} examples/s`],
+      [s[8].name, s[8].median_ms, s[8].p95_ms, `${result.muxplm.examples_per_s} examples/s`],
+      [s[9].name, s[9].median_ms, s[9].p95_ms, `${result.muxplm.forward_examples_per_s} examples/s`],
     ],
   ),
   result,

@@ -47,6 +47,7 @@ export function registerEval(program: Command): void {
       const adapterDirs = o.adapter ?? [];
       const muxDirs = o.muxModel ?? [];
       if (!adapterDirs.length && !muxDirs.length) throw new Error('revmux eval: give --adapter DIR... and/or --mux-model DIR...');
+      const muxModels = muxDirs.map((dir) => ({ dir, ...loadFullMux(dir) })); // first: a wrong folder fails fast
       const dataDir = findGlueDir(o.data);
       const model = loadModel(o.model);
       const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
@@ -54,7 +55,6 @@ export function registerEval(program: Command): void {
       for (const a of adapters) checkAdapterFits(a.config, model, {}, a.dir, hash);
       const l = adapters[0]?.config.l ?? 0;
       if (adapters.some((a) => a.config.l !== l)) throw new Error('all adapters given to one eval must share the prefill depth l');
-      const muxModels = muxDirs.map((dir) => ({ dir, ...loadFullMux(dir) }));
       const taskName = o.task ?? adapters[0]?.config.task ?? muxModels[0]?.config.task;
       if (!taskName) throw new Error('revmux eval: say which task with --task');
       const task = parseTask(taskName);

@@ -32,11 +32,11 @@ export function registerFinetune(program: Command): void {
     .option('--nu <x>', 'datamux / muxplm: norm of the Gaussian Hadamard vectors of a new model', num, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
-      const dataDir = findGlueDir(o.data);
+      if (o.method !== 'siso' && !FULL_MUX_METHODS.includes(o.method)) throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);
+      if (o.method !== 'siso' && !o.model) throw new Error(`--method ${o.method} needs --model DIR (a BERT folder, or a MUX-PLM folder from revmux pretrain --mux)`);
       const task = parseTask(o.task);
+      const dataDir = findGlueDir(o.data);
       if (o.method !== 'siso') {
-        if (!FULL_MUX_METHODS.includes(o.method)) throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);
-        if (!o.model) throw new Error(`--method ${o.method} needs --model DIR (a BERT folder, or a MUX-PLM folder from revmux pretrain --mux)`);
         const r = await finetuneFullMux({ ...o, method: o.method as FullMuxMethod, task, dataDir, warmupFraction: 0.1 });
         console.log(JSON.stringify({ method: o.method, n: o.n, best_dev_accuracy_one_pairing: r.bestDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, out: r.out }, null, 2));
         return;

@@ -82,5 +82,15 @@ describe('revmux flops and argument errors', () => {
     const noModel = revmux('eval', '--model', 'no-such-model', '--adapter', 'y');
     assert.equal(noModel.status, 1);
     assert.match(noModel.stderr, /^revmux: no-such-model: no config\.json/);
+    const nothing = revmux('eval', '--model', 'x');
+    assert.equal(nothing.status, 1);
+    assert.match(nothing.stderr, /give --adapter DIR\.\.\. and\/or --mux-model DIR\.\.\./);
+    const method = revmux('finetune', '--method', 'datamix', '--model', 'x', '--task', 'sst2', '--out', 'y');
+    assert.equal(method.status, 1);
+    assert.match(method.stderr, /--method datamix: not one of siso, datamux, muxplm/);
+    const noBase = revmux('finetune', '--method', 'muxplm', '--task', 'sst2', '--out', 'y');
+    assert.match(noBase.stderr, /--method muxplm needs --model DIR/);
+    const notMux = revmux('eval', '--model', 'x', '--mux-model', os.tmpdir());
+    assert.match(notMux.stderr, /no mux_config\.json/);
   });
 });
