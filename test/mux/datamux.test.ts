@@ -12,6 +12,7 @@ import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { type FullMuxSettings, gaussianHadamard, headShapes, initHead } from '../../src/mux/datamux.js';
 import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../../src/mux/full-mux-graph.js';
+import { allParams } from '../../src/train/full-mux-train.js';
 
 const datamux: FullMuxSettings = { method: 'datamux', n: 2, nu: 20, demuxLayers: 2, numLabels: 2, fillerId: 1, indexIds: [2, 3] };
 const muxplm: FullMuxSettings = { method: 'muxplm', n: 2, nu: 20, demuxLayers: 3, numLabels: 2, fillerId: -1, indexIds: [] };
@@ -20,12 +21,7 @@ function tinyBert(seed = 1): Bert {
   return createModel(parseConfig({ model_type: 'bert', vocab_size: 40, hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 2, max_position_embeddings: 32, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 }), { seed, heads: () => false }) as Bert;
 }
 
-function allParams(bert: Bert, head: ParamSet): ParamSet {
-  const ps = new ParamSet();
-  for (const [n, w] of bert.weights.entries()) ps.add(n, w.shape, w.data);
-  for (const p of head.list()) ps.add(p.name, p.shape, p.data);
-  return ps;
-}
+const paramsOf = (bert: Bert, head: ParamSet, settings: FullMuxSettings) => allParams({ bert, head, settings, vectors: new Float32Array(0) });
 
 describe('Gaussian Hadamard vectors', () => {
   it('has one vector of norm ν per instance, reproducible from the seed', () => {
@@ -79,7 +75,7 @@ describe('whole-model multiplexer graphs', () => {
       it(`${s.method} ${objective}: the gradient of every weight matches finite differences`, async () => {
         const bert = tinyBert();
         const head = initHead(objective === 'mlm' ? { ...s, numLabels: 0, demuxLayers: 2 } : s, 16, 40, 0.2, 3);
-        const params = allParams(bert, head);
+        const params = paramsOf(bert, head, s);
         const settings = objective === 'mlm' ? { ...s, numLabels: 0, demuxLayers: 2 } : s;
         const vectors = gaussianHadamard(2, 16, 4, 5);
         const g = fullMuxGraph(bert, settings, params, vectors, { objective, training: true, seed: 1, retrievalWeight: 0.3 });
@@ -124,7 +120,7 @@ describe('whole-model multiplexer graphs', () => {
   for (const s of [datamux, muxplm]) {
     it(`${s.method}: an instance's answer does not depend on how far its batch is padded, and odd counts are filled`, async () => {
       const bert = tinyBert(4);
-      const params = allParams(bert, initHead(s, 16, 40, 0.2, 8));
+      const params = paramsOf(bert, initHead(s, 16, 40, 0.2, 8), s);
       const session = await compile(fullMuxGraph(bert, s, params, gaussianHadamard(2, 16, 20, 9), { objective: 'task', training: false, seed: 0 }));
       const rng = new Rng(21);
       const data = Array.from({ length: 9 }, (_, i) => ({ ids: Array.from({ length: 2 + ((i * 5) % 9) }, () => 5 + rng.int(30)), typeIds: [], label: 0 }));
