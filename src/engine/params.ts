@@ -1,7 +1,8 @@
 // Named parameter sets: the trainable tensors of a model, kept on the host as Float32Arrays and
 // fed to graphs as inputs (so one session serves every step and weights are never re-compiled).
+import { grad } from './autodiff.js';
 import type { Graph, Value } from './graph.js';
-import type { HostTensor } from './runtime.js';
+import { type HostTensor, float32 } from './runtime.js';
 import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
 
 export interface Param {
@@ -59,6 +60,17 @@ export class ParamSet {
     const f: Record<string, HostTensor> = {};
     for (const p of this.params.values()) f[p.name] = { data: p.data, shape: [...p.shape] };
     return f;
+  }
+
+  /** Appends d loss / d parameter as outputs `grad.<name>`; `declared` is what declare() returned. */
+  outputGradients(loss: Value, declared: Map<string, Value>): void {
+    const names = this.names();
+    grad(loss, names.map((n) => declared.get(n)!)).forEach((d, i) => loss.graph.output(`grad.${names[i]}`, d));
+  }
+
+  /** The `grad.<name>` outputs of a run of such a graph, by parameter name. */
+  gradients(outputs: Record<string, HostTensor>): Map<string, Float32Array> {
+    return new Map(this.names().map((n) => [n, float32(outputs[`grad.${n}`])]));
   }
 
   clone(): ParamSet {

@@ -5,7 +5,6 @@
 // DataMUX's prefix. Task: labels [G*N] (instance g*N + i), logits [G*N, C] out. Retrieval and masked
 // LM score M chosen (group, position, instance) triples: aux_pos = g*S + t into the mixed stream,
 // aux_key = the instance (MUX-PLM: i; DataMUX: g*N + i, the row of its key state), aux_labels.
-import { grad } from '../engine/autodiff.js';
 import { Graph, type Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import type { ParamSet } from '../engine/params.js';
@@ -89,8 +88,7 @@ export function fullMuxGraph(model: Bert, s: FullMuxSettings, params: ParamSet, 
   if (o.training) {
     const loss = losses.map((l) => op.mul(l.loss, l.weight)).reduce((a, x) => op.add(a, x));
     g.output('loss', loss);
-    const names = params.names();
-    grad(loss, names.map((n) => p.get(n)!)).forEach((dw, i) => g.output(`grad.${names[i]}`, dw));
+    params.outputGradients(loss, p);
   }
   return g;
 }

@@ -2,7 +2,6 @@
 //   prefill — embeddings + layers [0, l) per query                  (frozen, run once per example)
 //   siso    — layers [l, L) + head per query: logits and teacher     (frozen, run once per example)
 //   mux     — adapters + layers [l, L) on mixed rows + demux + head  (adapters train)
-import { grad } from '../engine/autodiff.js';
 import { Graph, type Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import type { ParamSet } from '../engine/params.js';
@@ -141,8 +140,7 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   g.output('ce', ce);
   g.output('nce', nce);
   g.output('map', op.identity(map));
-  const names = params.names();
-  grad(loss, names.map((nm) => pv.get(nm)!)).forEach((dv, i) => g.output(`grad.${names[i]}`, dv));
+  params.outputGradients(loss, pv);
   return g;
 }
 

@@ -7,7 +7,6 @@
 // segment between checkpoints gets its own dropout seed, so a resumed run draws the same masks.
 import fs from 'node:fs';
 import path from 'node:path';
-import { grad } from '../engine/autodiff.js';
 import { Graph } from '../engine/graph.js';
 import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
 import { ParamSet } from '../engine/params.js';
@@ -125,8 +124,7 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
     const labels = g.input('labels', 'int64', ['batch']);
     const loss = crossEntropy(logits, labels);
     g.output('loss', loss);
-    const names = params.names();
-    grad(loss, names.map((n) => p.get(n)!)).forEach((d, i) => g.output(`grad.${names[i]}`, d));
+    params.outputGradients(loss, p);
   }
   return g;
 }
@@ -201,7 +199,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       // A new segment (fresh dropout seed) starts at every checkpoint boundary, also on resume.
       if (!session) session = await compile(classifierGraph(model, head, params, true, seed * 100003 + state.step));
       const r = await session.run({ ...params.feeds(), ...batchFeeds(model, trainEnc, batches[bi], tok.padId, decoderIds, true) });
-      const grads = new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
+      const grads = params.gradients(r);
       if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
       optimizer.step(params, grads, schedule(state.step));
       state.step++;

@@ -152,7 +152,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
       const feeds = { ...params.feeds(), ...batch.feeds, labels: { data: BigInt64Array.from(seqs, (e) => BigInt(e.label)), shape: [seqs.length] } };
       const aux = retrievalWeight > 0 ? retrievalFeeds(s, seqs, batch.seq, new Rng(seed * 31 + state.step)) : {};
       const r = await session.run({ ...feeds, ...aux });
-      const grads = new Map(params.names().map((name) => [name, float32(r[`grad.${name}`])]));
+      const grads = params.gradients(r);
       if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
       optimizer.step(params, grads, schedule(state.step));
       state.step++;

@@ -154,7 +154,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
       const idx = order.slice(s, s + batchSize);
       const tStep = Date.now();
       const r = await session.run({ ...params.feeds(), ...assembleGroups(model, train, idx, spec.n, { training: true }) });
-      const grads = new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
+      const grads = params.gradients(r);
       if (o.maxGradNorm) clipGlobalNorm(grads.values(), o.maxGradNorm);
       optimizer.step(params, grads, lr);
       trainMs += Date.now() - tStep;

@@ -4,14 +4,13 @@
 // - MUX-PLM (spec §10.2 stages 1-2, `--mux N`): groups of N packed sequences multiplexed with
 //   Gaussian Hadamard vectors; first token retrieval ("priming") for a share of the budget, then
 //   masked LM of every instance through the index_pos demux head. Held-out: multiplexed MLM.
-import { grad } from '../engine/autodiff.js';
 import { Graph } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
-import { type MlmBatch, type MlmOptions, maskSequences } from '../data/mlm.js';
+import { type MlmOptions, maskSequences } from '../data/mlm.js';
 import type { Bert } from '../models/bert.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
@@ -35,13 +34,20 @@ export interface PretrainObjective {
   save(dir: string): void;
 }
 
-function withGradients(g: Graph, params: ParamSet, p: Map<string, import('../engine/graph.js').Value>, loss: import('../engine/graph.js').Value): void {
-  g.output('loss', loss);
-  const names = params.names();
-  grad(loss, names.map((n) => p.get(n)!)).forEach((d, i) => g.output(`grad.${names[i]}`, d));
+/** Loss and accuracy over fixed held-out batches, each weighted by the number of tokens it scores. */
+async function heldOutMetrics(session: Session, params: ParamSet, batches: Record<string, HostTensor>[], names: { labels: string; loss: string; correct: string }): Promise<{ loss: number; accuracy: number }> {
+  let loss = 0;
+  let correct = 0;
+  let count = 0;
+  for (const b of batches) {
+    const r = await session.run({ ...params.feeds(), ...b }, [names.loss, names.correct]);
+    const m = b[names.labels].shape[0];
+    loss += float32(r[names.loss])[0] * m;
+    correct += float32(r[names.correct])[0];
+    count += m;
+  }
+  return { loss: loss / count, accuracy: correct / count };
 }
-
-const gradsOf = (params: ParamSet, r: Record<string, HostTensor>) => new Map(params.names().map((n) => [n, float32(r[`grad.${n}`])]));
 
 /** Masked LM of a BERT with its tied MLM head (BertForMaskedLM). */
 export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
@@ -60,13 +66,13 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
     const logits = b.mlmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
     const loss = crossEntropy(logits, labels);
     g.output('correct', correctCount(logits, labels));
-    if (gradients) withGradients(g, params, p, loss);
-    else g.output('loss', loss);
+    g.output('loss', loss);
+    if (gradients) params.outputGradients(loss, p);
     return g;
   };
   const heldRng = new Rng(o.seed + 99991);
-  const heldBatches: MlmBatch[] = [];
-  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm));
+  const heldBatches: Record<string, HostTensor>[] = [];
+  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
   const evalSession = await compile(graph(false, o.seed));
   let session: Session | null = null;
   return {
@@ -74,21 +80,9 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
     async step(seqs, step) {
       session ??= await compile(graph(true, o.seed * 7919 + step));
       const r = await session.run({ ...params.feeds(), ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), mlm) });
-      return { loss: float32(r.loss)[0], grads: gradsOf(params, r) };
+      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
     },
-    async heldOut() {
-      let loss = 0;
-      let correct = 0;
-      let count = 0;
-      for (const b of heldBatches) {
-        const r = await evalSession.run({ ...params.feeds(), ...b });
-        const m = b.mlm_labels.shape[0];
-        loss += float32(r.loss)[0] * m;
-        correct += float32(r.correct)[0];
-        count += m;
-      }
-      return { loss: loss / count, accuracy: correct / count };
-    },
+    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'mlm_labels', loss: 'loss', correct: 'correct' }),
     resetSession() {
       session = null;
     },
@@ -138,25 +132,14 @@ export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: n
       let feeds: Record<string, HostTensor>;
       if (objective === 'mlm') feeds = maskedGroupFeeds(settings, seqs, rng, mlm, tok.padId);
       else {
-        const batch = groupFeeds(settings, seqs.map((ids) => ({ ids })), tok.padId);
-        feeds = { ...batch.feeds, ...retrievalFeeds(settings, seqs.map((ids) => ({ ids })), batch.seq, rng) };
+        const rows = seqs.map((ids) => ({ ids }));
+        const batch = groupFeeds(settings, rows, tok.padId);
+        feeds = { ...batch.feeds, ...retrievalFeeds(settings, rows, batch.seq, rng) };
       }
       const r = await session.run({ ...params.feeds(), ...feeds });
-      return { loss: float32(r.loss)[0], grads: gradsOf(params, r) };
+      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
     },
-    async heldOut() {
-      let loss = 0;
-      let correct = 0;
-      let count = 0;
-      for (const feeds of heldBatches) {
-        const r = await evalSession.run({ ...params.feeds(), ...feeds });
-        const m = feeds.aux_labels.shape[0];
-        loss += float32(r.aux_loss)[0] * m;
-        correct += float32(r.aux_correct)[0];
-        count += m;
-      }
-      return { loss: loss / count, accuracy: correct / count };
-    },
+    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'aux_labels', loss: 'aux_loss', correct: 'aux_correct' }),
     resetSession() {
       sessions.clear();
     },

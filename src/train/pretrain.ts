@@ -131,7 +131,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] }, epoch: 0 } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
   log(`pretrain${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
-  const heldOut = () => objective.heldOut();
 
   const budgetFraction = () => Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
   const lrAt = (f: number) => (f < warm ? (peak * f) / warm : peak * Math.max(0, (1 - f) / (1 - warm)));
@@ -144,7 +143,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   let last = { loss: NaN, accuracy: NaN };
 
   const checkpoint = async () => {
-    last = await heldOut();
+    last = await objective.heldOut();
     state.history.push({ step: state.step, tokens: meta.tokens, elapsed_s: Math.round(meta.elapsed), train_loss: lossSum / Math.max(1, seen), heldout_loss: last.loss, heldout_acc: last.accuracy, lr: lrAt(budgetFraction()) });
     log(`step ${state.step}: ${meta.tokens.toLocaleString('en-US')} tokens, train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`);
     objective.save(o.out);
