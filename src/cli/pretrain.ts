@@ -10,6 +10,7 @@ export function registerPretrain(program: Command): void {
     .requiredOption('--corpus <file>', 'text corpus, one paragraph per line, documents separated by blank lines (.txt or .txt.gz, streamed)')
     .requiredOption('--out <dir>', 'output model folder (resumable state in <out>/.train-state)')
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
+    .option('--arch <name>', 'bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings)', 'bert')
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
     .option('--layers <n>', 'number of layers instead of the preset\'s', int)
     .option('--seq-len <n>', 'packed sequence length', int, 128)
@@ -19,6 +20,7 @@ export function registerPretrain(program: Command): void {
     .option('--max-steps <n>', 'step budget', int)
     .option('--minutes <x>', 'training-time budget in minutes (the schedule decays over it)', num)
     .option('--dropout <p>', 'hidden and attention dropout', num, 0)
+    .option('--mask-rate <p>', 'share of tokens masked in training (15% is BERT\'s; held-out evaluation always masks 15%)', num, 0.15)
     .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', int, 200)
     .option('--held-out <n>', 'held-out sequences (the first of the corpus)', int, 256)
     .option('--seed <n>', 'seed', int, 42)
@@ -28,6 +30,7 @@ export function registerPretrain(program: Command): void {
     .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', num, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
+      if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       const r = await pretrain({ ...o, heldOutSequences: o.heldOut, warmupFraction: o.warmup });
       console.log(JSON.stringify({ steps: r.steps, tokens: r.tokens, seconds: r.seconds, tokens_per_s: r.tokensPerSecond, heldout_loss: r.heldOut.loss, heldout_accuracy: r.heldOut.accuracy, parameters: r.parameters, out: o.out }, null, 2));
     });

@@ -1,5 +1,5 @@
 // Named BERT sizes for making backbones here (Google's BERT miniatures, Turc et al. 2019, plus base).
-import { type BertConfig, parseConfig } from './config.js';
+import { type BertConfig, type LlamaConfig, parseConfig } from './config.js';
 
 export const BERT_PRESETS = {
   tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
@@ -16,5 +16,32 @@ export function bertPreset(name: string, overrides: Record<string, unknown> = {}
   if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
   const c = parseConfig({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides }, `preset ${name}`);
   if (c.model_type !== 'bert') throw new Error('unreachable');
+  return c;
+}
+
+/**
+ * LLaMA-layout decoders of the BERT presets' widths and depths, for next-token pretraining here.
+ * SwiGLU's three matrices at 3/4 of BERT's FFN width keep the parameter count close; tied embeddings.
+ */
+export function llamaPreset(name: string, overrides: Record<string, unknown> = {}): LlamaConfig {
+  const p = BERT_PRESETS[name as BertPreset];
+  if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
+  const c = parseConfig(
+    {
+      model_type: 'llama',
+      vocab_size: 30522,
+      hidden_size: p.hidden_size,
+      num_hidden_layers: p.num_hidden_layers,
+      num_attention_heads: p.num_attention_heads,
+      num_key_value_heads: p.num_attention_heads,
+      intermediate_size: (p.intermediate_size * 3) / 4,
+      max_position_embeddings: 512,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+      ...overrides,
+    },
+    `preset ${name}`,
+  );
+  if (c.model_type !== 'llama') throw new Error('unreachable');
   return c;
 }

@@ -12,6 +12,7 @@ import { type HostTensor, type Session, compile, float32 } from '../engine/runti
 import type { TextTokenizer } from '../io/tokenizer.js';
 import { type MlmOptions, maskSequences } from '../data/mlm.js';
 import type { Bert } from '../models/bert.js';
+import type { Llama } from '../models/llama.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
 import { type FullMuxSettings, gaussianHadamard, initHead } from '../mux/datamux.js';
@@ -50,7 +51,7 @@ async function heldOutMetrics(session: Session, params: ParamSet, batches: Recor
 }
 
 /** Masked LM of a BERT with its tied MLM head (BertForMaskedLM). */
-export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
+export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { maskRate: number; seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
   const graph = (gradients: boolean, seed: number) => {
@@ -79,13 +80,74 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
     params,
     async step(seqs, step) {
       session ??= await compile(graph(true, o.seed * 7919 + step));
-      const r = await session.run({ ...params.feeds(), ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), mlm) });
+      const masked = maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), { ...mlm, probability: o.maskRate });
+      const r = await session.run({ ...params.feeds(), ...masked });
       return { loss: float32(r.loss)[0], grads: params.gradients(r) };
     },
     heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'mlm_labels', loss: 'loss', correct: 'correct' }),
     resetSession() {
       session = null;
     },
+    save(dir) {
+      saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
+    },
+  };
+}
+
+/** Next-token targets of packed sequences: flat positions b * S + t (t < S - 1) and the token at t + 1. */
+export function nextTokenFeeds(seqs: readonly number[][]): Record<string, HostTensor> {
+  const S = seqs[0].length;
+  if (seqs.some((s) => s.length !== S)) throw new Error('next-token batches need sequences of one length (packed)');
+  const ids = new BigInt64Array(seqs.length * S);
+  const positions = new BigInt64Array(seqs.length * (S - 1));
+  const labels = new BigInt64Array(seqs.length * (S - 1));
+  seqs.forEach((seq, b) => {
+    for (let t = 0; t < S; t++) ids[b * S + t] = BigInt(seq[t]);
+    for (let t = 0; t < S - 1; t++) {
+      positions[b * (S - 1) + t] = BigInt(b * S + t);
+      labels[b * (S - 1) + t] = BigInt(seq[t + 1]);
+    }
+  });
+  return {
+    input_ids: { data: ids, shape: [seqs.length, S] },
+    attention_mask: { data: new BigInt64Array(seqs.length * S).fill(1n), shape: [seqs.length, S] },
+    lm_positions: { data: positions, shape: [positions.length] },
+    lm_labels: { data: labels, shape: [labels.length] },
+  };
+}
+
+/** Next-token prediction of a LLaMA-layout decoder (LlamaForCausalLM): every token is a target. */
+export async function causalLm(model: Llama, held: number[][], o: { batchSize: number; tokenizerDir: string }): Promise<PretrainObjective> {
+  const params = new ParamSet();
+  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
+  const graph = (gradients: boolean) => {
+    const g = new Graph(gradients ? 'clm-train' : 'clm-eval');
+    const p = params.declare(g);
+    const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+    const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+    const positions = g.input('lm_positions', 'int64', ['targets']);
+    const labels = g.input('lm_labels', 'int64', ['targets']);
+    const b = model.bind(g, { trainable: (n) => p.get(n) });
+    const h = b.finalNorm(b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers));
+    const logits = b.lmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
+    const loss = crossEntropy(logits, labels);
+    g.output('correct', correctCount(logits, labels));
+    g.output('loss', loss);
+    if (gradients) params.outputGradients(loss, p);
+    return g;
+  };
+  const heldBatches: Record<string, HostTensor>[] = [];
+  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(nextTokenFeeds(held.slice(i, i + o.batchSize)));
+  const evalSession = await compile(graph(false));
+  const trainSession = await compile(graph(true)); // no dropout in LLaMA: one session for the whole run
+  return {
+    params,
+    async step(seqs) {
+      const r = await trainSession.run({ ...params.feeds(), ...nextTokenFeeds(seqs) });
+      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
+    },
+    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
+    resetSession() {},
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },

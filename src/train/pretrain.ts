@@ -15,10 +15,11 @@ import { type PackerState, packSequences } from '../data/corpus.js';
 import type { MlmOptions } from '../data/mlm.js';
 import { Bert } from '../models/bert.js';
 import { createModel } from '../models/init.js';
-import { bertPreset } from '../models/presets.js';
+import { Llama } from '../models/llama.js';
+import { bertPreset, llamaPreset } from '../models/presets.js';
 import { loadModel } from '../models/load.js';
 import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
-import { muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
+import { causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { Progress } from './progress.js';
 
 export interface PretrainOptions {
@@ -27,6 +28,8 @@ export interface PretrainOptions {
   /** tokenizer.json folder (bert-base-uncased by default at the CLI). */
   tokenizer: string;
   preset?: string; // 'mini'
+  /** 'bert': masked LM of a BertForMaskedLM; 'llama': next-token prediction of a LlamaForCausalLM. */
+  arch?: 'bert' | 'llama';
   layers?: number;
   initConfig?: Record<string, unknown>;
   seqLen?: number; // 128
@@ -40,6 +43,8 @@ export interface PretrainOptions {
   /** ...or this many minutes of training, whichever comes first; the schedule follows the budget. */
   minutes?: number;
   dropout?: number; // 0
+  /** Share of tokens chosen for masked LM in training (held-out evaluation always masks 15%). */
+  maskRate?: number; // 0.15
   heldOutSequences?: number; // 256
   evalEvery?: number; // 200 steps (also the checkpoint interval)
   seed?: number; // 42
@@ -75,14 +80,20 @@ interface PretrainMeta extends Record<string, unknown> {
   epoch: number;
 }
 
-/** A fresh preset-sized BERT with an MLM head, or the encoder of an existing BERT folder. */
-function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Bert {
+/** A fresh preset-sized BERT with an MLM head (or LLaMA decoder), or the model of an existing folder. */
+function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Bert | Llama {
   if (o.model) {
     const m = loadModel(o.model);
-    if (!(m instanceof Bert)) throw new Error(`pretrain: ${o.model} is a ${m.modelType} model; masked-LM pretraining here is for BERT encoders`);
+    if (m instanceof Llama && !o.mux) return m;
+    if (!(m instanceof Bert)) throw new Error(`pretrain: ${o.model} is a ${m.modelType} model; pretraining here is for BERT encoders (masked LM, MUX-PLM) and LLaMA decoders (next token)`);
     if (!o.mux && !m.hasMlmHead) throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
     if (m.config.vocab_size < vocabSize) throw new Error(`pretrain: ${o.model} has vocab_size ${m.config.vocab_size}, fewer than the tokenizer's ${vocabSize} tokens`);
     return m;
+  }
+  if (o.arch === 'llama') {
+    if (o.mux) throw new Error('pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch llama');
+    const c = llamaPreset(o.preset ?? 'mini', { vocab_size: vocabSize, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
+    return createModel(c, { seed }) as Llama;
   }
   const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
   return createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
@@ -107,6 +118,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   let firstRandomId = 0;
   while (firstRandomId < tok.vocabSize && /^\[.*\]$/.test(tok.idToToken(firstRandomId) ?? '')) firstRandomId++;
   const mlm: MlmOptions = { maskId: tok.tokenToId('[MASK]') ?? 103, vocabSize: tok.vocabSize, specialIds: special, firstRandomId };
+  const maskRate = o.maskRate ?? 0.15;
+  if (!(maskRate > 0 && maskRate < 1)) throw new Error(`pretrain: --mask-rate must be in (0, 1), got ${o.maskRate}`);
 
   // Held-out: the first sequences of the corpus, masked once with a fixed seed; training starts after them.
   const heldCount = o.heldOutSequences ?? 256;
@@ -117,20 +130,22 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     if (held.length >= heldCount) break;
   }
   const trainStart: PackerState = { lineNo: start.lineNo, pending: [...start.pending] };
-  const objective = o.mux
+  const objective = model instanceof Llama
+    ? await causalLm(model, held, { batchSize, tokenizerDir: o.tokenizer })
+    : o.mux
     ? await muxPlmPretraining(model, tok, held, mlm, { n: o.mux, priming: o.priming ?? 0.2, nu: o.nu ?? 20, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer, initFrom: o.model ?? `preset:${o.preset ?? 'mini'}` })
-    : await plainMlm(model, held, mlm, { seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
+    : await plainMlm(model, held, mlm, { maskRate, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
   // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
   const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] }, epoch: 0 } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
-  log(`pretrain${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
+  log(`pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
 
   const budgetFraction = () => Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
   const lrAt = (f: number) => (f < warm ? (peak * f) / warm : peak * Math.max(0, (1 - f) / (1 - warm)));
