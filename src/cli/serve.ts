@@ -28,7 +28,13 @@ export function registerServe(program: Command): void {
       if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1)) throw new Error(`--policy must be 'adaptive' or a positive integer, got '${o.policy}'`);
       const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs });
       console.error(`revmux serve: listening on ${s.url} (loading the model; GET /health says 200 when ready)`);
-      await s.ready;
+      try {
+        await s.ready;
+      } catch (e) {
+        // a supervisor must see a failed start-up: stop listening and exit non-zero (main sets the code)
+        await s.app.close();
+        throw new Error(`serve: start-up failed: ${(e as Error).message}`);
+      }
       console.error(`revmux serve: ready, N = ${s.batcher()?.capacity ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ') : '1'}`);
       const stop = async (sig: string) => {
         console.error(`revmux serve: ${sig}, finishing queued and in-flight requests`);

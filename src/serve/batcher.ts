@@ -54,7 +54,11 @@ export class Batcher {
     private readonly engine: Classifier,
     private readonly o: BatcherOptions,
     private readonly metrics: ServerMetrics,
-  ) {}
+  ) {
+    const n = o.policy;
+    // refused here, at start-up, rather than as a 500 on the first request of two or more inputs
+    if (n !== 'adaptive' && !engine.availableN.includes(n)) throw new Error(`policy N = ${n}: no adapter for N = ${n} was loaded (available N: ${engine.availableN.join(', ')})`);
+  }
 
   get queued(): number {
     return this.queue.length;

@@ -1,6 +1,7 @@
 // revmux serve over real HTTP on loopback: labels, no cross-talk between multiplexed slots under
 // many concurrent clients, every error status, metrics, and a shutdown that drains.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,4 +158,38 @@ describe('revmux serve', () => {
     assert.deepEqual(statuses, new Array(10).fill(200));
     await assert.rejects(fetch(`${s.url}/health`));
   });
+
+  it('a start-up that fails exits non-zero with the reason, so a supervisor sees it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-serve-bad-'));
+    const noTokenizer = path.join(dir, 'model');
+    fs.mkdirSync(noTokenizer);
+    for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(backbone, f), path.join(noTokenizer, f));
+    const cases: [string[], RegExp][] = [
+      [['--model', backbone, '--adapter', path.join(dir, 'missing-adapter')], /start-up failed: .*missing-adapter/],
+      [['--model', noTokenizer], /start-up failed: .*tokenizer\.json/],
+      [['--model', backbone, '--adapter', adapter, '--policy', '3'], /start-up failed: policy N = 3: no adapter for N = 3 was loaded \(available N: 1, 2\)/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['serve', '--port', '0', ...args], 120_000);
+      assert.equal(r.code, 1, `exit code for ${args.join(' ')} (stderr: ${r.stderr})`);
+      assert.match(r.stderr, message);
+    }
+  });
 });
+
+/** Runs the revmux binary; resolves with its exit code and stderr, or fails the test after `ms`. */
+function runCli(args: string[], ms: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.resolve('bin/revmux.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`revmux ${args.join(' ')} still running after ${ms} ms (stderr: ${stderr})`));
+    }, ms);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+}
