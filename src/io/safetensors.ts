@@ -89,12 +89,16 @@ export class SafetensorsFile {
         if (end > dataSize) fail(`tensor '${name}': data_offsets [${begin}, ${end}] run past the end of the data (${dataSize} bytes)`);
         tensors.set(name, { name, dtype, shape, begin, end });
       }
-      const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin);
-      for (let i = 1; i < sorted.length; i++) {
-        const p = sorted[i - 1];
-        const q = sorted[i];
-        if (q.begin < p.end) fail(`tensors '${p.name}' [${p.begin}, ${p.end}] and '${q.name}' [${q.begin}, ${q.end}] overlap`);
+      // As the format's reference reader: tensors tile the data section exactly, in offset order, with
+      // no gap, no overlap and nothing after the last one (a wrong header length shows up here).
+      const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+      let covered = 0;
+      for (const t of sorted) {
+        if (t.begin > covered) fail(`tensor '${t.name}' starts at byte ${t.begin} of the data, leaving a gap after byte ${covered}`);
+        if (t.begin < covered) fail(`tensor '${t.name}' [${t.begin}, ${t.end}] overlaps the tensor before it, which ends at byte ${covered}`);
+        covered = t.end;
       }
+      if (covered !== dataSize) fail(`the tensors cover ${covered} bytes of data but the file holds ${dataSize} after the ${headerLen}-byte header (a wrong header length, or trailing bytes)`);
       return new SafetensorsFile(file, fd, tensors, meta, dataStart);
     } catch (e) {
       fs.closeSync(fd);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { WeightStore, writeWeights } from '../../src/io/checkpoint.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/half.js';
+import { Rng } from '../../src/engine/random.js';
 import { sharedData } from '../helpers/shared-data.js';
 import { SafetensorsError, SafetensorsFile, writeSafetensors } from '../../src/io/safetensors.js';
 
@@ -91,10 +92,65 @@ describe('safetensors', () => {
     assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8))), /tensor 'w': 8 bytes for F32\[3\], expected 12/);
     assert.throws(
       () => SafetensorsFile.open(rawFile(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12))),
-      /tensors 'a' \[0, 8\] and 'b' \[4, 12\] overlap/,
+      /tensor 'b' \[4, 12\] overlaps the tensor before it, which ends at byte 8/,
     );
+    const two = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } };
+    assert.throws(() => SafetensorsFile.open(rawFile(dir, two, Buffer.alloc(20))), /tensor 'b' starts at byte 12 of the data, leaving a gap after byte 8/);
+    const one = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
+    assert.throws(() => SafetensorsFile.open(rawFile(dir, one, Buffer.alloc(9))), /cover 8 bytes of data but the file holds 9.*trailing bytes/);
+    // a header length one short: the header still parses (the last byte is padding), the data is off by one
+    const padded = JSON.stringify(one) + ' ';
+    assert.throws(() => SafetensorsFile.open(rawFile(dir, padded, Buffer.alloc(8), BigInt(padded.length - 1))), /cover 8 bytes of data but the file holds 9/);
     assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, Buffer.alloc(0))), /tensor 'w': shape must be/);
     assert.throws(() => SafetensorsFile.open(path.join(dir, 'missing.safetensors')), /missing.safetensors: cannot open/);
+  });
+
+  it('accepts zero-size tensors anywhere, as the reference reader does', () => {
+    const dir = tmp();
+    const header = { e: { dtype: 'F32', shape: [0, 3], data_offsets: [0, 0] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, z: { dtype: 'I64', shape: [0], data_offsets: [8, 8] } };
+    const f = SafetensorsFile.open(rawFile(dir, header, Buffer.alloc(8)));
+    assert.equal(f.readFloat32('e').length, 0);
+    assert.equal(f.readInt64('z').length, 0);
+    f.close();
+  });
+
+  it('survives a few hundred seeded mutations: each file is read whole or refused with a SafetensorsError', () => {
+    const dir = tmp();
+    const good = path.join(dir, 'good.safetensors');
+    writeSafetensors(good, { 'w.weight': { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) }, 'w.bias': { dtype: 'F16', shape: [4], data: new Float32Array(4).fill(0.5) }, ids: { shape: [2], data: BigInt64Array.of(1n, 2n) } }, { format: 'pt' });
+    const bytes = fs.readFileSync(good);
+    const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
+    const rng = new Rng(20261130);
+    let accepted = 0;
+    for (let i = 0; i < 400; i++) {
+      let m = Buffer.from(bytes);
+      const kind = i % 5;
+      if (kind === 0) m[8 + rng.int(headerEnd - 8)] = rng.int(256); // a header byte
+      else if (kind === 1) m[8 + rng.int(headerEnd - 8)] = '0123456789,:[]{}"'.charCodeAt(rng.int(17)); // a plausible JSON byte
+      else if (kind === 2) m = m.subarray(0, rng.int(m.length)); // truncated
+      else if (kind === 3) m = Buffer.concat([m, Buffer.alloc(1 + rng.int(16))]); // trailing bytes
+      else m.writeBigUInt64LE(BigInt(headerEnd - 8 + rng.int(9) - 4), 0); // header length off by up to 4
+      const f = path.join(dir, `m${i}.safetensors`);
+      fs.writeFileSync(f, m);
+      let st: SafetensorsFile;
+      try {
+        st = SafetensorsFile.open(f);
+      } catch (e) {
+        assert.ok(e instanceof SafetensorsError, `mutation ${i} (kind ${kind}) threw ${(e as Error).name}: ${(e as Error).message}`);
+        continue;
+      }
+      accepted++;
+      let covered = 0;
+      for (const n of st.names()) {
+        const t = st.info(n);
+        covered += t.end - t.begin;
+        if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) st.readFloat32(n);
+        else st.readInt64(n);
+      }
+      assert.equal(covered, m.length - 8 - Number(m.readBigUInt64LE(0)), `mutation ${i}: accepted tensors cover the data exactly`);
+      st.close();
+    }
+    assert.ok(accepted > 0 && accepted < 400, `some mutations keep the file valid (e.g. a changed value), most do not: ${accepted} accepted`);
   });
 
   it('writes and reads sharded checkpoints through model.safetensors.index.json', () => {
