@@ -7,7 +7,7 @@ import * as op from '../engine/ops.js';
 import { activation, bertLayer, bertLayerShapes, bertLayerWeights, linear, paddingMaskBias } from '../nn/layers.js';
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
 import type { BertConfig } from './config.js';
-import type { WeightSpec, Weights } from './weights.js';
+import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 export interface BertContext extends LayerContext {
   maskBias: Value; // [B, 1, 1, S]
@@ -46,6 +46,9 @@ export class Bert implements Backbone<BertContext> {
       .replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
   }
 
+  /** Buffers and heads of other BERT task models that transformers also skips when loading. */
+  static readonly ignorable: Ignorable = [/(^|\.)embeddings\.position_ids$/, /^cls\.seq_relationship\./, /^cls\.predictions\.decoder\.(weight|bias)$/];
+
   static weightSpecs(c: BertConfig): WeightSpec[] {
     const d = c.hidden_size;
     const specs: WeightSpec[] = [
@@ -56,16 +59,16 @@ export class Bert implements Backbone<BertContext> {
       { name: 'embeddings.LayerNorm.bias', shape: [d] },
     ];
     for (let i = 0; i < c.num_hidden_layers; i++) for (const [n, s] of bertLayerShapes(d, c.intermediate_size)) specs.push({ name: `encoder.layer.${i}.${n}`, shape: s });
-    const head = (name: string, shape: number[]) => specs.push({ name, shape, optional: true });
-    head('pooler.dense.weight', [d, d]);
-    head('pooler.dense.bias', [d]);
-    head('classifier.weight', [c.num_labels, d]);
-    head('classifier.bias', [c.num_labels]);
-    head('cls.predictions.transform.dense.weight', [d, d]);
-    head('cls.predictions.transform.dense.bias', [d]);
-    head('cls.predictions.transform.LayerNorm.weight', [d]);
-    head('cls.predictions.transform.LayerNorm.bias', [d]);
-    head('cls.predictions.bias', [c.vocab_size]);
+    const head = (group: string, name: string, shape: number[], needs?: string[]) => specs.push({ name, shape, optional: true, group, needs });
+    head('pooler', 'pooler.dense.weight', [d, d]);
+    head('pooler', 'pooler.dense.bias', [d]);
+    head('classifier', 'classifier.weight', [c.num_labels, d], ['pooler']);
+    head('classifier', 'classifier.bias', [c.num_labels], ['pooler']);
+    head('MLM', 'cls.predictions.transform.dense.weight', [d, d]);
+    head('MLM', 'cls.predictions.transform.dense.bias', [d]);
+    head('MLM', 'cls.predictions.transform.LayerNorm.weight', [d]);
+    head('MLM', 'cls.predictions.transform.LayerNorm.bias', [d]);
+    head('MLM', 'cls.predictions.bias', [c.vocab_size]);
     return specs;
   }
 

@@ -7,7 +7,7 @@ import { activation, linear, paddingMaskBias, rmsNorm } from '../nn/layers.js';
 import { type Backbone, type BackboneGraph, type BindOptions, type LayerContext, type ModelInputs, positions } from './backbone.js';
 import { checkRange } from './bert.js';
 import type { LlamaConfig } from './config.js';
-import type { WeightSpec, Weights } from './weights.js';
+import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 export interface LlamaContext extends LayerContext {
   /** Causal + padding bias, [B, 1, 1, S, S] (the extra axis is the query group of GQA). */
@@ -37,6 +37,9 @@ export class Llama implements Backbone<LlamaContext> {
   static canonicalName(stored: string): string {
     return stored;
   }
+
+  /** Rotary inverse-frequency buffers that older checkpoints store (recomputed from the config). */
+  static readonly ignorable: Ignorable = [/rotary_emb\.inv_freq$/];
 
   static weightSpecs(c: LlamaConfig): WeightSpec[] {
     const d = c.hidden_size;

@@ -13,11 +13,11 @@ export function loadModel(dir: string): Backbone {
   try {
     switch (config.model_type) {
       case 'bert':
-        return new Bert(config, Weights.load(store, Bert.weightSpecs(config), Bert.canonicalName), dir);
+        return new Bert(config, Weights.load(store, Bert.weightSpecs(config), Bert.canonicalName, Bert.ignorable), dir);
       case 't5':
-        return new T5(config, Weights.load(store, T5.weightSpecs(config), T5.canonicalName), dir);
+        return new T5(config, Weights.load(store, T5.weightSpecs(config), T5.canonicalName, T5.ignorable), dir);
       case 'llama':
-        return new Llama(config, Weights.load(store, Llama.weightSpecs(config), Llama.canonicalName), dir);
+        return new Llama(config, Weights.load(store, Llama.weightSpecs(config), Llama.canonicalName, Llama.ignorable), dir);
     }
   } finally {
     store.close();

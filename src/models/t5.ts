@@ -8,7 +8,7 @@ import { activation, linear, mergeHeads, paddingMaskBias, rmsNorm, scaledDotProd
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
 import { checkRange } from './bert.js';
 import { type T5Config, t5FeedForward } from './config.js';
-import type { WeightSpec, Weights } from './weights.js';
+import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 export interface T5Context extends LayerContext {
   /** Relative position bias of encoder block 0 plus the padding mask, [B, heads, S, S]. */
@@ -35,6 +35,9 @@ export class T5 implements Backbone<T5Context> {
   static canonicalName(stored: string): string {
     return stored;
   }
+
+  /** Tied copies of `shared.weight` that some T5 checkpoints store. */
+  static readonly ignorable: Ignorable = [/^(encoder|decoder)\.embed_tokens\.weight$/];
 
   static weightSpecs(c: T5Config): WeightSpec[] {
     const d = c.d_model;

@@ -8,7 +8,14 @@ export interface WeightSpec {
   shape: number[];
   /** Heads that a checkpoint may or may not have (pooler, classifier, MLM head...). */
   optional?: boolean;
+  /** Optional tensors of one head: a checkpoint holds all of a group or none of it. */
+  group?: string;
+  /** Groups this tensor's head reads too (BERT's classifier reads the pooler's output). */
+  needs?: string[];
 }
+
+/** What a loader may find besides the specs and skip, as transformers does (buffers, tied copies, other heads). */
+export type Ignorable = readonly RegExp[];
 
 export interface HostWeight {
   shape: number[];
@@ -25,8 +32,6 @@ export class Weights {
   constructor(
     readonly source: string,
     private readonly map: Map<string, HostWeight>,
-    /** Tensors in the checkpoint that the architecture does not use. */
-    readonly unused: string[] = [],
   ) {}
 
   has(name: string): boolean {
@@ -82,7 +87,7 @@ export class Weights {
    * fail with one message that lists every problem, plus the unexpected names to help spot a
    * naming scheme mismatch.
    */
-  static load(store: WeightStore, specs: WeightSpec[], rename: (stored: string) => string = (s) => s): Weights {
+  static load(store: WeightStore, specs: WeightSpec[], rename: (stored: string) => string = (s) => s, ignorable: Ignorable = []): Weights {
     const stored = new Map<string, string>(); // canonical -> stored
     for (const s of store.names()) {
       const c = rename(s);
@@ -104,15 +109,27 @@ export class Weights {
       }
       map.set(spec.name, { shape: spec.shape, data: store.readFloat32(s) });
     }
+    // a head is all there or absent: half a classifier would silently produce no logits
+    const groups = new Map<string, WeightSpec[]>();
+    for (const spec of specs) if (spec.group) groups.set(spec.group, [...(groups.get(spec.group) ?? []), spec]);
+    const present = (g: string) => (groups.get(g) ?? []).some((x) => stored.has(x.name));
+    for (const [g, members] of groups) {
+      if (!present(g)) continue;
+      for (const m of members) if (!stored.has(m.name)) missing.push(`${m.name} [${m.shape.join(', ')}] (the checkpoint has the rest of the ${g} head)`);
+      for (const need of new Set(members.flatMap((m) => m.needs ?? []))) {
+        if (!present(need)) for (const m of groups.get(need) ?? []) missing.push(`${m.name} [${m.shape.join(', ')}] (the ${g} head reads the ${need})`);
+      }
+    }
     const expected = new Set(specs.map((s) => s.name));
-    const unused = [...stored.entries()].filter(([c]) => !expected.has(c)).map(([, s]) => s);
-    if (missing.length || badShape.length) {
+    const unused = [...stored.entries()].filter(([c, s]) => !expected.has(c) && !ignorable.some((r) => r.test(s))).map(([, s]) => s);
+    if (missing.length || badShape.length || unused.length) {
       const lines = [`${store.source}: the weights do not match the config`];
       if (missing.length) lines.push(`  missing (${missing.length}): ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`);
       if (badShape.length) lines.push(`  wrong shape (${badShape.length}): ${badShape.slice(0, 20).join('; ')}`);
+      // unused tensors are an error: a config with fewer layers than the weights would run silently
       if (unused.length) lines.push(`  unexpected (${unused.length}): ${unused.slice(0, 20).join(', ')}${unused.length > 20 ? ', ...' : ''}`);
       throw new WeightMismatchError(lines.join('\n'));
     }
-    return new Weights(store.source, map, unused);
+    return new Weights(store.source, map);
   }
 }

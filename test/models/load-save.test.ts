@@ -74,6 +74,42 @@ describe('loading errors', () => {
   });
 });
 
+describe('checkpoints that only partly fit', () => {
+  const rewrite = (dir: string, edit: (t: Record<string, { shape: number[]; data: Float32Array }>) => void) => {
+    const t = Object.fromEntries(loadModel(dir).weights.entries().map(([n, w]) => [n.startsWith('classifier.') || n.startsWith('cls.') ? n : `bert.${n}`, { shape: w.shape, data: w.data }]));
+    edit(t);
+    writeSafetensors(path.join(dir, 'model.safetensors'), t);
+  };
+  it('a config with fewer layers than the weights is refused, naming how many tensors go unused', () => {
+    const dir = tmp();
+    saveModel(createModel(tinyBert), dir);
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, num_hidden_layers: 1 }));
+    assert.throws(() => loadModel(dir), /unexpected \(16\): bert\.encoder\.layer\.1\.attention\.self\.query\.weight, /);
+  });
+  it('half a classifier head is refused, naming the missing tensor', () => {
+    const dir = tmp();
+    saveModel(createModel(tinyBert), dir); // pooler + classifier
+    rewrite(dir, (t) => delete t['classifier.bias']);
+    assert.throws(() => loadModel(dir), /missing \(1\): classifier\.bias \[3\] \(the checkpoint has the rest of the classifier head\)/);
+    saveModel(createModel(tinyBert), dir);
+    rewrite(dir, (t) => {
+      delete t['bert.pooler.dense.weight'];
+      delete t['bert.pooler.dense.bias'];
+    });
+    assert.throws(() => loadModel(dir), /missing \(2\): pooler\.dense\.weight \[8, 8\] \(the classifier head reads the pooler\)/);
+  });
+  it('buffers and other task heads that transformers skips load without complaint', () => {
+    const dir = tmp();
+    saveModel(createModel(tinyBert), dir);
+    rewrite(dir, (t) => {
+      t['bert.embeddings.position_ids'] = { shape: [1, 4], data: new Float32Array(4) };
+      t['cls.seq_relationship.weight'] = { shape: [2, 8], data: new Float32Array(16) };
+    });
+    assert.ok(loadModel(dir).weights.has('classifier.weight'));
+  });
+});
+
 describe('save and reload', () => {
   for (const config of [tinyBert, tinyT5v11, tinyLlama]) {
     it(`${config.model_type}: a saved folder reloads to identical outputs`, async () => {
