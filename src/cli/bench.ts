@@ -16,7 +16,7 @@ import { checkAdapterFits, loadAdapter } from '../mux/adapter.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
 import { defaultThreads } from '../engine/runtime.js';
 import os from 'node:os';
-import { int, intList } from './args.js';
+import { int, intList, nonNegativeInt, positiveInt } from './args.js';
 
 export function registerBench(program: Command): void {
   program
@@ -28,12 +28,12 @@ export function registerBench(program: Command): void {
     .option('--variants <list>', 'comma-separated: revmux, ora, vanilla', 'revmux')
     .option('-n, --n <list>', 'N values', intList, [1, 2, 4, 8, 16])
     .option('-l, --l <list>', 'prefill layers (default: a quarter of the layers)', intList)
-    .option('--batch <n>', 'examples per batch', int, 32)
-    .option('--seq <n>', 'tokens per example', int, 128)
+    .option('--batch <n>', 'examples per batch', positiveInt, 32)
+    .option('--seq <n>', 'tokens per example', positiveInt, 128)
     .option('--task <name>', 'sample example lengths from this GLUE dev set instead of a fixed --seq (needs a tokenizer)')
     .option('--tokenizer <dir>', 'tokenizer for --task (default: the model folder, else bert-base-uncased from ../shared/data)')
-    .option('--rounds <n>', 'measured rounds (each times SISO and the variant)', int, 10)
-    .option('--warmup <n>', 'unmeasured rounds first', int, 2)
+    .option('--rounds <n>', 'measured rounds (each times SISO and the variant)', positiveInt, 10)
+    .option('--warmup <n>', 'unmeasured rounds first', nonNegativeInt, 2)
     .option('--eval <files...>', 'revmux eval --json results (or experiment:table JSON), for the accuracy vs speedup plot')
     .option('--out <dir>', 'where to write bench.json, bench.md and the plots', 'runs/bench')
     .option('--seed <n>', 'seed', int, 0)

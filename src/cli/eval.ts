@@ -16,7 +16,7 @@ import { loadFullMux } from '../mux/full-model.js';
 import { fullMuxGraph } from '../mux/full-mux-graph.js';
 import { allParams } from '../train/full-mux-train.js';
 import { prepareDevFeatures, taskHead } from '../train/mux-train.js';
-import { int } from './args.js';
+import { int, positiveInt } from './args.js';
 
 interface EvalArgs {
   model: string;
@@ -38,9 +38,9 @@ export function registerEval(program: Command): void {
     .option('--adapter <dir...>', 'adapter folders (same backbone and l) from revmux train')
     .option('--mux-model <dir...>', 'DataMUX / MUX-PLM folders from revmux finetune --method')
     .option('--task <name>', 'GLUE task (default: the first adapter\'s or model\'s)')
-    .option('--pairings <k>', 'random pairings to average over', int, 10)
+    .option('--pairings <k>', 'random pairings to average over', positiveInt, 10)
     .option('--seed <n>', 'seed of the pairings', int, 4141)
-    .option('--limit-dev <n>', 'use only the first n dev examples', int)
+    .option('--limit-dev <n>', 'use only the first n dev examples', positiveInt)
     .option('--data <dir>', 'GLUE folder')
     .option('--json <file>', 'also write the results as JSON')
     .action(async (o: EvalArgs) => {

@@ -5,7 +5,7 @@ import { findGlueDir, parseTask } from '../data/glue.js';
 import { finetune } from '../train/finetune.js';
 import { FULL_MUX_METHODS, type FullMuxMethod } from '../mux/datamux.js';
 import { finetuneFullMux } from '../train/full-mux-train.js';
-import { int, num } from './args.js';
+import { fraction, int, positiveInt, positiveNum } from './args.js';
 
 export function registerFinetune(program: Command): void {
   program
@@ -15,21 +15,21 @@ export function registerFinetune(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')
     .option('--model <dir>', 'model folder to start from (BERT, T5 or LLaMA; e.g. one made by `revmux pretrain`)')
     .option('--init <preset>', 'start from random weights of a preset: tiny, mini, small, medium, base')
-    .option('--layers <n>', 'with --init: number of layers instead of the preset\'s', int)
+    .option('--layers <n>', 'with --init: number of layers instead of the preset\'s', positiveInt)
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
-    .option('--epochs <n>', 'epochs', int, 3)
-    .option('--batch-size <n>', 'examples per step', int, 32)
-    .option('--lr <x>', 'peak learning rate (linear warm-up over 10% then decay)', num, 5e-5)
-    .option('--max-length <n>', 'tokens per example, truncated', int, 128)
-    .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', int)
+    .option('--epochs <n>', 'epochs', positiveInt, 3)
+    .option('--batch-size <n>', 'examples per step', positiveInt, 32)
+    .option('--lr <x>', 'peak learning rate (linear warm-up over 10% then decay)', positiveNum, 5e-5)
+    .option('--max-length <n>', 'tokens per example, truncated', positiveInt, 128)
+    .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', positiveInt)
     .option('--seed <n>', 'seed for order, dropout and fresh heads', int, 42)
-    .option('--limit-train <n>', 'use only the first n training examples', int)
-    .option('--limit-dev <n>', 'use only the first n dev examples', int)
+    .option('--limit-train <n>', 'use only the first n training examples', positiveInt)
+    .option('--limit-dev <n>', 'use only the first n dev examples', positiveInt)
     .option('--method <name>', 'siso (one input per pass), or a whole-model multiplexing baseline: datamux, muxplm', 'siso')
-    .option('-n, --n <n>', 'with --method datamux|muxplm: instances multiplexed per pass', int, 2)
-    .option('--retrieval-weight <w>', 'datamux: share of the token-retrieval loss', num, 0.1)
-    .option('--nu <x>', 'datamux / muxplm: norm of the Gaussian Hadamard vectors of a new model', num, 20)
+    .option('-n, --n <n>', 'with --method datamux|muxplm: instances multiplexed per pass', positiveInt, 2)
+    .option('--retrieval-weight <w>', 'datamux: share of the token-retrieval loss', fraction, 0.1)
+    .option('--nu <x>', 'datamux / muxplm: norm of the Gaussian Hadamard vectors of a new model', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       if (o.method !== 'siso' && !FULL_MUX_METHODS.includes(o.method)) throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);

@@ -8,7 +8,7 @@ import { TextTokenizer } from '../io/tokenizer.js';
 import { readConfig } from '../models/config.js';
 import { randomModel } from '../models/random-presets.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
-import { int, intList } from './args.js';
+import { intList, nonNegativeInt, positiveInt } from './args.js';
 
 export function registerFlops(program: Command): void {
   program
@@ -18,8 +18,8 @@ export function registerFlops(program: Command): void {
     .option('--random <name>', 'a known shape instead: bert-base, bert-small, bert-mini, bert-tiny, t5-small, llama-tiny', 'bert-base')
     .option('--variants <list>', 'comma-separated variants', MUX_VARIANTS.join(','))
     .option('-n, --n <list>', 'N values', intList, [2, 4, 8, 16])
-    .option('-l, --l <n>', 'prefill layers', int)
-    .option('--seq <n>', 'tokens per example (when no --task)', int, 128)
+    .option('-l, --l <n>', 'prefill layers', nonNegativeInt)
+    .option('--seq <n>', 'tokens per example (when no --task)', positiveInt, 128)
     .option('--task <name>', 'sum over this GLUE dev set\'s real lengths (tokenizer: model folder or bert-base-uncased)')
     .option('--json', 'print JSON only')
     .action((o) => {

@@ -1,7 +1,7 @@
 // `revmux pretrain`: masked-LM pretraining of a small BERT from a text corpus.
 import type { Command } from 'commander';
 import { pretrain } from '../train/pretrain.js';
-import { int, num } from './args.js';
+import { fraction, int, positiveInt, positiveNum } from './args.js';
 
 export function registerPretrain(program: Command): void {
   program
@@ -12,22 +12,22 @@ export function registerPretrain(program: Command): void {
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
     .option('--arch <name>', 'bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings)', 'bert')
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
-    .option('--layers <n>', 'number of layers instead of the preset\'s', int)
-    .option('--seq-len <n>', 'packed sequence length', int, 128)
-    .option('--batch-size <n>', 'sequences per step', int, 64)
-    .option('--lr <x>', 'peak learning rate', num, 1e-3)
-    .option('--warmup <fraction>', 'share of the budget spent warming up linearly to the peak', num, 0.05)
-    .option('--max-steps <n>', 'step budget', int)
-    .option('--minutes <x>', 'training-time budget in minutes (the schedule decays over it)', num)
-    .option('--dropout <p>', 'hidden and attention dropout', num, 0)
-    .option('--mask-rate <p>', 'share of tokens masked in training (15% is BERT\'s; held-out evaluation always masks 15%)', num, 0.15)
-    .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', int, 200)
-    .option('--held-out <n>', 'held-out sequences (the first of the corpus)', int, 256)
+    .option('--layers <n>', 'number of layers instead of the preset\'s', positiveInt)
+    .option('--seq-len <n>', 'packed sequence length', positiveInt, 128)
+    .option('--batch-size <n>', 'sequences per step', positiveInt, 64)
+    .option('--lr <x>', 'peak learning rate', positiveNum, 1e-3)
+    .option('--warmup <fraction>', 'share of the budget spent warming up linearly to the peak', fraction, 0.05)
+    .option('--max-steps <n>', 'step budget', positiveInt)
+    .option('--minutes <x>', 'training-time budget in minutes (the schedule decays over it)', positiveNum)
+    .option('--dropout <p>', 'hidden and attention dropout', fraction, 0)
+    .option('--mask-rate <p>', 'share of tokens masked in training (15% is BERT\'s; held-out evaluation always masks 15%)', fraction, 0.15)
+    .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', positiveInt, 200)
+    .option('--held-out <n>', 'held-out sequences (the first of the corpus)', positiveInt, 256)
     .option('--seed <n>', 'seed', int, 42)
     .option('--model <dir>', 'start from this BERT folder\'s weights (and config) instead of a fresh preset')
-    .option('--mux <n>', 'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); writes a MUX-PLM folder for revmux finetune --method muxplm', int)
-    .option('--priming <fraction>', 'with --mux: share of the budget spent on token retrieval before masked LM', num, 0.2)
-    .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', num, 20)
+    .option('--mux <n>', 'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); writes a MUX-PLM folder for revmux finetune --method muxplm', positiveInt)
+    .option('--priming <fraction>', 'with --mux: share of the budget spent on token retrieval before masked LM', fraction, 0.2)
+    .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import { closedLoop, openLoop } from '../serve/loadtest.js';
 import { startServer } from '../serve/server.js';
-import { int, intList, num } from './args.js';
+import { intList, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
 
 export function registerServe(program: Command): void {
   program
@@ -12,17 +12,17 @@ export function registerServe(program: Command): void {
     .requiredOption('--model <dir>', 'the frozen backbone folder (with tokenizer.json)')
     .option('--adapter <dir...>', 'adapter folders, one per N (none: SISO only)', [])
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port (0 = any free port)', int, 8080)
+    .option('--port <n>', 'port (0 = any free port)', nonNegativeInt, 8080)
     .option('--policy <p>', "'adaptive', or a fixed N (1 = SISO)", 'adaptive')
-    .option('--max-batch <n>', 'inputs per computed batch', int, 64)
-    .option('--max-delay-ms <ms>', 'how long the oldest queued input waits for a fuller batch', num, 5)
-    .option('--target-latency-ms <ms>', 'adaptive policy: serve the queue within this time', num, 200)
+    .option('--max-batch <n>', 'inputs per computed batch', positiveInt, 64)
+    .option('--max-delay-ms <ms>', 'how long the oldest queued input waits for a fuller batch', nonNegativeNum, 5)
+    .option('--target-latency-ms <ms>', 'adaptive policy: serve the queue within this time', positiveNum, 200)
     .option('--buckets <list>', 'token-length bucket edges', intList, [16, 32, 64, 128])
-    .option('--max-length <n>', 'tokens per input; longer inputs get 413', int, 128)
-    .option('--max-inputs <n>', 'inputs per request', int, 256)
-    .option('--max-concurrent <n>', 'requests in flight; more get 429', int, 256)
-    .option('--max-queue <n>', 'queued inputs; more get 429', int, 1024)
-    .option('--timeout-ms <ms>', 'per-request timeout (504)', int, 30000)
+    .option('--max-length <n>', 'tokens per input; longer inputs get 413', positiveInt, 128)
+    .option('--max-inputs <n>', 'inputs per request', positiveInt, 256)
+    .option('--max-concurrent <n>', 'requests in flight; more get 429', positiveInt, 256)
+    .option('--max-queue <n>', 'queued inputs; more get 429', positiveInt, 1024)
+    .option('--timeout-ms <ms>', 'per-request timeout (504)', positiveInt, 30000)
     .action(async (o) => {
       const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
       if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1)) throw new Error(`--policy must be 'adaptive' or a positive integer, got '${o.policy}'`);
@@ -50,8 +50,8 @@ export function registerServe(program: Command): void {
     .description('load a revmux server on this machine: closed loop over concurrency levels, or open loop at a rate; throughput and p50/p95/p99 latency')
     .requiredOption('--url <url>', 'server address, e.g. http://127.0.0.1:8080 (loopback only)')
     .option('--concurrency <list>', 'closed-loop client counts', intList, [1, 4, 16, 64])
-    .option('--rate <r>', 'open loop instead: requests per second', num)
-    .option('--seconds <s>', 'duration of each level', num, 10)
+    .option('--rate <r>', 'open loop instead: requests per second', positiveNum)
+    .option('--seconds <s>', 'duration of each level', positiveNum, 10)
     .option('--task <name>', 'texts from this GLUE dev set (or synthetic)', 'sst2')
     .action(async (o) => {
       const host = new URL(o.url).hostname;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
 import { trainMux } from '../train/mux-train.js';
-import { int, num } from './args.js';
+import { fraction, int, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
 
 export function variantArg(v: string): MuxVariant {
   if (!MUX_VARIANTS.includes(v as MuxVariant)) throw new Error(`--variant must be one of ${MUX_VARIANTS.join(', ')}, got '${v}'`);
@@ -18,20 +18,20 @@ export function registerTrain(program: Command): void {
     .requiredOption('--task <name>', 'sst2, mrpc, rte, qnli, or synthetic (built in, no data needed)')
     .requiredOption('--out <dir>', 'adapter output folder (resumable state in <out>/.train-state)')
     .option('--variant <name>', 'revmux, ora or vanilla', variantArg, 'revmux')
-    .option('-n, --n <N>', 'instances multiplexed per row', int, 2)
-    .option('-l, --l <layers>', 'prefill layers run per instance before mixing', int, 1)
-    .option('--epochs <n>', 'epochs (pairings change every epoch)', int, 3)
-    .option('--batch-size <n>', 'instances per step', int, 32)
-    .option('--lr <x>', 'constant AdamW learning rate', num, 1e-3)
-    .option('--lambda <x>', 'InfoNCE weight (default 0.25 for BERT revmux/ora, else 0.5)', num)
-    .option('--mu <x>', 'mapping-loss weight (0 disables)', num, 1)
-    .option('--dropout <p>', 'adapter dropout', num, 0.1)
+    .option('-n, --n <N>', 'instances multiplexed per row', positiveInt, 2)
+    .option('-l, --l <layers>', 'prefill layers run per instance before mixing', nonNegativeInt, 1)
+    .option('--epochs <n>', 'epochs (pairings change every epoch)', positiveInt, 3)
+    .option('--batch-size <n>', 'instances per step', positiveInt, 32)
+    .option('--lr <x>', 'constant AdamW learning rate', positiveNum, 1e-3)
+    .option('--lambda <x>', 'InfoNCE weight (default 0.25 for BERT revmux/ora, else 0.5)', nonNegativeNum)
+    .option('--mu <x>', 'mapping-loss weight (0 disables)', nonNegativeNum, 1)
+    .option('--dropout <p>', 'adapter dropout', fraction, 0.1)
     .option('--no-backbone-dropout', 'turn off dropout in the frozen layers while training')
     .option('--seed <n>', 'seed for init, pairings and dropout', int, 42)
-    .option('--max-length <n>', 'tokens per example', int, 128)
-    .option('--select-pairings <k>', 'dev pairings averaged to pick the best step', int, 1)
-    .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', int)
-    .option('--limit-train <n>', 'use only the first n training examples', int)
+    .option('--max-length <n>', 'tokens per example', positiveInt, 128)
+    .option('--select-pairings <k>', 'dev pairings averaged to pick the best step', positiveInt, 1)
+    .option('--eval-every <n>', 'evaluate + checkpoint every n steps (default: each epoch)', positiveInt)
+    .option('--limit-train <n>', 'use only the first n training examples', positiveInt)
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {

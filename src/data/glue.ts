@@ -94,11 +94,13 @@ export function parseGlueTsv(text: string, task: GlueTask, file = 'input'): Exam
     const fields = lines[n].replace(/\r$/, '').split('\t');
     if (fields.length !== header.length) throw new Error(`${file}:${n + 1}: ${fields.length} fields, the header has ${header.length}`);
     const raw = fields[il];
-    const label = info.labelIndex[raw];
-    if (label === undefined) throw new Error(`${file}:${n + 1}: label '${raw}' is not one of ${Object.keys(info.labelIndex).join(', ')}`);
+    // own keys only: 'constructor' or '__proto__' must not resolve through Object.prototype
+    const label = Object.hasOwn(info.labelIndex, raw) ? info.labelIndex[raw] : undefined;
+    if (typeof label !== 'number') throw new Error(`${file}:${n + 1}: label '${raw}' is not one of ${Object.keys(info.labelIndex).join(', ')}`);
     const ex: Example = { textA: fields[ia].trim(), label };
     if (ib >= 0) ex.textB = fields[ib].trim();
     out.push(ex);
   }
+  if (!out.length) throw new Error(`${file}: no examples after the header`);
   return out;
 }

@@ -84,3 +84,37 @@ export function checkResumeCompatible(saved: Record<string, unknown>, now: Recor
   const diffs = Object.keys({ ...saved, ...now }).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
   if (diffs.length) throw new Error(`${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`);
 }
+
+/**
+ * Checks, before any work, that `out` is (or can become) a writable folder, so a bad --out fails in
+ * a second rather than at the first save after prefill and training. Also removes the temporaries
+ * that killed atomic writes left there (`*.tmp-<pid>-*` of processes that are gone).
+ */
+export function prepareOutDir(out: string): void {
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`--out ${out}: exists and is not a folder`);
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    const probe = path.join(out, `.write-probe-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new Error(`--out ${out}: cannot write there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  for (const dir of [out, ...['.train-state', '.train-state.new', '.train-state.old'].map((d) => path.join(out, d))]) {
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
+      const m = /\.tmp-(\d+)-[a-z0-9]+$/.exec(f);
+      if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}

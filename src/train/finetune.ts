@@ -27,7 +27,7 @@ import { loadModel } from '../models/load.js';
 import { bertPreset } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { crossEntropy } from '../nn/losses.js';
-import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface FinetuneOptions {
@@ -151,10 +151,12 @@ export async function evaluateClassifier(session: Session, params: ParamSet, dat
 }
 
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  prepareOutDir(o.out);
   const t0 = Date.now();
   const log = o.log ?? ((s: string) => console.error(s));
   const seed = o.seed ?? 42;
   const epochs = o.epochs ?? 3;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 5e-5;
   const maxLength = o.maxLength ?? 128;

@@ -19,7 +19,7 @@ import { loadModel } from '../models/load.js';
 import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../mux/datamux.js';
 import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../mux/full-model.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
-import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface FullMuxFinetuneOptions {
@@ -99,10 +99,12 @@ export async function devAccuracy(session: Session, params: ParamSet, m: FullMux
 }
 
 export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMuxFinetuneResult> {
+  prepareOutDir(o.out);
   const t0 = Date.now();
   const log = o.log ?? ((s: string) => console.error(s));
   const seed = o.seed ?? 42;
   const epochs = o.epochs ?? 3;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   const n = o.n;
   const batchSize = Math.max(n, Math.floor((o.batchSize ?? 32) / n) * n);
   const tokDir = o.tokenizer ?? o.model;

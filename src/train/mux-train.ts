@@ -20,7 +20,7 @@ import { type MuxHead, headFor } from '../mux/heads.js';
 import { formatExample, labelTokenIds, t5DecoderIds } from '../data/formats.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
-import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { Progress } from './progress.js';
 
 export interface MuxTrainOptions {
@@ -101,6 +101,7 @@ export async function prepareFeatures(model: Backbone, o: FeatureSource, withTra
 }
 
 export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
+  prepareOutDir(o.out);
   const t0 = Date.now();
   const log = o.log ?? ((s: string) => console.error(s));
   const model = loadModel(o.model);
@@ -109,6 +110,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   validateSpec(spec, model.numLayers);
   const seed = o.seed ?? 42;
   const epochs = o.epochs ?? 3;
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 1e-3;
   const lambda = o.lambda ?? (model.modelType === 'bert' && o.variant !== 'vanilla' ? 0.25 : 0.5);

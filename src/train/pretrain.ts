@@ -18,7 +18,7 @@ import { createModel } from '../models/init.js';
 import { Llama } from '../models/llama.js';
 import { bertPreset, llamaPreset } from '../models/presets.js';
 import { loadModel } from '../models/load.js';
-import { CheckpointDir, type LoopState, startOrResume } from './checkpoint.js';
+import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { Progress } from './progress.js';
 
@@ -100,6 +100,7 @@ function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropo
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  prepareOutDir(o.out);
   const log = o.log ?? ((s: string) => console.error(s));
   const seed = o.seed ?? 42;
   const seqLen = o.seqLen ?? 128;

@@ -39,6 +39,35 @@ describe('revmux CLI', () => {
   });
 });
 
+describe('revmux argument checks', () => {
+  it('refuses out-of-range numbers before any work, naming the option and value', () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--lr', '-1'], /--lr <x>' argument '-1' is invalid\. '-1' must be greater than 0/],
+      [['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--max-length', '0'], /--max-length <n>' argument '0' is invalid\. '0' must be a positive integer/],
+      [['finetune', '--task', 'sst2', '--out', 'o', '--batch-size', '0'], /--batch-size <n>' argument '0' is invalid/],
+      [['finetune', '--task', 'sst2', '--out', 'o', '--epochs', '0'], /--epochs <n>' argument '0' is invalid/],
+      [['pretrain', '--corpus', 'c', '--out', 'o', '--dropout', '1'], /--dropout <p>' argument '1' is invalid\. '1' must be at least 0 and below 1/],
+      [['serve', '--model', 'm', '--max-delay-ms', '-5'], /--max-delay-ms <ms>' argument '-5' is invalid/],
+    ];
+    for (const [args, message] of cases) {
+      const r = revmux(...args);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  it('an --out that is a file fails at once, naming it', (t) => {
+    const tok = sharedData(t, 'tokenizers/bert-base-uncased');
+    if (!tok) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-cli-out-'));
+    const file = path.join(dir, 'taken');
+    fs.writeFileSync(file, 'x');
+    const r = revmux('finetune', '--task', 'synthetic', '--init', 'tiny', '--tokenizer', tok, '--out', file);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--out .*taken: exists and is not a folder/);
+  });
+});
+
 describe('revmux forward', () => {
   it('writes the golden-format outputs and reports bad inputs by name', (t) => {
     const ref = sharedData(t, 'reference/bert-tiny');

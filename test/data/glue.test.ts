@@ -16,6 +16,10 @@ describe('GLUE loaders', () => {
     assert.throws(() => parseGlueTsv('sentence\tlabel\nfine\t2\n', 'sst2', 'f.tsv'), /f.tsv:2: label '2' is not one of 0, 1/);
     assert.throws(() => parseGlueTsv('sentence\tlabel\na\tb\t1\n', 'sst2', 'f.tsv'), /f.tsv:2: 3 fields, the header has 2/);
     assert.throws(() => parseGlueTsv('text\tlabel\n', 'sst2', 'f.tsv'), /header has no column 'sentence'/);
+    for (const label of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.throws(() => parseGlueTsv(`sentence\tlabel\nfine\t${label}\n`, 'sst2', 'f.tsv'), new RegExp(`f.tsv:2: label '${label}' is not one of 0, 1`));
+    }
+    assert.throws(() => parseGlueTsv('sentence\tlabel\n', 'sst2', 'f.tsv'), /f.tsv: no examples after the header/);
     assert.equal(parseTask('SST-2'), 'sst2');
     assert.throws(() => parseTask('cola'), /unknown task 'cola'/);
   });
