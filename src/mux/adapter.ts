@@ -7,7 +7,7 @@ import { ParamSet } from '../engine/params.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import type { Backbone } from '../models/backbone.js';
 import { weightsHash } from '../models/hash.js';
-import { type MuxSpec, adapterShapes } from './spec.js';
+import { MUX_VARIANTS, type MuxSpec, adapterShapes, validateSpec } from './spec.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter.safetensors';
@@ -58,12 +58,33 @@ export function loadAdapter(dir: string): { config: AdapterConfig; params: Param
   } catch (e) {
     throw new Error(`${cfgFile}: not valid JSON (${(e as Error).message})`);
   }
-  for (const k of ['variant', 'n', 'l', 'd', 'base_model'] as const) if (config[k] === undefined) throw new Error(`${cfgFile}: missing "${k}"`);
+  checkAdapterConfig(config, cfgFile);
   if (config.layout !== LAYOUT) throw new Error(`${cfgFile}: layout "${config.layout}" is not the one this revmux implements ("${LAYOUT}")`);
   const params = new ParamSet();
   for (const [name, shape] of adapterShapes(specOf(config))) params.add(name, shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
   params.load(path.join(dir, ADAPTER_WEIGHTS));
   return { config, params };
+}
+
+/** Field types and ranges of an adapter_config.json, each error naming the file and the field. */
+function checkAdapterConfig(c: AdapterConfig, file: string): void {
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error(`${file}: not a JSON object`);
+  for (const k of ['variant', 'n', 'l', 'd', 'base_model'] as const) if (c[k] === undefined) throw new Error(`${file}: missing "${k}"`);
+  const field = (k: string, v: unknown, ok: boolean, want: string) => {
+    if (!ok) throw new Error(`${file}: "${k}" must be ${want}, got ${JSON.stringify(v)}`);
+  };
+  field('variant', c.variant, MUX_VARIANTS.includes(c.variant), `one of ${MUX_VARIANTS.join(', ')}`);
+  field('n', c.n, Number.isInteger(c.n) && c.n >= 1, 'an integer >= 1');
+  field('d', c.d, Number.isInteger(c.d) && c.d >= 1, 'an integer >= 1');
+  field('dropout', c.dropout, typeof c.dropout === 'number', 'a number');
+  const b = c.base_model as Partial<AdapterConfig['base_model']> | null;
+  field('base_model', b, typeof b === 'object' && b !== null && typeof b.model_type === 'string' && Number.isInteger(b.num_layers) && Number.isInteger(b.hidden_size) && typeof b.weights_sha256 === 'string', 'an object with model_type, num_layers, hidden_size and weights_sha256');
+  field('l', c.l, Number.isInteger(c.l) && c.l >= 0 && c.l <= b!.num_layers!, `an integer in [0, ${b!.num_layers}] (base_model.num_layers)`);
+  try {
+    validateSpec(specOf(c), b!.num_layers!);
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
 }
 
 /**
