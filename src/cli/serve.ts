@@ -5,6 +5,8 @@ import { closedLoop, openLoop } from '../serve/loadtest.js';
 import { startServer } from '../serve/server.js';
 import { intList, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -23,10 +25,14 @@ export function registerServe(program: Command): void {
     .option('--max-concurrent <n>', 'requests in flight; more get 429', positiveInt, 256)
     .option('--max-queue <n>', 'queued inputs; more get 429', positiveInt, 1024)
     .option('--timeout-ms <ms>', 'per-request timeout (504)', positiveInt, 30000)
+    .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /classify, /info and /metrics (default: $REVMUX_API_KEY; /health stays open)')
+    .option('--request-timeout-ms <ms>', 'time allowed to receive a whole request (408 after it)', positiveInt, 10000)
     .action(async (o) => {
+      const apiKey: string | undefined = o.apiKey ?? (process.env.REVMUX_API_KEY || undefined);
+      if (!LOOPBACK.test(o.host) && !apiKey) console.error(`revmux serve: warning: listening on ${o.host}, beyond this machine, with no --api-key: anyone who can reach it can use it`);
       const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
       if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1)) throw new Error(`--policy must be 'adaptive' or a positive integer, got '${o.policy}'`);
-      const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs });
+      const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs, apiKey, requestTimeoutMs: o.requestTimeoutMs });
       console.error(`revmux serve: listening on ${s.url} (loading the model; GET /health says 200 when ready)`);
       try {
         await s.ready;

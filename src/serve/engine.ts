@@ -70,12 +70,23 @@ export class ServeEngine {
     return e;
   }
 
+  /** Characters per input above which it is refused without tokenising. */
+  get maxChars(): number {
+    return this.maxLength * 64;
+  }
+
   get availableN(): number[] {
     return [...this.sessions.keys()].sort((a, b) => a - b);
   }
 
-  /** Tokenises one input; returns null and a reason when it is longer than the limit. */
-  encode(x: ClassifyInput): { ok: true; enc: Encoded } | { ok: false; tokens: number } {
+  /**
+   * Tokenises one input, or says why not: over the token limit, or so many characters that it must
+   * be (a token covers at least one character in practice; 64 per token is far beyond any real text),
+   * refused before tokenising so a huge text cannot block the event loop.
+   */
+  encode(x: ClassifyInput): { ok: true; enc: Encoded } | { ok: false; tokens?: number; chars?: number } {
+    const chars = x.text.length + (x.textPair?.length ?? 0);
+    if (chars > this.maxChars) return { ok: false, chars };
     const ex = formatExample(this.model, this.task, { textA: x.text, textB: x.textPair, label: 0 });
     const enc = this.tok.encode(ex.textA, ex.textB ?? null, { maxLength: 1_000_000 });
     if (enc.ids.length > this.maxLength) return { ok: false, tokens: enc.ids.length };

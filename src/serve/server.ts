@@ -3,6 +3,7 @@
 //   GET /health (503 while loading or draining, else 200), GET /info, GET /metrics (Prometheus text)
 // Bad requests are refused before they reach a batch (400 naming the field, 413 with the token
 // limit), so one bad request never affects the others it would have been batched with.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Batcher, type BatcherOptions, QueueFullError, TimeoutError } from './batcher.js';
 import { type ClassifyInput, type Encoded, ServeEngine } from './engine.js';
@@ -20,6 +21,10 @@ export interface ServeOptions extends Partial<BatcherOptions> {
   timeoutMs?: number; // 30000
   /** Skip the calibration run (tests). */
   calibrate?: boolean;
+  /** Bearer token that /classify, /info and /metrics require (compared in constant time); /health stays open. */
+  apiKey?: string;
+  /** Time allowed to receive a whole request, headers and body (408 after it); default 10000. */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -40,6 +45,16 @@ class BadRequest extends Error {
   }
 }
 
+/** Nothing a tokenizer would keep: whitespace, and format characters such as zero-width spaces (Unicode Cf). */
+const blank = (text: string) => !text.replace(/[\s\p{Cf}]/gu, '');
+
+/** Constant-time comparison of a request's bearer token with the key (hashes make the lengths equal). */
+export function bearerMatches(header: string | undefined, key: string): boolean {
+  const m = /^Bearer (.+)$/.exec(header ?? '');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m ? m[1] : ''), digest(key)) && !!m;
+}
+
 /** The request body as a list of inputs, or a 400 naming the offending field. */
 export function parseInputs(body: unknown, maxInputs: number): ClassifyInput[] {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'the body must be a JSON object with an "inputs" field');
@@ -51,12 +66,12 @@ export function parseInputs(body: unknown, maxInputs: number): ClassifyInput[] {
   if (list.length > maxInputs) throw new BadRequest(413, `"inputs" has ${list.length} items; the limit is ${maxInputs} per request`);
   return list.map((x, i) => {
     if (typeof x === 'string') {
-      if (!x.trim()) throw new BadRequest(400, `inputs[${i}] is an empty string`);
+      if (blank(x)) throw new BadRequest(400, `inputs[${i}] is empty (or only whitespace and invisible characters)`);
       return { text: x };
     }
     if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequest(400, `inputs[${i}] must be a string or {"text", "text_pair"}`);
     const { text, text_pair: pair } = x as { text?: unknown; text_pair?: unknown };
-    if (typeof text !== 'string' || !text.trim()) throw new BadRequest(400, `inputs[${i}].text must be a non-empty string`);
+    if (typeof text !== 'string' || blank(text)) throw new BadRequest(400, `inputs[${i}].text must be a non-empty string (not only whitespace and invisible characters)`);
     if (pair !== undefined && typeof pair !== 'string') throw new BadRequest(400, `inputs[${i}].text_pair must be a string`);
     return pair === undefined ? { text } : { text, textPair: pair };
   });
@@ -64,7 +79,12 @@ export function parseInputs(body: unknown, maxInputs: number): ClassifyInput[] {
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const metrics = new ServerMetrics();
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  const bodyLimit = 4 * 1024 * 1024;
+  // requestTimeout: a slow sender (one byte every few seconds) is cut off with 408. Given to Node's
+  // createServer too, which also lowers headersTimeout to it (set after creation, as fastify does, it
+  // leaves headersTimeout at 60 s, which then governs), with a check interval of at most 1 s, not 30.
+  const requestTimeout = o.requestTimeoutMs ?? 10_000;
+  const app = Fastify({ logger: false, bodyLimit, requestTimeout, http: { requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) } });
   let engine: ServeEngine | null = null;
   let batcher: Batcher | null = null;
   let loadError: Error | null = null;
@@ -81,11 +101,38 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     return reply.code(status).send({ error });
   };
 
+  const started = new WeakMap<object, number>(); // request -> arrival, to tell a 408 from a client abort
+  app.addHook('onRequest', async (req) => void started.set(req.raw, performance.now()));
+
   // malformed JSON: fastify's parser error, reported as 400 with our shape
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (req.raw.destroyed || err.code === 'ECONNRESET' || err.message === 'aborted') {
+      // no one left to answer: the client went away mid-body, or Node cut it off with a 408
+      const age = performance.now() - (started.get(req.raw) ?? performance.now());
+      metrics.requests.inc({ status: age >= requestTimeout ? '408' : 'aborted' });
+      return reply.hijack();
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // Node reads and discards the rest of the body after this answer, so the client sees the 413
+      metrics.rejections.inc({ reason: 'body_too_large' });
+      return fail(reply, 413, `the request body is over the ${bodyLimit}-byte limit`);
+    }
     const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) console.error(err);
     return fail(reply, status, status === 400 ? `malformed request body: ${err.message}` : err.message);
+  });
+
+  if (o.apiKey) {
+    const key = o.apiKey;
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url === '/health' || bearerMatches(req.headers.authorization, key)) return;
+      metrics.rejections.inc({ reason: 'unauthorized' });
+      return fail(reply, 401, 'missing or wrong bearer token (Authorization: Bearer <key>)', { 'WWW-Authenticate': 'Bearer' });
+    });
+  }
+  // while draining, every answer tells keep-alive clients not to send on this connection again
+  app.addHook('onSend', async (_req, reply) => {
+    if (draining) reply.header('connection', 'close');
   });
 
   app.get('/health', async (_req, reply) => {
@@ -128,6 +175,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const inputs = parseInputs(req.body, maxInputs);
       const encs: Encoded[] = inputs.map((x, i) => {
         const r = engine!.encode(x);
+        if (!r.ok && r.chars !== undefined) throw new BadRequest(413, `inputs[${i}] has ${r.chars} characters, more than the ${engine!.maxLength}-token limit allows (${engine!.maxChars} characters)`);
         if (!r.ok) throw new BadRequest(413, `inputs[${i}] has ${r.tokens} tokens; the limit is ${engine!.maxLength}`);
         return r.enc;
       });

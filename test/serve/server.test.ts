@@ -2,6 +2,7 @@
 // many concurrent clients, every error status, metrics, and a shutdown that drains.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +158,81 @@ describe('revmux serve', () => {
     await done;
     assert.deepEqual(statuses, new Array(10).fill(200));
     await assert.rejects(fetch(`${s.url}/health`));
+  });
+
+  it('holds against hostile input: huge texts, invisible text, oversized bodies, slow and aborted senders', async () => {
+    const s = await serve({ requestTimeoutMs: 600 });
+    await s.ready;
+    let r = await post(s, { inputs: ['good', 'x'.repeat(1_000_000)] });
+    assert.equal(r.status, 413);
+    assert.match((await r.json()).error, /inputs\[1\] has 1000000 characters, more than the 64-token limit allows \(4096 characters\)/);
+    r = await post(s, { inputs: ['\u200b\u200b\u2060 '] });
+    assert.equal(r.status, 400);
+    assert.match((await r.json()).error, /inputs\[0\] is empty \(or only whitespace and invisible characters\)/);
+    const { hostname, port } = new URL(s.url);
+    const rawRequest = (body: (sock: net.Socket) => void, length = 100) =>
+      new Promise<string>((resolve) => {
+        const sock = net.connect(Number(port), hostname);
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got));
+        sock.on('error', (e) => resolve(got + `[error ${e.message}]`));
+        sock.write(`POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"in`);
+        body(sock);
+      });
+    // a 50 MB body sent whole, without Expect: 100-continue: the client reads a 413, not a reset
+    const big = 50 * 1024 * 1024;
+    const refused = await rawRequest((sock) => {
+      const chunk = Buffer.alloc(1 << 16, 0x61);
+      let left = big - 4;
+      const pump = () => {
+        while (left > 0 && !sock.destroyed) {
+          left -= chunk.length;
+          if (!sock.write(left >= 0 ? chunk : chunk.subarray(0, chunk.length + left))) return void sock.once('drain', pump);
+        }
+      };
+      pump();
+    }, big);
+    assert.match(refused, /^HTTP\/1\.1 413/, `got: ${refused.slice(0, 120)}`);
+    assert.match(refused, /request body is over the 4194304-byte limit/);
+
+    // one byte every 200 ms, for at most 30 bytes: the server answers 408 and closes long before
+    let sent = 0;
+    const timer = setInterval(() => undefined, 1000);
+    const answer = await rawRequest((sock) => {
+      const drip = setInterval(() => {
+        if (sock.destroyed || ++sent > 30) return clearInterval(drip), sock.destroy();
+        sock.write(' ');
+      }, 200);
+    });
+    clearInterval(timer);
+    assert.match(answer, /^HTTP\/1\.1 408/, `a slow sender gets 408 (after ${sent} bytes)`);
+    assert.ok(sent < 30, 'the server closed the connection, not the client');
+    // a client that goes away mid-body is counted as aborted, not as a bad request
+    await rawRequest((sock) => setTimeout(() => sock.destroy(), 50));
+    let metrics = '';
+    for (let i = 0; i < 40 && !/status="aborted"/.test(metrics); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      metrics = await (await fetch(`${s.url}/metrics`)).text();
+    }
+    assert.match(metrics, /revmux_requests_total\{status="aborted"\} 1/);
+    assert.match(metrics, /revmux_requests_total\{status="408"\} 1/);
+    assert.match(metrics, /revmux_requests_total\{status="400"\} 1/, 'only the invisible text was a bad request');
+  });
+
+  it('with an API key, answers only requests that carry it (health stays open)', async () => {
+    const s = await serve({ apiKey: 'sekret-token', calibrate: false });
+    await s.ready;
+    const body = JSON.stringify({ inputs: POS });
+    let r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(r.status, 401);
+    assert.equal(r.headers.get('www-authenticate'), 'Bearer');
+    r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-tokeN' }, body });
+    assert.equal(r.status, 401);
+    r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-token' }, body });
+    assert.equal(r.status, 200);
+    assert.equal((await fetch(`${s.url}/info`)).status, 401);
+    assert.equal((await fetch(`${s.url}/health`)).status, 200);
   });
 
   it('a start-up that fails exits non-zero with the reason, so a supervisor sees it', async () => {
