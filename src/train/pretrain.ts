@@ -93,7 +93,7 @@ function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropo
   if (o.arch === 'llama') {
     if (o.mux) throw new Error('pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch llama');
     const c = llamaPreset(o.preset ?? 'mini', { vocab_size: vocabSize, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
-    return createModel(c, { seed }) as Llama;
+    return createModel(c, { seed, heads: () => false }) as Llama; // tied: no separate lm_head
   }
   const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
   return createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;

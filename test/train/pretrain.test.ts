@@ -97,7 +97,9 @@ describe('revmux pretrain --arch llama', () => {
     const r = await pretrain(base);
     assert.ok(r.heldOut.accuracy > 0.9, `held-out next-token accuracy ${r.heldOut.accuracy}`);
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0], 'LlamaForCausalLM');
-    assert.equal(loadModel(path.join(dir, 'a')).modelType, 'llama');
+    const saved = loadModel(path.join(dir, 'a'));
+    assert.equal(saved.modelType, 'llama');
+    assert.ok(!saved.weights.has('lm_head.weight'), 'tied embeddings: no separate, untrained lm_head');
 
     await pretrain({ ...base, out: path.join(dir, 'b'), abortAfterSteps: 40 });
     const resumed = await pretrain({ ...base, out: path.join(dir, 'b') });
