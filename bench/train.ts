@@ -14,7 +14,6 @@ import { createModel } from '../src/models/init.js';
 import { bertPreset } from '../src/models/presets.js';
 import { assembleGroups, computeFeatures } from '../src/mux/features.js';
 import { muxGraph } from '../src/mux/graphs.js';
-import { headFor } from '../src/mux/heads.js';
 import { initAdapter } from '../src/mux/spec.js';
 import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/mux/datamux.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/mux/full-mux-graph.js';
@@ -79,12 +78,12 @@ const clsTrain = await compile(cls(true));
 const clsFwd = await compile(cls(false));
 
 // --- RevMUX adapters, N = 2, l = 1, on cached prefill features of 32 examples of length 64
-const head = headFor(model);
+const head = model.taskHead({ labelIds: null });
 const spec = { variant: 'revmux' as const, n: 2, l: 1, d: config.hidden_size, dropout: 0.1 };
 const adapter = initAdapter(spec, 3);
 const examples = Array.from({ length: FB }, () => ({ ids: Array.from({ length: FS }, () => 1000 + rng.int(V - 1000)), typeIds: new Array(FS).fill(0), label: rng.int(2) }));
 const feats = await computeFeatures(model, head, spec.l, examples, { quiet: true });
-const groups = assembleGroups(model, feats, [...examples.keys()], 2, { training: true });
+const groups = assembleGroups(head, feats, [...examples.keys()], 2, { training: true });
 const muxTrain = await compile(muxGraph(model, head, spec, adapter, { withLoss: true, adapterDropout: true, backboneDropout: true, seed: 4, lambda: 0.25, mu: 1 }));
 const muxFwd = await compile(muxGraph(model, head, spec, adapter, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 4, lambda: 0, mu: 0 }));
 const { labels: _l, teacher: _t, ...fwdGroups } = groups;

@@ -6,6 +6,7 @@ import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import { muxFlops, sisoFlops, theoreticalSpeedup } from '../eval/flops.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { readConfig } from '../models/config.js';
+import { dims } from '../models/registry.js';
 import { randomModel } from '../models/random-presets.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
 import { intList, nonNegativeInt, positiveInt } from './args.js';
@@ -24,9 +25,8 @@ export function registerFlops(program: Command): void {
     .option('--json', 'print JSON only')
     .action((o) => {
       const config = o.model ? readConfig(o.model) : randomModel(o.random).config;
-      const L = config.model_type === 't5' ? config.num_layers : config.num_hidden_layers;
+      const { layers: L, hidden: d } = dims(config);
       const l = o.l ?? Math.round(L / 2);
-      const d = config.model_type === 't5' ? config.d_model : config.hidden_size;
       let lengths: number[] = [o.seq];
       if (o.task) {
         const tokDir = o.model && fs.existsSync(path.join(o.model, 'tokenizer.json')) ? o.model : '../shared/data/tokenizers/bert-base-uncased';

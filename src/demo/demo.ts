@@ -16,7 +16,6 @@ import { writeTextAtomic } from '../io/safetensors.js';
 import { loadModel } from '../models/load.js';
 import { randomModel } from '../models/random-presets.js';
 import { loadAdapter, specOf } from '../mux/adapter.js';
-import { headFor } from '../mux/heads.js';
 import { finetune } from '../train/finetune.js';
 import { prepareDevFeatures, trainMux } from '../train/mux-train.js';
 
@@ -85,7 +84,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   step('3/5 accuracy: SISO vs RevMUX N = 2 over 10 random pairings');
   const { config, params } = loadAdapter(adapterDir);
   if (!features) features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
-  const ev = await evaluatePairings(model, headFor(model, config.label_ids ?? undefined), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
+  const ev = await evaluatePairings(model, model.taskHead({ labelIds: config.label_ids }), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
 
   // 4. Throughput
   step('4/5 throughput, interleaved SISO vs multiplexed');

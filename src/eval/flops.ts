@@ -3,36 +3,20 @@
 // product (projections, attention scores and mixing, feed-forward, heads, adapters). Not counted:
 // element-wise work (softmax, norms, activations, residual adds) and embedding lookups, which are a
 // few percent at these sizes.
-import type { ModelConfig } from '../models/config.js';
-import { t5FeedForward } from '../models/config.js';
+import { type ModelConfig, architectureOf, dims } from '../models/registry.js';
 import type { MuxSpec } from '../mux/spec.js';
 
 /** FLOPs of one residual-stream layer (T5: encoder block) over one sequence of S tokens. */
 export function layerFlops(c: ModelConfig, S: number): number {
-  switch (c.model_type) {
-    case 'bert': {
-      const d = c.hidden_size;
-      return 8 * S * d * d + 4 * S * S * d + 4 * S * d * c.intermediate_size;
-    }
-    case 't5': {
-      const inner = c.num_heads * c.d_kv;
-      const ffMats = t5FeedForward(c).gated ? 3 : 2;
-      return 8 * S * c.d_model * inner + 4 * S * S * inner + 2 * ffMats * S * c.d_model * c.d_ff;
-    }
-    case 'llama': {
-      const q = c.num_attention_heads * c.head_dim;
-      const kv = c.num_key_value_heads * c.head_dim;
-      return 2 * S * c.hidden_size * (2 * q + 2 * kv) + 4 * S * S * q + 6 * S * c.hidden_size * c.intermediate_size;
-    }
-  }
+  return architectureOf(c).layerFlops(c, S);
 }
 
 export function numLayers(c: ModelConfig): number {
-  return c.model_type === 'bert' ? c.num_hidden_layers : c.model_type === 't5' ? c.num_layers : c.num_hidden_layers;
+  return dims(c).layers;
 }
 
 export function hiddenSize(c: ModelConfig): number {
-  return c.model_type === 't5' ? c.d_model : c.hidden_size;
+  return dims(c).hidden;
 }
 
 /**
@@ -40,16 +24,7 @@ export function hiddenSize(c: ModelConfig): number {
  * instances: BERT's pooler; T5's whole decoder over T steps (cross-attending S encoder states).
  */
 export function sharedTailFlops(c: ModelConfig, S: number, T = 3): number {
-  if (c.model_type === 'bert') return 2 * c.hidden_size * c.hidden_size;
-  if (c.model_type === 't5') {
-    const inner = c.num_heads * c.d_kv;
-    const d = c.d_model;
-    const ffMats = t5FeedForward(c).gated ? 3 : 2;
-    const self = 8 * T * d * inner + 4 * T * T * inner;
-    const cross = 4 * T * d * inner + 4 * S * d * inner + 4 * T * S * inner;
-    return c.num_decoder_layers * (self + cross + 2 * ffMats * T * d * c.d_ff);
-  }
-  return 0;
+  return architectureOf(c).sharedTailFlops(c, S, T);
 }
 
 /** The per-instance head: 2 label logits from a d-vector. */

@@ -5,7 +5,6 @@ import { compile } from '../engine/runtime.js';
 import { Rng } from '../engine/random.js';
 import type { Backbone } from '../models/backbone.js';
 import type { ParamSet } from '../engine/params.js';
-import { headFor } from '../mux/heads.js';
 import { tokenFeeds } from '../mux/features.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, initAdapter } from '../mux/spec.js';
@@ -56,15 +55,14 @@ async function timeIt(run: () => Promise<unknown>): Promise<number> {
 
 export async function measureThroughput(model: Backbone, o: ThroughputOptions): Promise<{ rows: ThroughputRow[]; seqUsed: number; peakRssMb: number }> {
   const log = o.log ?? (() => {});
-  const head = headFor(model, o.labelIds ?? [0, 1]);
+  const head = model.taskHead({ labelIds: o.labelIds ?? [0, 1] }); // random models: no tokenizer
   const rng = new Rng(o.seed);
   const V = model.config.vocab_size;
   const lengths = Array.from({ length: o.batch }, () => (Array.isArray(o.seq) ? o.seq[rng.int(o.seq.length)] : o.seq));
   const S = Math.max(...lengths);
   const items = lengths.map((len) => ({ ids: Array.from({ length: len }, () => 1000 + rng.int(Math.max(1, V - 1000))), typeIds: new Array(len).fill(0) }));
-  const t5Dec = [0, 1, 1]; // three decoder steps, as the T5 answer format uses (random models have no tokenizer)
   const siso = await compile(fusedSisoGraph(model, head));
-  const sisoFeeds = tokenFeeds(model, items, null, t5Dec);
+  const sisoFeeds = tokenFeeds(model, head, items, null);
   const sisoF = sisoFlops(model.config, S).total;
   let peak = 0;
   const rows: ThroughputRow[] = [];
@@ -75,7 +73,7 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
         const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
         const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
         const mux = await compile(fusedMuxGraph(model, head, spec, params));
-        const muxFeeds = tokenFeeds(model, items, n, t5Dec);
+        const muxFeeds = tokenFeeds(model, head, items, n);
         const sisoT: number[] = [];
         const muxT: number[] = [];
         for (let r = 0; r < o.warmup + o.rounds; r++) {

@@ -3,6 +3,9 @@
 // same computation as [0, L), which is what lets RevMUX prefill per query and share the rest.
 import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
+import type { Example, Task } from '../data/glue.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
+import type { MuxHead } from '../mux/heads.js';
 import type { ModelConfig } from './config.js';
 import type { Weights } from './weights.js';
 
@@ -28,6 +31,7 @@ export interface LayerContext {
 }
 
 export interface BackboneGraph<C extends LayerContext = LayerContext> {
+  readonly model: Backbone<C>;
   readonly graph: Graph;
   /** Embedding output [B, S, d] (BERT: after its LayerNorm; T5: encoder embeddings). */
   embed(inputs: ModelInputs): Value;
@@ -39,7 +43,8 @@ export interface BackboneGraph<C extends LayerContext = LayerContext> {
 }
 
 export interface Backbone<C extends LayerContext = LayerContext> {
-  readonly modelType: 'bert' | 't5' | 'llama';
+  /** config.json's model_type. */
+  readonly modelType: string;
   readonly config: ModelConfig;
   readonly weights: Weights;
   /** Layers of the residual stream that a split point l can fall between (T5: encoder blocks). */
@@ -48,6 +53,28 @@ export interface Backbone<C extends LayerContext = LayerContext> {
   /** Where it came from (folder), for messages and adapter metadata. */
   readonly source: string;
   bind(g: Graph, opts?: BindOptions): BackboneGraph<C>;
+
+  // ---- saving
+  /** The `architectures` name written to config.json on save (depends on the heads it holds). */
+  readonly architectureName: string;
+  /** The stored (Hugging Face) name of weight `name` in a saved folder. */
+  storedName(name: string): string;
+
+  // ---- tasks
+  /** True when its graphs take token_type_ids (BERT's segments); others get ids and mask only. */
+  readonly usesTokenTypes: boolean;
+  /** Inputs its whole-model forward takes besides input_ids and attention_mask (golden-file names). */
+  readonly forwardInputs: readonly string[];
+  /** A task example as this backbone reads it: as-is for a classifier, a prompt for a language model. */
+  formatExample(task: Task, e: Example): Example;
+  /** Token ids of the two label words it answers with; null when a classifier head answers. */
+  labelTokenIds(tok: TextTokenizer, task: Task): [number, number] | null;
+  /** Where its answer is read and how it becomes two label logits, for SISO and multiplexed graphs. */
+  taskHead(o: { labelIds: [number, number] | null; tokenizer?: TextTokenizer }): MuxHead;
+  /** Before SISO fine-tuning: adds the task head weights a classifier lacks (fresh, seeded); checks the labels. */
+  prepareForFinetuning(seed: number): void;
+  /** Whether SISO fine-tuning trains this weight (BERT's MLM head is off the classification path). */
+  finetunes(name: string): boolean;
 }
 
 /** Dropout helper shared by the models: seeded per node so runs are reproducible. */

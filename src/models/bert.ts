@@ -6,15 +6,73 @@ import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { activation, bertLayer, bertLayerShapes, bertLayerWeights, linear, paddingMaskBias } from '../nn/layers.js';
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
-import type { BertConfig } from './config.js';
+import type { Example, Task } from '../data/glue.js';
+import type { HostTensor } from '../engine/runtime.js';
+import { Rng } from '../engine/random.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
+import type { AnswerVectors, MuxHead } from '../mux/heads.js';
+import type { Architecture } from './architecture.js';
+import type { Activation } from '../nn/layers.js';
+import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader, type Json } from './config-reader.js';
 import type { Ignorable, WeightSpec, Weights } from './weights.js';
+
+/** BERT and the encoders that share its layout (RoBERTa, XLM-RoBERTa, DistilBERT: roberta.ts, distilbert.ts). */
+export interface BertConfig extends BaseConfig {
+  model_type: 'bert' | 'roberta' | 'xlm-roberta' | 'distilbert';
+  vocab_size: number; // 30522
+  hidden_size: number; // 768
+  num_hidden_layers: number; // 12
+  num_attention_heads: number; // 12
+  intermediate_size: number; // 3072
+  hidden_act: Activation; // 'gelu' (erf)
+  hidden_dropout_prob: number; // 0.1
+  attention_probs_dropout_prob: number; // 0.1
+  max_position_embeddings: number; // 512
+  type_vocab_size: number; // 2
+  layer_norm_eps: number; // 1e-12
+  pad_token_id: number; // 0
+  position_embedding_type: 'absolute';
+  /** Dropout before the classifier; null = hidden_dropout_prob. */
+  classifier_dropout: number | null;
+  num_labels: number; // from id2label, default 2
+  initializer_range: number; // 0.02
+}
+
+/** A BERT-layout config.json; RoBERTa-style families pass their model_type and defaults. */
+export function parseBertConfig(r: ConfigReader, model_type: BertConfig['model_type'] = 'bert', dflt = { vocab_size: 30522, pad_token_id: 0 }): BertConfig {
+  const c: BertConfig = {
+    ...r.base(),
+    model_type,
+    vocab_size: r.int('vocab_size', dflt.vocab_size),
+    hidden_size: r.int('hidden_size', 768),
+    num_hidden_layers: r.int('num_hidden_layers', 12),
+    num_attention_heads: r.int('num_attention_heads', 12),
+    intermediate_size: r.int('intermediate_size', 3072),
+    hidden_act: r.str('hidden_act', 'gelu', ACTIVATIONS),
+    hidden_dropout_prob: r.num('hidden_dropout_prob', 0.1, 0, 0.99),
+    attention_probs_dropout_prob: r.num('attention_probs_dropout_prob', 0.1, 0, 0.99),
+    max_position_embeddings: r.int('max_position_embeddings', 512),
+    type_vocab_size: r.int('type_vocab_size', 2),
+    layer_norm_eps: r.num('layer_norm_eps', 1e-12, 0, 1),
+    pad_token_id: r.int('pad_token_id', dflt.pad_token_id, 0),
+    position_embedding_type: r.str('position_embedding_type', 'absolute', ['absolute'] as const),
+    classifier_dropout: r.optNum('classifier_dropout', 0, 0.99),
+    num_labels: r.numLabels(),
+    initializer_range: r.num('initializer_range', 0.02),
+  };
+  if (c.hidden_size % c.num_attention_heads !== 0) throw new ConfigError(`config: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
+  return c;
+}
+
 
 export interface BertContext extends LayerContext {
   maskBias: Value; // [B, 1, 1, S]
 }
 
 export class Bert implements Backbone<BertContext> {
-  readonly modelType = 'bert';
+  readonly modelType: string = 'bert';
+  readonly usesTokenTypes: boolean = true;
+  readonly forwardInputs: readonly string[] = ['token_type_ids'];
 
   constructor(
     readonly config: BertConfig,
@@ -75,24 +133,109 @@ export class Bert implements Backbone<BertContext> {
   bind(g: Graph, opts: BindOptions = {}): BertGraph {
     return new BertGraph(this, g, opts);
   }
+
+  get architectureName(): string {
+    return this.hasClassifier ? 'BertForSequenceClassification' : this.hasMlmHead ? 'BertForMaskedLM' : 'BertModel';
+  }
+
+  /** Task models store the encoder under 'bert.' next to their heads, as transformers does. */
+  storedName(name: string): string {
+    const taskModel = this.hasClassifier || this.hasMlmHead;
+    return taskModel && !name.startsWith('classifier.') && !name.startsWith('cls.') ? `bert.${name}` : name;
+  }
+
+  /** The sentence (pair) as-is: the fine-tuned classifier answers, no prompt, no label words. */
+  formatExample(_task: Task, e: Example): Example {
+    return e;
+  }
+
+  labelTokenIds(): null {
+    return null;
+  }
+
+  taskHead(_o?: { labelIds: [number, number] | null }): MuxHead {
+    if (!this.hasClassifier) throw new Error(`${this.source}: this BERT has no pooler + classifier; RevMUX needs a task classifier (make one with revmux finetune)`);
+    if (this.config.num_labels !== 2) throw new Error(`${this.source}: the classifier has ${this.config.num_labels} labels; the GLUE tasks here have 2`);
+    return new BertClassifierHead();
+  }
+
+  /** A pretrained encoder without heads gets a fresh pooler and classifier (as transformers does). */
+  prepareForFinetuning(seed: number): void {
+    if (this.config.num_labels !== 2) throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
+    const rng = new Rng(seed);
+    const d = this.config.hidden_size;
+    const fill = (name: string, shape: number[], std: number) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (!this.weights.has(name)) this.weights.set(name, { shape, data: std ? rng.normalArray(n, std) : new Float32Array(n) });
+    };
+    fill('pooler.dense.weight', [d, d], this.config.initializer_range);
+    fill('pooler.dense.bias', [d], 0);
+    fill('classifier.weight', [2, d], this.config.initializer_range);
+    fill('classifier.bias', [2], 0);
+  }
+
+  finetunes(name: string): boolean {
+    return !name.startsWith('cls.');
+  }
 }
 
+/**
+ * The frozen pooler on the (mixed) [CLS] state, then the frozen classifier; InfoNCE uses the [CLS]
+ * final state itself (spec A15). Every instance answers at position 0, so no extra inputs.
+ */
+class BertClassifierHead implements MuxHead {
+  readonly perInstance = false;
+  declareInputs(): Record<string, Value> {
+    return {};
+  }
+  feeds(): Record<string, HostTensor> {
+    return {};
+  }
+  mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number): AnswerVectors {
+    const b = bg as BertGraph;
+    const hL = b.layers(h, b.context(mask), l, b.model.numLayers);
+    return { answer: b.pool(hL), nce: b.clsToken(hL) };
+  }
+  logits(bg: BackboneGraph<LayerContext>, y: Value): Value {
+    return (bg as BertGraph).classify(y);
+  }
+  siso(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number) {
+    const b = bg as BertGraph;
+    const hL = b.layers(h, b.context(mask), l, b.model.numLayers);
+    return { logits: b.classify(b.pool(hL)), teacher: b.clsToken(hL) };
+  }
+}
+
+/** BERT's entry in the registry. */
+export const BERT: Architecture<BertConfig> = {
+  parseConfig: (r) => parseBertConfig(r),
+  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: c.max_position_embeddings }),
+  weightSpecs: (c) => Bert.weightSpecs(c),
+  canonicalName: (s) => Bert.canonicalName(s),
+  ignorable: Bert.ignorable,
+  configJson: (c) => ({ ...c }),
+  initStd: (c) => c.initializer_range,
+  build: (c, w, source) => new Bert(c, w, source),
+  layerFlops: (c, S) => 8 * S * c.hidden_size ** 2 + 4 * S * S * c.hidden_size + 4 * S * c.hidden_size * c.intermediate_size,
+  sharedTailFlops: (c) => 2 * c.hidden_size * c.hidden_size, // the pooler
+};
+
 export class BertGraph implements BackboneGraph<BertContext> {
-  private readonly dropout: DropoutFactory;
+  protected readonly dropout: DropoutFactory;
 
   constructor(
     readonly model: Bert,
     readonly graph: Graph,
-    private readonly opts: BindOptions,
+    protected readonly opts: BindOptions,
   ) {
     this.dropout = new DropoutFactory(opts);
   }
 
-  private w(name: string): Value {
+  protected w(name: string): Value {
     return this.model.weights.value(this.graph, name, this.opts.trainable);
   }
 
-  private get c(): BertConfig {
+  protected get c(): BertConfig {
     return this.model.config;
   }
 
@@ -105,8 +248,8 @@ export class BertGraph implements BackboneGraph<BertContext> {
    * positions and token types added, LayerNorm, dropout. DataMUX and MUX-PLM feed their mixed
    * sequence back through it.
    */
-  embedVectors(words: Value, tokenTypeIds?: Value): Value {
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positions(words)); // [S, d]
+  embedVectors(words: Value, tokenTypeIds?: Value, positionIds?: Value): Value {
+    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words)); // [S, d] or [B, S, d]
     // Absent token types are all 0 (as transformers defaults): row 0 of the table, broadcast.
     const types = tokenTypeIds
       ? op.gather(this.w('embeddings.token_type_embeddings.weight'), tokenTypeIds)

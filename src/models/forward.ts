@@ -4,6 +4,7 @@
 import { Graph } from '../engine/graph.js';
 import { type HostTensor, compile } from '../engine/runtime.js';
 import type { Backbone, ModelInputs } from './backbone.js';
+import { dims } from './registry.js';
 
 export interface ForwardSpec {
   tokenTypeIds?: boolean;
@@ -41,8 +42,8 @@ export function validateInputs(model: Backbone, feeds: Record<string, HostTensor
   for (const required of ['input_ids', 'attention_mask']) if (!feeds[required]) throw new Error(`input '${required}' is missing`);
   const known = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];
   for (const k of Object.keys(feeds)) if (!known.includes(k)) throw new Error(`unknown input '${k}' (known: ${known.join(', ')})`);
-  if (feeds.token_type_ids && model.modelType !== 'bert') throw new Error(`token_type_ids is only used by BERT; this model is ${model.modelType}`);
-  if (feeds.decoder_input_ids && model.modelType !== 't5') throw new Error(`decoder_input_ids is only used by T5; this model is ${model.modelType}`);
+  const takes = ['input_ids', 'attention_mask', ...model.forwardInputs];
+  for (const k of Object.keys(feeds)) if (!takes.includes(k)) throw new Error(`${k} is not an input of this ${model.modelType} model (it takes ${takes.join(', ')})`);
   const [B, S] = feeds.input_ids.shape;
   for (const [k, t] of Object.entries(feeds)) {
     if (!(t.data instanceof BigInt64Array)) throw new Error(`input '${k}' must be int64`);
@@ -60,10 +61,9 @@ export function validateInputs(model: Backbone, feeds: Record<string, HostTensor
   range('input_ids', c.vocab_size);
   range('decoder_input_ids', c.vocab_size);
   range('attention_mask', 2);
-  if (c.model_type === 'bert') {
-    range('token_type_ids', c.type_vocab_size);
-    if (S > c.max_position_embeddings) throw new Error(`sequence length ${S} exceeds max_position_embeddings ${c.max_position_embeddings} of this BERT`);
-  }
+  if ('type_vocab_size' in c) range('token_type_ids', c.type_vocab_size);
+  const maxPositions = dims(c).maxPositions;
+  if (S > maxPositions) throw new Error(`sequence length ${S} exceeds max_position_embeddings ${maxPositions} of this ${model.modelType} model`);
 }
 
 /** Runs a model on host tensors named like the golden files; returns every output. */

@@ -5,18 +5,7 @@ import path from 'node:path';
 import { writeWeights } from '../io/checkpoint.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import type { Backbone } from './backbone.js';
-import { Bert } from './bert.js';
-
-function architecture(model: Backbone): string {
-  if (model instanceof Bert) return model.hasClassifier ? 'BertForSequenceClassification' : model.hasMlmHead ? 'BertForMaskedLM' : 'BertModel';
-  return model.modelType === 't5' ? 'T5ForConditionalGeneration' : 'LlamaForCausalLM';
-}
-
-/** Stored tensor names as transformers names them for this architecture. */
-function storedName(model: Backbone, name: string): string {
-  if (model instanceof Bert && (model.hasClassifier || model.hasMlmHead) && !name.startsWith('classifier.') && !name.startsWith('cls.')) return `bert.${name}`;
-  return name;
-}
+import { architectureOf } from './registry.js';
 
 export interface SaveOptions {
   /** A folder whose tokenizer.json / tokenizer_config.json / vocab.txt are copied alongside. */
@@ -29,10 +18,10 @@ export interface SaveOptions {
 
 export function saveModel(model: Backbone, dir: string, o: SaveOptions = {}): void {
   fs.mkdirSync(dir, { recursive: true });
-  const config = { ...model.config, architectures: [architecture(model)], ...o.extraConfig, torch_dtype: 'float32' };
+  const config = { ...architectureOf(model.config).configJson(model.config), architectures: [model.architectureName], ...o.extraConfig, torch_dtype: 'float32' };
   writeWeights(
     dir,
-    Object.fromEntries(model.weights.entries().map(([n, w]) => [storedName(model, n), { shape: w.shape, data: w.data }])),
+    Object.fromEntries(model.weights.entries().map(([n, w]) => [model.storedName(n), { shape: w.shape, data: w.data }])),
     { metadata: { format: 'pt' }, maxShardBytes: o.maxShardBytes }, // transformers expects format=pt
   );
   writeTextAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');

@@ -6,9 +6,77 @@ import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { activation, linear, mergeHeads, paddingMaskBias, rmsNorm, scaledDotProductAttention, splitHeads } from '../nn/layers.js';
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
+import type { Example, Task } from '../data/glue.js';
+import { labelWordIds } from '../data/formats.js';
+import type { HostTensor } from '../engine/runtime.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
+import { type AnswerVectors, type MuxHead, labelLogits } from '../mux/heads.js';
+import type { Architecture } from './architecture.js';
 import { checkRange } from './bert.js';
-import { type T5Config, t5FeedForward } from './config.js';
+import type { Activation } from '../nn/layers.js';
+import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader, type Json } from './config-reader.js';
 import type { Ignorable, WeightSpec, Weights } from './weights.js';
+
+export interface T5Config extends BaseConfig {
+  model_type: 't5';
+  vocab_size: number; // 32128
+  d_model: number; // 512
+  d_kv: number; // 64
+  d_ff: number; // 2048
+  num_layers: number; // 6 encoder blocks
+  num_decoder_layers: number; // = num_layers
+  num_heads: number; // 8
+  relative_attention_num_buckets: number; // 32
+  relative_attention_max_distance: number; // 128
+  dropout_rate: number; // 0.1
+  layer_norm_epsilon: number; // 1e-6
+  /** 'relu' (v1.0), 'gated-gelu' (v1.1: gelu_new gate), or '[gated-]<act>'. */
+  feed_forward_proj: string;
+  tie_word_embeddings: boolean; // true; tied heads scale the decoder output by d_model^-0.5
+  pad_token_id: number; // 0
+  eos_token_id: number; // 1
+  decoder_start_token_id: number; // 0
+  initializer_factor: number; // 1.0
+}
+
+function parseT5Config(r: ConfigReader): T5Config {
+  const numLayers = r.int('num_layers', 6);
+  const c: T5Config = {
+    ...r.base(),
+    model_type: 't5',
+    vocab_size: r.int('vocab_size', 32128),
+    d_model: r.int('d_model', 512),
+    d_kv: r.int('d_kv', 64),
+    d_ff: r.int('d_ff', 2048),
+    num_layers: numLayers,
+    num_decoder_layers: r.optInt('num_decoder_layers', 1) ?? numLayers,
+    num_heads: r.int('num_heads', 8),
+    relative_attention_num_buckets: r.int('relative_attention_num_buckets', 32, 2),
+    relative_attention_max_distance: r.int('relative_attention_max_distance', 128, 2),
+    dropout_rate: r.num('dropout_rate', 0.1, 0, 0.99),
+    layer_norm_epsilon: r.num('layer_norm_epsilon', 1e-6, 0, 1),
+    feed_forward_proj: r.str('feed_forward_proj', 'relu'),
+    tie_word_embeddings: r.bool('tie_word_embeddings', true),
+    pad_token_id: r.int('pad_token_id', 0, 0),
+    eos_token_id: r.int('eos_token_id', 1, 0),
+    decoder_start_token_id: r.int('decoder_start_token_id', 0, 0),
+    initializer_factor: r.num('initializer_factor', 1),
+  };
+  t5FeedForward(c); // validates feed_forward_proj
+  return c;
+}
+
+/** How a T5 feed-forward is built from feed_forward_proj, as transformers parses it. */
+export function t5FeedForward(c: T5Config): { gated: boolean; act: Activation } {
+  const parts = c.feed_forward_proj.split('-');
+  const gated = parts[0] === 'gated';
+  if ((gated && parts.length !== 2) || (!gated && parts.length !== 1)) throw new ConfigError(`config: feed_forward_proj ${JSON.stringify(c.feed_forward_proj)} must be '<act>' or 'gated-<act>'`);
+  let act = parts[parts.length - 1] as Activation;
+  if (c.feed_forward_proj === 'gated-gelu') act = 'gelu_new'; // transformers' backwards-compatible special case
+  if (!ACTIVATIONS.includes(act)) throw new ConfigError(`config: feed_forward_proj activation '${act}' is not supported (${ACTIVATIONS.join(', ')})`);
+  return { gated, act };
+}
+
 
 export interface T5Context extends LayerContext {
   /** Relative position bias of encoder block 0 plus the padding mask, [B, heads, S, S]. */
@@ -17,6 +85,9 @@ export interface T5Context extends LayerContext {
 
 export class T5 implements Backbone<T5Context> {
   readonly modelType = 't5';
+  readonly usesTokenTypes = false;
+  readonly forwardInputs = ['decoder_input_ids'];
+  readonly architectureName = 'T5ForConditionalGeneration';
 
   constructor(
     readonly config: T5Config,
@@ -78,7 +149,124 @@ export class T5 implements Backbone<T5Context> {
   bind(g: Graph, opts: BindOptions = {}): T5Graph {
     return new T5Graph(this, g, opts);
   }
+
+  storedName(name: string): string {
+    return name;
+  }
+
+  /**
+   * "text: {a}" or "text: {a} ? <extra_id_0> {b}" (spec §2.2 without the 50 soft-prompt filler
+   * tokens, which only exist to carry a learned prompt); the answer is read at decoder step 1.
+   */
+  formatExample(_task: Task, e: Example): Example {
+    return { label: e.label, textA: e.textB === undefined ? `text: ${e.textA}` : `text: ${e.textA} ? <extra_id_0> ${e.textB}` };
+  }
+
+  labelTokenIds(tok: TextTokenizer, task: Task): [number, number] {
+    return labelWordIds(tok, task, { leadingSpace: false });
+  }
+
+  /**
+   * Decoder inputs "<pad> <extra_id_0> <extra_id_0>" (the mask or unknown token where the vocabulary
+   * has no sentinel). Without a tokenizer (random models in speed benchmarks): start, 1, 1.
+   */
+  decoderIds(tok?: TextTokenizer): number[] {
+    const start = this.config.decoder_start_token_id;
+    if (!tok) return [start, 1, 1];
+    const sentinel = tok.tokenToId('<extra_id_0>') ?? tok.tokenToId('[MASK]') ?? tok.tokenToId('<unk>') ?? 2;
+    return [start, sentinel, sentinel];
+  }
+
+  taskHead(o: { labelIds: [number, number] | null; tokenizer?: TextTokenizer }): MuxHead {
+    if (!o.labelIds) throw new Error(`${this.source}: T5 answers with label words: their token ids are needed`);
+    return new T5DecoderHead(this.config.tie_word_embeddings ? 'shared.weight' : 'lm_head.weight', o.labelIds, this.decoderIds(o.tokenizer));
+  }
+
+  /** The label words are answered through the LM head the checkpoint already has. */
+  prepareForFinetuning(): void {}
+
+  finetunes(): boolean {
+    return true;
+  }
 }
+
+/**
+ * Encoder [l, L) + final norm, the whole decoder on decoder_input_ids, decoder step 1 (head-scaled);
+ * logits = the two label-word rows of the LM head. The decoder runs once per multiplexed row.
+ */
+class T5DecoderHead implements MuxHead {
+  readonly perInstance = false;
+  constructor(
+    private readonly table: string,
+    private readonly labelIds: [number, number],
+    private readonly decoderIds: number[],
+    private readonly answerStep = 1,
+  ) {}
+  declareInputs(g: Graph, rows: string): Record<string, Value> {
+    return { decoder_input_ids: g.input('decoder_input_ids', 'int64', [rows, 'target']) };
+  }
+  feeds(rows: number, _lengths: readonly number[], slots: number): Record<string, HostTensor> {
+    const ids = this.decoderIds;
+    const groups = rows / slots;
+    return { decoder_input_ids: { data: BigInt64Array.from({ length: groups * ids.length }, (_, i) => BigInt(ids[i % ids.length])), shape: [groups, ids.length] } };
+  }
+  private answerVector(b: T5Graph, hL: Value, mask: Value, dec: Value): Value {
+    const out = b.decode(dec, b.encoderFinal(hL), mask);
+    return b.headInput(op.squeeze(op.slice(out, [{ axis: 1, start: this.answerStep, end: this.answerStep + 1 }]), [1]));
+  }
+  mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors {
+    const b = bg as T5Graph;
+    const hL = b.layers(h, b.context(mask), l, b.model.numLayers);
+    return { answer: this.answerVector(b, hL, mask, extra.decoder_input_ids), nce: null };
+  }
+  logits(bg: BackboneGraph<LayerContext>, y: Value): Value {
+    return labelLogits(bg, this.table, this.labelIds, y);
+  }
+  siso(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>) {
+    const b = bg as T5Graph;
+    const hL = b.layers(h, b.context(mask), l, b.model.numLayers);
+    const t = this.answerVector(b, hL, mask, extra.decoder_input_ids);
+    return { logits: this.logits(b, t), teacher: t };
+  }
+}
+
+/** T5's scheme (T5PreTrainedModel._init_weights), with initializer_factor. */
+function t5InitStd(c: T5Config, name: string): number {
+  const f = c.initializer_factor;
+  if (/\.(q)\.weight$/.test(name)) return f * (c.d_model * c.d_kv) ** -0.5;
+  if (/\.(k|v)\.weight$/.test(name)) return f * c.d_model ** -0.5;
+  if (/\.o\.weight$/.test(name)) return f * (c.num_heads * c.d_kv) ** -0.5;
+  if (/wi(_\d)?\.weight$/.test(name)) return f * c.d_model ** -0.5;
+  if (/wo\.weight$/.test(name)) return f * c.d_ff ** -0.5;
+  if (/relative_attention_bias/.test(name)) return f * c.d_model ** -0.5;
+  return f * 1.0; // shared embeddings, lm_head
+}
+
+/** T5's entry in the registry. */
+export const T5_FAMILY: Architecture<T5Config> = {
+  parseConfig: parseT5Config,
+  dims: (c) => ({ layers: c.num_layers, hidden: c.d_model, heads: c.num_heads, vocab: c.vocab_size, maxPositions: Infinity }),
+  weightSpecs: (c) => T5.weightSpecs(c),
+  canonicalName: (s) => T5.canonicalName(s),
+  ignorable: T5.ignorable,
+  configJson: (c) => ({ ...c }),
+  initStd: t5InitStd,
+  build: (c, w, source) => new T5(c, w, source),
+  layerFlops: (c, S) => {
+    const inner = c.num_heads * c.d_kv;
+    const ffMats = t5FeedForward(c).gated ? 3 : 2;
+    return 8 * S * c.d_model * inner + 4 * S * S * inner + 2 * ffMats * S * c.d_model * c.d_ff;
+  },
+  // the whole decoder over T steps, cross-attending S encoder states
+  sharedTailFlops: (c, S, T) => {
+    const inner = c.num_heads * c.d_kv;
+    const d = c.d_model;
+    const ffMats = t5FeedForward(c).gated ? 3 : 2;
+    const self = 8 * T * d * inner + 4 * T * T * inner;
+    const cross = 4 * T * d * inner + 4 * S * d * inner + 4 * T * S * inner;
+    return c.num_decoder_layers * (self + cross + 2 * ffMats * T * d * c.d_ff);
+  },
+};
 
 export class T5Graph implements BackboneGraph<T5Context> {
   private readonly dropout: DropoutFactory;

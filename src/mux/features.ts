@@ -20,27 +20,12 @@ export interface Features {
   teacher: Float32Array;
   /** [count, 2] SISO label logits: the accuracy reference. */
   sisoLogits: Float32Array;
-  /** T5: decoder input ids shared by every example. */
-  decoderIds?: number[];
 }
 
 export interface FeatureOptions {
   batchSize?: number;
-  /** T5: decoder inputs; the answer is read at step 1. */
-  decoderIds?: number[];
   label?: string;
   quiet?: boolean;
-}
-
-/** Extra SISO / mux inputs of a head for a set of rows. */
-export function headExtras(model: Backbone, rows: number, lengths: number[], decoderIds?: number[], slots = 1): Record<string, HostTensor> {
-  if (model.modelType === 'llama') return { answer_pos: { data: BigInt64Array.from(lengths, (x) => BigInt(Math.max(0, x - 1))), shape: [rows / slots, slots] } };
-  if (model.modelType === 't5') {
-    if (!decoderIds) throw new Error('T5 needs decoder input ids');
-    const groups = rows / slots;
-    return { decoder_input_ids: { data: BigInt64Array.from({ length: groups * decoderIds.length }, (_, i) => BigInt(decoderIds[i % decoderIds.length])), shape: [groups, decoderIds.length] } };
-  }
-  return {};
 }
 
 /**
@@ -48,7 +33,7 @@ export function headExtras(model: Backbone, rows: number, lengths: number[], dec
  * multiplexed [G, N, S], consecutive items sharing a row, the last row padded with empty (dummy)
  * slots. Right padding to the longest item; plus the head's extra inputs.
  */
-export function tokenFeeds(model: Backbone, items: readonly { ids: number[]; typeIds: number[] }[], slots: number | null, decoderIds?: number[]): Record<string, HostTensor> {
+export function tokenFeeds(model: Backbone, head: MuxHead, items: readonly { ids: number[]; typeIds: number[] }[], slots: number | null): Record<string, HostTensor> {
   const n = slots ?? 1;
   const rows = Math.ceil(items.length / n) * n;
   const S = Math.max(1, ...items.map((e) => e.ids.length));
@@ -64,9 +49,9 @@ export function tokenFeeds(model: Backbone, items: readonly { ids: number[]; typ
   );
   const shape = slots === null ? [rows, S] : [rows / n, n, S];
   const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
-  if (model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
+  if (model.usesTokenTypes) feeds.token_type_ids = { data: types, shape };
   const lengths = Array.from({ length: rows }, (_, r) => items[r]?.ids.length ?? 1);
-  return { ...feeds, ...headExtras(model, rows, lengths, decoderIds, n) };
+  return { ...feeds, ...head.feeds(rows, lengths, n) };
 }
 
 export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], o: FeatureOptions = {}): Promise<Features> {
@@ -74,7 +59,7 @@ export async function computeFeatures(model: Backbone, head: MuxHead, l: number,
   const count = examples.length;
   const prefill = await compile(prefillGraph(model, l));
   const siso = await compile(sisoGraph(model, head, l));
-  const f: Features = { d, count, h: new Array(count), lengths: new Int32Array(count), labels: new Int32Array(count), teacher: new Float32Array(count * d), sisoLogits: new Float32Array(count * 2), decoderIds: o.decoderIds };
+  const f: Features = { d, count, h: new Array(count), lengths: new Int32Array(count), labels: new Int32Array(count), teacher: new Float32Array(count * d), sisoLogits: new Float32Array(count * 2) };
   // sorted by length so batches carry little padding; results go back to example order
   const order = [...examples.keys()].sort((a, b) => examples[a].ids.length - examples[b].ids.length);
   const bs = o.batchSize ?? 64;
@@ -96,10 +81,10 @@ export async function computeFeatures(model: Backbone, head: MuxHead, l: number,
     });
     const shape = [B, seq];
     const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
-    if (model.modelType === 'bert') feeds.token_type_ids = { data: types, shape };
+    if (model.usesTokenTypes) feeds.token_type_ids = { data: types, shape };
     const h = float32((await prefill.run(feeds)).h);
     const lengths = idx.map((i) => examples[i].ids.length);
-    const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask, ...headExtras(model, B, lengths, o.decoderIds) });
+    const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask, ...head.feeds(B, lengths, 1) });
     const teacher = float32(r.teacher);
     const logits = float32(r.logits);
     idx.forEach((ex, row) => {
@@ -128,7 +113,7 @@ export function sisoAccuracy(f: Features): number {
  * group (instance b -> group floor(b/N), slot b mod N); the last group is padded with dummy slots.
  * With `training`, also the labels and SISO teacher vectors the loss needs.
  */
-export function assembleGroups(model: Backbone, f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
+export function assembleGroups(head: MuxHead, f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
   const G = Math.ceil(indices.length / n);
   const S = Math.max(1, ...indices.map((i) => f.lengths[i]));
   const d = f.d;
@@ -151,7 +136,7 @@ export function assembleGroups(model: Backbone, f: Features, indices: readonly n
     h: { data: h, shape: [G, n, S, d] },
     mask: { data: mask, shape: [G, n, S] },
     valid: { data: valid, shape: [G, n] },
-    ...headExtras(model, G * n, lengths, f.decoderIds, n),
+    ...head.feeds(G * n, lengths, n),
   };
   if (o.training) {
     feeds.labels = { data: labels, shape: [G * n] };

@@ -16,7 +16,7 @@ import type { MuxSpec } from './spec.js';
 export function prefillGraph(model: Backbone, l: number): Graph {
   const g = new Graph(`prefill-l${l}`);
   const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
-  if (model.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  if (model.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
   const b = model.bind(g);
   g.output('h', b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l));
   return g;
@@ -157,7 +157,7 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
   const mask = g.input('attention_mask', 'int64', ['groups', n, 'seq']);
   const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
   const inputs: ModelInputs = { inputIds: flat(ids), attentionMask: flat(mask) };
-  if (model.modelType === 'bert') inputs.tokenTypeIds = flat(g.input('token_type_ids', 'int64', ['groups', n, 'seq']));
+  if (model.usesTokenTypes) inputs.tokenTypeIds = flat(g.input('token_type_ids', 'int64', ['groups', n, 'seq']));
   const extra = head.declareInputs(g, 'groups', n);
   const b = model.bind(g);
   const hFlat = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l); // [G*N, S, d]
@@ -172,7 +172,7 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
 export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
   const g = new Graph('siso-infer');
   const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
-  if (model.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  if (model.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
   const extra = head.declareInputs(g, 'batch', 1);
   const b = model.bind(g);
   const h = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, 0);

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Session, compile, float32 } from '../engine/runtime.js';
-import { formatExample, t5DecoderIds } from '../data/formats.js';
 import { tokenFeeds } from '../mux/features.js';
 import { TASKS, type Task, parseTask } from '../data/glue.js';
 import { TextTokenizer } from '../io/tokenizer.js';
@@ -12,7 +11,8 @@ import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
-import { type MuxHead, headFor } from '../mux/heads.js';
+import type { MuxHead } from '../mux/heads.js';
+import { dims } from '../models/registry.js';
 
 export interface ClassifyInput {
   text: string;
@@ -58,9 +58,8 @@ export class ServeEngine {
     const ns = adapters.map((a) => a.config.n);
     if (new Set(ns).size !== ns.length) throw new Error(`two adapters with the same N (${ns.join(', ')}): give one per N`);
     const labelIds = adapters[0]?.config.label_ids ?? undefined;
-    const head = headFor(model, labelIds);
-    const maxPos = model.config.model_type === 'bert' ? model.config.max_position_embeddings : Infinity;
-    const e = new ServeEngine(model, modelDir, tok, task, head, Math.min(o.maxLength ?? 128, maxPos), TASKS[task].labelWords);
+    const head = model.taskHead({ labelIds: labelIds ?? null, tokenizer: tok });
+    const e = new ServeEngine(model, modelDir, tok, task, head, Math.min(o.maxLength ?? 128, dims(model.config).maxPositions), TASKS[task].labelWords);
     e.sessions.set(1, await compile(fusedSisoGraph(model, head)));
     for (const a of adapters) {
       if (a.config.n === 1) continue;
@@ -87,7 +86,7 @@ export class ServeEngine {
   encode(x: ClassifyInput): { ok: true; enc: Encoded } | { ok: false; tokens?: number; chars?: number } {
     const chars = x.text.length + (x.textPair?.length ?? 0);
     if (chars > this.maxChars) return { ok: false, chars };
-    const ex = formatExample(this.model, this.task, { textA: x.text, textB: x.textPair, label: 0 });
+    const ex = this.model.formatExample(this.task, { textA: x.text, textB: x.textPair, label: 0 });
     const enc = this.tok.encode(ex.textA, ex.textB ?? null, { maxLength: 1_000_000 });
     if (enc.ids.length > this.maxLength) return { ok: false, tokens: enc.ids.length };
     return { ok: true, enc: { ids: enc.ids, typeIds: enc.typeIds } };
@@ -98,7 +97,7 @@ export class ServeEngine {
     const session = this.sessions.get(n);
     if (!session) throw new Error(`no adapter for N = ${n}`);
     // N = 1 is the SISO session ([B, S]); the multiplexed sessions take [G, N, S]
-    const feeds = tokenFeeds(this.model, items, n === 1 ? null : n, t5DecoderIds(this.model, this.tok));
+    const feeds = tokenFeeds(this.model, this.head, items, n === 1 ? null : n);
     const logits = float32((await session.run(feeds, ['logits'])).logits);
     return items.map((_, i) => {
       const [a, b] = [logits[2 * i], logits[2 * i + 1]];

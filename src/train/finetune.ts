@@ -17,11 +17,8 @@ import { TextTokenizer } from '../io/tokenizer.js';
 import { collate, encodeExamples, epochBatches, sequentialBatches, type EncodedExample } from '../data/batching.js';
 import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import type { ModelInputs } from '../models/backbone.js';
-import { Bert } from '../models/bert.js';
 import type { Backbone } from '../models/backbone.js';
-import { type MuxHead, headFor } from '../mux/heads.js';
-import { headExtras } from '../mux/features.js';
-import { formatExample, labelTokenIds, t5DecoderIds } from '../data/formats.js';
+import type { MuxHead } from '../mux/heads.js';
 import { createModel } from '../models/init.js';
 import { loadModel } from '../models/load.js';
 import { bertPreset } from '../models/presets.js';
@@ -82,25 +79,14 @@ function loadBackbone(o: FinetuneOptions): Backbone {
   const id2label = { 0: labels[0], 1: labels[1] };
   if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') });
   const m = loadModel(o.model!);
-  if (!(m instanceof Bert)) return m; // T5 / LLaMA answer with label words through their LM head
-  if (m.config.num_labels !== 2) throw new Error(`finetune: ${o.model} has ${m.config.num_labels} labels; GLUE ${o.task} needs 2`);
-  // A pretrained encoder without heads gets a fresh pooler and classifier (as transformers does).
-  const rng = new Rng(o.seed ?? 42);
-  const d = m.config.hidden_size;
-  const fill = (name: string, shape: number[], std: number) => {
-    if (!m.weights.has(name)) m.weights.set(name, { shape, data: std ? rng.normalArray(shape.reduce((a, b) => a * b, 1), std) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
-  };
-  fill('pooler.dense.weight', [d, d], m.config.initializer_range);
-  fill('pooler.dense.bias', [d], 0);
-  fill('classifier.weight', [2, d], m.config.initializer_range);
-  fill('classifier.bias', [2], 0);
+  m.prepareForFinetuning(o.seed ?? 42); // e.g. a fresh classifier for a pretrained encoder
   return m;
 }
 
-/** Params share the model's arrays, so optimiser updates are what saveModel writes. BERT's MLM head is unused here. */
+/** Params share the model's arrays, so optimiser updates are what saveModel writes. */
 function trainableParams(m: Backbone): ParamSet {
   const ps = new ParamSet();
-  for (const [n, w] of m.weights.entries()) if (!(m instanceof Bert && n.startsWith('cls.'))) ps.add(n, w.shape, w.data);
+  for (const [n, w] of m.weights.entries()) if (m.finetunes(n)) ps.add(n, w.shape, w.data);
   return ps;
 }
 
@@ -115,7 +101,7 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
     inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
     attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
   };
-  if (m.modelType === 'bert') inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
+  if (m.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
   const extra = head.declareInputs(g, 'batch', 1);
   const b = m.bind(g, { training, seed, trainable: (n) => p.get(n) });
   const logits = head.siso(b, b.embed(inputs), inputs.attentionMask, 0, extra).logits;
@@ -130,18 +116,18 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
 }
 
 /** Feeds of the classifier graph for examples `idx`. */
-function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: number, decoderIds: number[] | undefined, withLabels: boolean): Record<string, HostTensor> {
+function batchFeeds(m: Backbone, head: MuxHead, data: EncodedExample[], idx: number[], padId: number, withLabels: boolean): Record<string, HostTensor> {
   const b = collate(data, idx, padId);
-  const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask, ...headExtras(m, idx.length, idx.map((i) => data[i].ids.length), decoderIds) };
-  if (m.modelType === 'bert') f.token_type_ids = b.token_type_ids;
+  const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask, ...head.feeds(idx.length, idx.map((i) => data[i].ids.length), 1) };
+  if (m.usesTokenTypes) f.token_type_ids = b.token_type_ids;
   if (withLabels) f.labels = b.labels;
   return f;
 }
 
-export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone, decoderIds?: number[]): Promise<number> {
+export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone, head: MuxHead): Promise<number> {
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
-    const r = await session.run({ ...params.feeds(), ...batchFeeds(m, data, idx, padId, decoderIds, false) }, ['logits']);
+    const r = await session.run({ ...params.feeds(), ...batchFeeds(m, head, data, idx, padId, false) }, ['logits']);
     const l = float32(r.logits);
     idx.forEach((ex, i) => {
       if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;
@@ -169,11 +155,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   let dev = loadExamples(o.task, 'dev', o.dataDir);
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
-  const labelIds = labelTokenIds(model, tok, o.task);
-  const head = headFor(model, labelIds ?? undefined);
-  const decoderIds = t5DecoderIds(model, tok);
-  const trainEnc = encodeExamples(tok, train.map((e) => formatExample(model, o.task, e)), maxLength);
-  const devEnc = encodeExamples(tok, dev.map((e) => formatExample(model, o.task, e)), maxLength);
+  const head = model.taskHead({ labelIds: model.labelTokenIds(tok, o.task), tokenizer: tok });
+  const trainEnc = encodeExamples(tok, train.map((e) => model.formatExample(o.task, e)), maxLength);
+  const devEnc = encodeExamples(tok, dev.map((e) => model.formatExample(o.task, e)), maxLength);
   const lengths = trainEnc.map((e) => e.ids.length);
   const stepsPerEpoch = Math.ceil(trainEnc.length / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
@@ -200,7 +184,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
       // A new segment (fresh dropout seed) starts at every checkpoint boundary, also on resume.
       if (!session) session = await compile(classifierGraph(model, head, params, true, seed * 100003 + state.step));
-      const r = await session.run({ ...params.feeds(), ...batchFeeds(model, trainEnc, batches[bi], tok.padId, decoderIds, true) });
+      const r = await session.run({ ...params.feeds(), ...batchFeeds(model, head, trainEnc, batches[bi], tok.padId, true) });
       const grads = params.gradients(r);
       if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
       optimizer.step(params, grads, schedule(state.step));
@@ -217,7 +201,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
 
       if (state.step % evalEvery === 0 || state.step === totalSteps) {
-        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, decoderIds);
+        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, head);
         state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
         const improved = !state.best || acc > state.best.metric;
         if (improved) {

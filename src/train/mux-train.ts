@@ -16,8 +16,7 @@ import { loadModel } from '../models/load.js';
 import { type AdapterConfig, LAYOUT, baseModelInfo, revmuxVersion, saveAdapter } from '../mux/adapter.js';
 import { type Features, assembleGroups, computeFeatures, sisoAccuracy } from '../mux/features.js';
 import { muxGraph } from '../mux/graphs.js';
-import { type MuxHead, headFor } from '../mux/heads.js';
-import { formatExample, labelTokenIds, t5DecoderIds } from '../data/formats.js';
+import type { MuxHead } from '../mux/heads.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
@@ -81,8 +80,8 @@ export async function prepareDevFeatures(model: Backbone, o: FeatureSource): Pro
 /** The head for a backbone on a task, with its label-word ids (T5/LLaMA) from the model's tokenizer. */
 export function taskHead(model: Backbone, tokenizerDir: string, task: Task): { head: MuxHead; labelIds: [number, number] | null; tok: TextTokenizer } {
   const tok = TextTokenizer.load(tokenizerDir);
-  const labelIds = labelTokenIds(model, tok, task);
-  return { head: headFor(model, labelIds ?? undefined), labelIds, tok };
+  const labelIds = model.labelTokenIds(tok, task);
+  return { head: model.taskHead({ labelIds, tokenizer: tok }), labelIds, tok };
 }
 
 export async function prepareFeatures(model: Backbone, o: FeatureSource, withTrain = true): Promise<{ train: Features; dev: Features }> {
@@ -92,11 +91,10 @@ export async function prepareFeatures(model: Backbone, o: FeatureSource, withTra
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
   const maxLength = o.maxLength ?? 128;
-  const decoderIds = t5DecoderIds(model, tok);
-  const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => formatExample(model, o.task, e)), maxLength);
+  const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => model.formatExample(o.task, e)), maxLength);
   return {
-    train: await computeFeatures(model, head, o.l, enc(train), { label: 'prefill train', quiet: o.quiet, decoderIds }),
-    dev: await computeFeatures(model, head, o.l, enc(dev), { label: 'prefill dev', quiet: o.quiet, decoderIds }),
+    train: await computeFeatures(model, head, o.l, enc(train), { label: 'prefill train', quiet: o.quiet }),
+    dev: await computeFeatures(model, head, o.l, enc(dev), { label: 'prefill dev', quiet: o.quiet }),
   };
 }
 
@@ -113,7 +111,8 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 1e-3;
-  const lambda = o.lambda ?? (model.modelType === 'bert' && o.variant !== 'vanilla' ? 0.25 : 0.5);
+  // spec A7: 0.25 for classifier backbones (BERT) with revmux/ora, 0.5 for label-word heads and vanilla
+  const lambda = o.lambda ?? (labelIds === null && o.variant !== 'vanilla' ? 0.25 : 0.5);
   const mu = o.mu ?? 1;
   const features = o.features ?? (await prepareFeatures(model, o));
   const { train, dev } = features;
@@ -155,7 +154,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
       if (!session) session = await compile(muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: true, backboneDropout: o.backboneDropout ?? true, seed: seed * 100003 + state.step, lambda, mu }));
       const idx = order.slice(s, s + batchSize);
       const tStep = Date.now();
-      const r = await session.run({ ...params.feeds(), ...assembleGroups(model, train, idx, spec.n, { training: true }) });
+      const r = await session.run({ ...params.feeds(), ...assembleGroups(head, train, idx, spec.n, { training: true }) });
       const grads = params.gradients(r);
       if (o.maxGradNorm) clipGlobalNorm(grads.values(), o.maxGradNorm);
       optimizer.step(params, grads, lr);

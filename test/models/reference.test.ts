@@ -27,7 +27,7 @@ export function maskedMaxDiff(a: HostTensor, b: Float32Array, shape: number[], m
   return worst;
 }
 
-for (const name of ['bert-tiny', 't5-tiny', 'llama-tiny']) {
+for (const name of ['bert-tiny', 'distilbert-tiny', 'roberta-tiny', 't5-tiny', 'llama-tiny', 'qwen2-tiny', 'qwen3-tiny']) {
   describe(`reference checkpoint ${name}`, () => {
     it('matches every golden tensor within 1e-4', async (t) => {
       const dir = sharedData(t, path.join('reference', name));

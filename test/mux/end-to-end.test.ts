@@ -8,7 +8,6 @@ import { describe, it } from 'node:test';
 import { evaluatePairings } from '../../src/eval/pairing.js';
 import { loadModel } from '../../src/models/load.js';
 import { checkAdapterFits, loadAdapter, specOf } from '../../src/mux/adapter.js';
-import { headFor } from '../../src/mux/heads.js';
 import { finetune } from '../../src/train/finetune.js';
 import { trainMux } from '../../src/train/mux-train.js';
 import { sharedData } from '../helpers/shared-data.js';
@@ -48,7 +47,7 @@ describe('end to end on the synthetic task', () => {
     const { config, params } = loadAdapter(out);
     checkAdapterFits(config, model, { n: 2, l: 1 }, out);
     assert.throws(() => checkAdapterFits(config, model, { n: 4 }, out), /N: adapter 2, requested 4/);
-    const ev = await evaluatePairings(model, headFor(model), specOf(config), params, r.features.dev, { pairings: 1, seed: 4141, quiet: true });
+    const ev = await evaluatePairings(model, model.taskHead({ labelIds: null }), specOf(config), params, r.features.dev, { pairings: 1, seed: 4141, quiet: true });
     assert.equal(ev.mean, config.metrics!.selection_dev_accuracy, 'the reloaded adapter gives exactly the accuracy measured when it was saved');
     assert.equal(ev.siso_accuracy, r.sisoDevAccuracy);
     // both slots are decoded, not just one (copying one instance's answer to both would score ~75%)

@@ -11,7 +11,6 @@ import type { EncodedExample } from '../../src/data/batching.js';
 import { loadModel } from '../../src/models/load.js';
 import { assembleGroups, computeFeatures, sisoAccuracy } from '../../src/mux/features.js';
 import { muxGraph } from '../../src/mux/graphs.js';
-import { headFor } from '../../src/mux/heads.js';
 import { type MuxVariant, initAdapter } from '../../src/mux/spec.js';
 import { sharedData } from '../helpers/shared-data.js';
 
@@ -30,7 +29,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const dir = sharedData(t, 'reference/bert-tiny');
       if (!dir) return;
       const model = loadModel(path.join(dir));
-      const head = headFor(model);
+      const head = model.taskHead({ labelIds: null });
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const examples = randomExamples(7, 30522, 1); // 7 instances: the last group has a dummy slot
       const f = await computeFeatures(model, head, spec.l, examples, { quiet: true });
@@ -38,7 +37,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const params = initAdapter(spec, 3);
       const g = muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: false, backboneDropout: false, seed: 1, lambda: 0.5, mu: 0 });
       const session = await compile(g);
-      const feeds = assembleGroups(model, f, [...examples.keys()], spec.n, { training: true });
+      const feeds = assembleGroups(head, f, [...examples.keys()], spec.n, { training: true });
       const run = async () => session.run({ ...params.feeds(), ...feeds });
       const base = await run();
       const loss = () => run().then((r) => float32(r.loss)[0]);
@@ -127,13 +126,13 @@ describe('fused inference graphs', () => {
     if (!dir) return;
     const { fusedMuxGraph, fusedSisoGraph } = await import('../../src/mux/graphs.js');
     const model = loadModel(dir);
-    const head = headFor(model);
+    const head = model.taskHead({ labelIds: null });
     const examples = randomExamples(5, 30522, 11);
     for (const variant of ['revmux', 'vanilla'] as MuxVariant[]) {
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const params = initAdapter(spec, 7);
       const f = await computeFeatures(model, head, spec.l, examples, { quiet: true });
-      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(model, f, [0, 1, 2, 3, 4], 2) })).logits);
+      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(head, f, [0, 1, 2, 3, 4], 2) })).logits);
       // the same 5 instances as ids [G = 3, N = 2, S] (the sixth slot is an all-padding dummy)
       const S = Math.max(...examples.map((e) => e.ids.length));
       const ids = new BigInt64Array(6 * S);

@@ -1,0 +1,38 @@
+// What an architecture family module provides to the registry (src/models/registry.ts): its
+// config.json parsing, weight layout, construction and cost model. Everything else specific to it
+// lives on its Backbone class (src/models/backbone.ts), so code outside asks the model, never
+// switches on its type.
+import type { Backbone } from './backbone.js';
+import type { ConfigReader } from './config-reader.js';
+import type { Ignorable, WeightSpec, Weights } from './weights.js';
+
+/** The sizes code outside an architecture needs, whatever its config.json calls them. */
+export interface ConfigDims {
+  /** Residual-stream layers a split point l falls between (T5: encoder blocks). */
+  layers: number;
+  hidden: number;
+  heads: number;
+  vocab: number;
+  /** Longest input its position embeddings allow (Infinity for relative / rotary positions). */
+  maxPositions: number;
+}
+
+export interface Architecture<C extends { model_type: string } = { model_type: string }> {
+  /** config.json (model_type already matched) with transformers' defaults for absent fields. */
+  parseConfig(r: ConfigReader): C;
+  dims(c: C): ConfigDims;
+  weightSpecs(c: C): WeightSpec[];
+  /** Stored tensor name -> the name the architecture uses (task-model prefixes, legacy names). */
+  canonicalName(stored: string): string;
+  /** Stored tensors it skips, as transformers does (buffers, tied copies, other task heads). */
+  readonly ignorable: Ignorable;
+  /** The config as config.json holds it for transformers (its field names; no fields of ours). */
+  configJson(c: C): Record<string, unknown>;
+  /** Standard deviation of a weight's random initialisation, as transformers initialises it. */
+  initStd(c: C, name: string): number;
+  build(c: C, weights: Weights, source: string): Backbone;
+  /** FLOPs of one residual-stream layer over S tokens (a multiply-add counts 2). */
+  layerFlops(c: C, S: number): number;
+  /** FLOPs after the residual layers that run once per (multiplexed) row: BERT's pooler, T5's decoder over T steps. */
+  sharedTailFlops(c: C, S: number, T: number): number;
+}
