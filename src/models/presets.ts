@@ -1,5 +1,7 @@
 // Named BERT sizes for making backbones here (Google's BERT miniatures, Turc et al. 2019, plus base).
-import { type BertConfig, type LlamaConfig, parseConfig } from './config.js';
+import { BERT, type BertConfig } from './bert.js';
+import { ConfigReader } from './config-reader.js';
+import { LLAMA, type LlamaConfig } from './llama.js';
 
 export const BERT_PRESETS = {
   tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
@@ -14,9 +16,7 @@ export type BertPreset = keyof typeof BERT_PRESETS;
 export function bertPreset(name: string, overrides: Record<string, unknown> = {}): BertConfig {
   const p = BERT_PRESETS[name as BertPreset];
   if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
-  const c = parseConfig({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides }, `preset ${name}`);
-  if (c.model_type !== 'bert') throw new Error('unreachable');
-  return c;
+  return BERT.parseConfig(new ConfigReader({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides }, `preset ${name}`));
 }
 
 /**
@@ -26,7 +26,8 @@ export function bertPreset(name: string, overrides: Record<string, unknown> = {}
 export function llamaPreset(name: string, overrides: Record<string, unknown> = {}): LlamaConfig {
   const p = BERT_PRESETS[name as BertPreset];
   if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
-  const c = parseConfig(
+  return LLAMA.parseConfig(
+    new ConfigReader(
     {
       model_type: 'llama',
       vocab_size: 30522,
@@ -41,7 +42,6 @@ export function llamaPreset(name: string, overrides: Record<string, unknown> = {
       ...overrides,
     },
     `preset ${name}`,
+    ),
   );
-  if (c.model_type !== 'llama') throw new Error('unreachable');
-  return c;
 }

@@ -18,6 +18,11 @@ const tinyBert = parseConfig({ model_type: 'bert', vocab_size: 50, hidden_size: 
 const tinyT5v11 = parseConfig({ model_type: 't5', vocab_size: 40, d_model: 8, d_kv: 4, d_ff: 12, num_layers: 2, num_decoder_layers: 1, num_heads: 2, feed_forward_proj: 'gated-gelu', tie_word_embeddings: false, relative_attention_num_buckets: 8, relative_attention_max_distance: 16 });
 const tinyLlama = parseConfig({ model_type: 'llama', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 1, tie_word_embeddings: true, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } });
 
+const tinyDistilBert = parseConfig({ model_type: 'distilbert', vocab_size: 50, dim: 8, n_layers: 2, n_heads: 2, hidden_dim: 16, max_position_embeddings: 16 });
+const tinyRoberta = parseConfig({ model_type: 'roberta', vocab_size: 50, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 20, type_vocab_size: 1 });
+const tinyQwen2 = parseConfig({ model_type: 'qwen2', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true });
+const tinyQwen3 = parseConfig({ model_type: 'qwen3', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, tie_word_embeddings: true });
+
 const inputsFor = (modelType: string): Record<string, HostTensor> => {
   const f: Record<string, HostTensor> = { input_ids: ids([[3, 7, 9, 2], [5, 1, 0, 0]]), attention_mask: ids([[1, 1, 1, 1], [1, 1, 0, 0]]) };
   if (modelType === 't5') f.decoder_input_ids = ids([[0, 4, 6], [0, 8, 2]]);
@@ -34,7 +39,7 @@ describe('config parsing', () => {
     const llama = parseConfig({ model_type: 'llama', num_attention_heads: 32 });
     assert.equal(llama.model_type === 'llama' && llama.num_key_value_heads, 32);
     assert.throws(() => parseConfig({ model_type: 'bert', hidden_size: '768' }, 'x/config.json'), /x\/config.json: "hidden_size" must be an integer >= 1, got "768"/);
-    assert.throws(() => parseConfig({ model_type: 'gpt2' }, 'x/config.json'), /model_type "gpt2" is not supported \(supported: bert, t5, llama\)/);
+    assert.throws(() => parseConfig({ model_type: 'gpt2' }, 'x/config.json'), /model_type "gpt2" is not supported \(supported: bert, roberta, xlm-roberta, distilbert, t5, llama, qwen2, qwen3\)/);
     assert.throws(() => parseConfig({ model_type: 'bert', hidden_act: 'swish' }), /"hidden_act" must be one of/);
     assert.throws(() => parseConfig({ model_type: 't5', feed_forward_proj: 'gated-foo' }), /activation 'foo' is not supported/);
     assert.throws(() => parseConfig({ model_type: 'llama', num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 48 }), /not a multiple of num_key_value_heads/);
@@ -111,7 +116,7 @@ describe('checkpoints that only partly fit', () => {
 });
 
 describe('save and reload', () => {
-  for (const config of [tinyBert, tinyT5v11, tinyLlama]) {
+  for (const config of [tinyBert, tinyT5v11, tinyLlama, tinyDistilBert, tinyRoberta, tinyQwen2, tinyQwen3]) {
     it(`${config.model_type}: a saved folder reloads to identical outputs`, async () => {
       const model = createModel(config, { seed: 3 });
       const dir = tmp();

@@ -1,5 +1,5 @@
-// RevMUX trains on T5 (decoder answer step, label-word verbalizer) and LLaMA (last real token,
-// label words) backbones. The backbones are tiny and random, so this checks the mechanics: the
+// RevMUX trains on T5 (decoder answer step, label-word verbalizer) and LLaMA-layout (LLaMA, Qwen2,
+// Qwen3: last real token, label words) backbones. The backbones are tiny and random, so this checks the mechanics: the
 // training loss falls and the adapters reach above-chance accuracy through the frozen layers.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -19,6 +19,8 @@ const configs = {
   // initializer_range 0.2: with the default 0.02 the random LM-head rows make label logits so small that
   // a short test cannot move them (T5's tied head is initialised at scale 1)
   llama: parseConfig({ model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2 }),
+  qwen2: parseConfig({ model_type: 'qwen2', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2, tie_word_embeddings: true }),
+  qwen3: parseConfig({ model_type: 'qwen3', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, initializer_range: 0.2, tie_word_embeddings: true }),
 };
 
 for (const [kind, config] of Object.entries(configs)) {
@@ -30,7 +32,7 @@ for (const [kind, config] of Object.entries(configs)) {
       fs.writeFileSync(path.join(backbone, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
       const out = path.join(dir, 'adapter');
       // a random frozen LLaMA carries the answer only at its last token: even N = 1 reaches ~0.63 here
-      const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: kind === 'llama' ? 6 : 3, lr: 3e-3, limitTrain: 1500, limitDev: 300, evalEvery: 47, seed: 2, quiet: true, log: () => {} });
+      const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: kind === 't5' ? 3 : 6, lr: 3e-3, limitTrain: 1500, limitDev: 300, evalEvery: 47, seed: 2, quiet: true, log: () => {} });
       const first = r.history[0].ce;
       const last = r.history[r.history.length - 1].ce;
       assert.ok(last < first, `cross-entropy fell: ${first} -> ${last}`);
