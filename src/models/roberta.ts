@@ -16,6 +16,8 @@ import type { Ignorable, WeightSpec } from './weights.js';
 
 export class Roberta extends Bert {
   override readonly modelType: string = this.config.model_type;
+  /** Segment ids stay all 0 (transformers' RoBERTa tokenizers return none; its table has one row). */
+  override readonly usesTokenTypes: boolean = false;
 
   override get hasClassifier(): boolean {
     return this.weights.has('classifier.out_proj.weight');

@@ -73,3 +73,35 @@ describe('bert-base-uncased tokenizer', () => {
     assert.throws(() => TextTokenizer.load('/nonexistent/dir'), /\/nonexistent\/dir: no tokenizer.json/);
   });
 });
+
+describe('byte-level BPE tokenizer (RoBERTa / Qwen style)', () => {
+  it('encodes words with their leading-space marker, RoBERTa pairs and its pad id, from a tokenizer.json built here', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { TextTokenizer } = await import('../../src/io/tokenizer.js');
+    const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
+    for (const c of 'abcdefghijklmnopqrstuvwxyzĠ.,!?') vocab[c] = Object.keys(vocab).length;
+    const merges = ['Ġ g', 'Ġg o', 'Ġgo o', 'Ġgoo d', 'b a', 'ba d', 'Ġ ba', 'Ġ bad'];
+    for (const m of merges) vocab[m.replace(' ', '')] ??= Object.keys(vocab).length;
+    const json = {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-bpe-'));
+    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
+    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ pad_token: '<pad>', model_max_length: 64 }));
+    const tok = TextTokenizer.load(dir);
+    assert.deepEqual(tok.tokenize('a good bad'), ['a', 'Ġgood', 'Ġbad']);
+    const pair = tok.encode('a good', 'bad');
+    assert.deepEqual(pair.ids, [0, vocab.a, vocab['Ġgood'], 2, 2, vocab.bad, 2]); // <s> A </s></s> B </s>
+    assert.equal(tok.padId, 1);
+  });
+});
