@@ -4,7 +4,7 @@
 // - MUX-PLM (spec §10.2 stages 1-2, `--mux N`): groups of N packed sequences multiplexed with
 //   Gaussian Hadamard vectors; first token retrieval ("priming") for a share of the budget, then
 //   masked LM of every instance through the index_pos demux head. Held-out: multiplexed MLM.
-import { Graph } from '../engine/graph.js';
+import { Graph, type Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
@@ -50,27 +50,38 @@ async function heldOutMetrics(session: Session, params: ParamSet, batches: Recor
   return { loss: loss / count, accuracy: correct / count };
 }
 
+/**
+ * The graph of a token-prediction objective: ids and mask in, final states from `forward`, and the
+ * vocabulary logits only at the scored flat positions `<prefix>_positions` (labels `<prefix>_labels`);
+ * outputs loss and the count of correct predictions (+ gradients when training).
+ */
+function tokenPredictionGraph(name: string, params: ParamSet, gradients: boolean, prefix: string, forward: (g: Graph, p: Map<string, Value>, ids: Value, mask: Value) => { states: Value; logits: (x: Value) => Value }): Graph {
+  const g = new Graph(name);
+  const p = params.declare(g);
+  const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const positions = g.input(`${prefix}_positions`, 'int64', ['scored']);
+  const labels = g.input(`${prefix}_labels`, 'int64', ['scored']);
+  const { states, logits: head } = forward(g, p, ids, mask);
+  const logits = head(op.gather(op.reshape(states, [-1, states.shape[2] as number]), positions, 0));
+  const loss = crossEntropy(logits, labels);
+  g.output('correct', correctCount(logits, labels));
+  g.output('loss', loss);
+  if (gradients) params.outputGradients(loss, p);
+  return g;
+}
+
 /** Masked LM of a BERT with its tied MLM head (BertForMaskedLM). */
 export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { maskRate: number; seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
-  const graph = (gradients: boolean, seed: number) => {
-    const g = new Graph(gradients ? 'mlm-train' : 'mlm-eval');
-    const p = params.declare(g);
-    const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-    const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-    const positions = g.input('mlm_positions', 'int64', ['masked']);
-    const labels = g.input('mlm_labels', 'int64', ['masked']);
-    const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
-    const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers);
-    // Only the scored positions go through the vocabulary-sized decoder.
-    const logits = b.mlmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
-    const loss = crossEntropy(logits, labels);
-    g.output('correct', correctCount(logits, labels));
-    g.output('loss', loss);
-    if (gradients) params.outputGradients(loss, p);
-    return g;
-  };
+  // Only the scored positions go through the vocabulary-sized decoder.
+  const graph = (gradients: boolean, seed: number) =>
+    tokenPredictionGraph(gradients ? 'mlm-train' : 'mlm-eval', params, gradients, 'mlm', (g, p, ids, mask) => {
+      const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
+      const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers);
+      return { states: h, logits: (x) => b.mlmLogits(x) };
+    });
   const heldRng = new Rng(o.seed + 99991);
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
@@ -120,22 +131,12 @@ export function nextTokenFeeds(seqs: readonly number[][]): Record<string, HostTe
 export async function causalLm(model: Llama, held: number[][], o: { batchSize: number; tokenizerDir: string }): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
-  const graph = (gradients: boolean) => {
-    const g = new Graph(gradients ? 'clm-train' : 'clm-eval');
-    const p = params.declare(g);
-    const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
-    const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-    const positions = g.input('lm_positions', 'int64', ['targets']);
-    const labels = g.input('lm_labels', 'int64', ['targets']);
-    const b = model.bind(g, { trainable: (n) => p.get(n) });
-    const h = b.finalNorm(b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers));
-    const logits = b.lmLogits(op.gather(op.reshape(h, [-1, model.hiddenSize]), positions, 0));
-    const loss = crossEntropy(logits, labels);
-    g.output('correct', correctCount(logits, labels));
-    g.output('loss', loss);
-    if (gradients) params.outputGradients(loss, p);
-    return g;
-  };
+  const graph = (gradients: boolean) =>
+    tokenPredictionGraph(gradients ? 'clm-train' : 'clm-eval', params, gradients, 'lm', (g, p, ids, mask) => {
+      const b = model.bind(g, { trainable: (n) => p.get(n) });
+      const h = b.finalNorm(b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers));
+      return { states: h, logits: (x) => b.lmLogits(x) };
+    });
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(nextTokenFeeds(held.slice(i, i + o.batchSize)));
   const evalSession = await compile(graph(false));
