@@ -11,7 +11,8 @@ import { writeTextAtomic } from '../src/io/safetensors.js';
 import { loadModel } from '../src/models/load.js';
 import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import { type MuxVariant, adapterSize } from '../src/mux/spec.js';
-import { prepareFeatures, taskHead, trainMux } from '../src/train/mux-train.js';
+import { prepareFeatures, taskHead } from '../src/mux/task-features.js';
+import { trainMux } from '../src/train/mux-train.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt?: string) => {

@@ -15,7 +15,7 @@ import { checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
 import { loadFullMux } from '../mux/full-model.js';
 import { fullMuxGraph } from '../mux/full-mux-graph.js';
 import { allParams } from '../train/full-mux-train.js';
-import { prepareDevFeatures, taskHead } from '../train/mux-train.js';
+import { prepareDevFeatures, taskHead } from '../mux/task-features.js';
 import { int, positiveInt } from './args.js';
 
 interface EvalArgs {

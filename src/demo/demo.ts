@@ -17,7 +17,8 @@ import { loadModel } from '../models/load.js';
 import { randomModel } from '../models/random-presets.js';
 import { loadAdapter, specOf } from '../mux/adapter.js';
 import { finetune } from '../train/finetune.js';
-import { prepareDevFeatures, trainMux } from '../train/mux-train.js';
+import { prepareDevFeatures } from '../mux/task-features.js';
+import { trainMux } from '../train/mux-train.js';
 
 export interface DemoOptions {
   cache: string;

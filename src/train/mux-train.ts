@@ -8,15 +8,13 @@ import { AdamW, clipGlobalNorm } from '../engine/optim.js';
 import { Rng } from '../engine/random.js';
 import { type Session, compile, float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
-import { TextTokenizer } from '../io/tokenizer.js';
-import { encodeExamples } from '../data/batching.js';
-import { TASKS, type Task, loadExamples } from '../data/glue.js';
+import { TASKS, type Task } from '../data/glue.js';
 import type { Backbone } from '../models/backbone.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, LAYOUT, baseModelInfo, revmuxVersion, saveAdapter } from '../mux/adapter.js';
-import { type Features, assembleGroups, computeFeatures, sisoAccuracy } from '../mux/features.js';
+import { type Features, assembleGroups, sisoAccuracy } from '../mux/features.js';
+import { prepareFeatures, taskHead } from '../mux/task-features.js';
 import { muxGraph } from '../mux/graphs.js';
-import type { MuxHead } from '../mux/heads.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
@@ -68,34 +66,6 @@ export interface MuxTrainResult {
   seconds: number;
   trainExamplesPerSecond: number;
   features: { train: Features; dev: Features };
-}
-
-type FeatureSource = Pick<MuxTrainOptions, 'model' | 'task' | 'dataDir' | 'l' | 'maxLength' | 'limitTrain' | 'limitDev' | 'quiet'>;
-
-/** Prefilled states and SISO outputs of the dev split only (evaluation). */
-export async function prepareDevFeatures(model: Backbone, o: FeatureSource): Promise<Features> {
-  return (await prepareFeatures(model, o, false)).dev;
-}
-
-/** The head for a backbone on a task, with its label-word ids (T5/LLaMA) from the model's tokenizer. */
-export function taskHead(model: Backbone, tokenizerDir: string, task: Task): { head: MuxHead; labelIds: [number, number] | null; tok: TextTokenizer } {
-  const tok = TextTokenizer.load(tokenizerDir);
-  const labelIds = model.labelTokenIds(tok, task);
-  return { head: model.taskHead({ labelIds, tokenizer: tok }), labelIds, tok };
-}
-
-export async function prepareFeatures(model: Backbone, o: FeatureSource, withTrain = true): Promise<{ train: Features; dev: Features }> {
-  const { head, tok } = taskHead(model, o.model, o.task);
-  let train = withTrain ? loadExamples(o.task, 'train', o.dataDir) : [];
-  let dev = loadExamples(o.task, 'dev', o.dataDir);
-  if (o.limitTrain) train = train.slice(0, o.limitTrain);
-  if (o.limitDev) dev = dev.slice(0, o.limitDev);
-  const maxLength = o.maxLength ?? 128;
-  const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => model.formatExample(o.task, e)), maxLength);
-  return {
-    train: await computeFeatures(model, head, o.l, enc(train), { label: 'prefill train', quiet: o.quiet }),
-    dev: await computeFeatures(model, head, o.l, enc(dev), { label: 'prefill dev', quiet: o.quiet }),
-  };
 }
 
 export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
