@@ -160,6 +160,32 @@ describe('revmux serve', () => {
     await assert.rejects(fetch(`${s.url}/health`));
   });
 
+  it('keep-alive clients see answers or 503 during a shutdown, never a reset connection', async () => {
+    const s = await serve({ maxDelayMs: 20 });
+    await s.ready;
+    const outcomes: string[] = [];
+    let stopping = false;
+    // closed-loop keep-alive clients (fetch reuses connections); each stops at its first non-200
+    const clients = Array.from({ length: 12 }, async () => {
+      for (let i = 0; i < 400; i++) {
+        try {
+          const r = await post(s, { inputs: POS });
+          await r.arrayBuffer();
+          if (r.status !== 200 || stopping) return outcomes.push(String(r.status));
+        } catch (e) {
+          return outcomes.push((e as { cause?: { code?: string } }).cause?.code ?? 'network error');
+        }
+      }
+      return outcomes.push('unfinished');
+    });
+    await new Promise((res) => setTimeout(res, 300));
+    stopping = true;
+    await s.shutdown();
+    await Promise.all(clients);
+    // refused is a fresh connection after close (the server is gone), not a dropped one
+    for (const o of outcomes) assert.ok(['200', '503', 'ECONNREFUSED'].includes(o), `a client ended with ${o} (outcomes: ${outcomes.join(', ')})`);
+  });
+
   it('holds against hostile input: huge texts, invisible text, oversized bodies, slow and aborted senders', async () => {
     const s = await serve({ requestTimeoutMs: 600 });
     await s.ready;
