@@ -25,6 +25,8 @@ export interface ServeOptions extends Partial<BatcherOptions> {
   apiKey?: string;
   /** Time allowed to receive a whole request, headers and body (408 after it); default 10000. */
   requestTimeoutMs?: number;
+  /** On shutdown, how long draining answers 503 (connection: close) before connections close; default 250. */
+  drainGraceMs?: number;
 }
 
 export interface RunningServer {
@@ -230,6 +232,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     async shutdown() {
       draining = true;
       await batcher?.idle();
+      // Keep-alive clients whose last answer came before draining may be sending again right now:
+      // answer them 503 with connection: close for a moment, rather than resetting the connections
+      // that close() drops as idle.
+      await new Promise((res) => setTimeout(res, o.drainGraceMs ?? 250));
       await app.close(); // waits for in-flight responses to be sent
     },
   };
