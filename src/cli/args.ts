@@ -17,35 +17,20 @@ export function intList(value: string): number[] {
   return value.split(',').map((v) => int(v.trim()));
 }
 
-/** A count or size: an integer ≥ 1. */
-export function positiveInt(value: string): number {
-  const n = int(value);
-  if (n < 1) throw new InvalidArgumentError(`'${value}' must be a positive integer`);
-  return n;
-}
+/** A parser that also checks a range, naming the value and what it must be. */
+const checked =
+  (parse: (v: string) => number, ok: (n: number) => boolean, want: string) =>
+  (value: string): number => {
+    const n = parse(value);
+    if (!ok(n)) throw new InvalidArgumentError(`'${value}' must be ${want}`);
+    return n;
+  };
 
-export function nonNegativeInt(value: string): number {
-  const n = int(value);
-  if (n < 0) throw new InvalidArgumentError(`'${value}' must be 0 or more`);
-  return n;
-}
-
-/** A learning rate, a budget in minutes, a delay: a number > 0. */
-export function positiveNum(value: string): number {
-  const n = num(value);
-  if (n <= 0) throw new InvalidArgumentError(`'${value}' must be greater than 0`);
-  return n;
-}
-
-export function nonNegativeNum(value: string): number {
-  const n = num(value);
-  if (n < 0) throw new InvalidArgumentError(`'${value}' must be 0 or more`);
-  return n;
-}
-
-/** A probability or a share of a budget: 0 ≤ p < 1. */
-export function fraction(value: string): number {
-  const n = num(value);
-  if (n < 0 || n >= 1) throw new InvalidArgumentError(`'${value}' must be at least 0 and below 1`);
-  return n;
-}
+/** A count or size. */
+export const positiveInt = checked(int, (n) => n >= 1, 'a positive integer');
+export const nonNegativeInt = checked(int, (n) => n >= 0, '0 or more');
+/** A learning rate, a budget in minutes, a delay. */
+export const positiveNum = checked(num, (n) => n > 0, 'greater than 0');
+export const nonNegativeNum = checked(num, (n) => n >= 0, '0 or more');
+/** A probability or a share of a budget. */
+export const fraction = checked(num, (n) => n >= 0 && n < 1, 'at least 0 and below 1');

@@ -159,19 +159,25 @@ export class Bert implements Backbone<BertContext> {
     return new BertClassifierHead();
   }
 
-  /** A pretrained encoder without heads gets a fresh pooler and classifier (as transformers does). */
+  /** The weights of its two-label classification head, in the order they are initialised. */
+  protected classifierHeadShapes(): [string, number[]][] {
+    const d = this.config.hidden_size;
+    return [
+      ['pooler.dense.weight', [d, d]],
+      ['pooler.dense.bias', [d]],
+      ['classifier.weight', [2, d]],
+      ['classifier.bias', [2]],
+    ];
+  }
+
+  /** A pretrained encoder without heads gets a fresh classification head (as transformers does): normal weights, zero biases. */
   prepareForFinetuning(seed: number): void {
     if (this.config.num_labels !== 2) throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
     const rng = new Rng(seed);
-    const d = this.config.hidden_size;
-    const fill = (name: string, shape: number[], std: number) => {
+    for (const [name, shape] of this.classifierHeadShapes()) {
       const n = shape.reduce((a, b) => a * b, 1);
-      if (!this.weights.has(name)) this.weights.set(name, { shape, data: std ? rng.normalArray(n, std) : new Float32Array(n) });
-    };
-    fill('pooler.dense.weight', [d, d], this.config.initializer_range);
-    fill('pooler.dense.bias', [d], 0);
-    fill('classifier.weight', [2, d], this.config.initializer_range);
-    fill('classifier.bias', [2], 0);
+      if (!this.weights.has(name)) this.weights.set(name, { shape, data: name.endsWith('.bias') ? new Float32Array(n) : rng.normalArray(n, this.config.initializer_range) });
+    }
   }
 
   finetunes(name: string): boolean {

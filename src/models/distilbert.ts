@@ -7,7 +7,7 @@ import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { linear } from '../nn/layers.js';
 import type { Architecture } from './architecture.js';
-import type { BindOptions, ModelInputs } from './backbone.js';
+import { type BindOptions, type ModelInputs, positions } from './backbone.js';
 import { BERT, Bert, type BertConfig, type BertContext, BertGraph } from './bert.js';
 import { ACTIVATIONS, type ConfigReader } from './config-reader.js';
 import type { Ignorable, WeightSpec } from './weights.js';
@@ -119,7 +119,7 @@ export class DistilBert extends Bert {
 export class DistilBertGraph extends BertGraph {
   /** Word and position embeddings, LayerNorm, dropout: no token types. */
   override embedVectors(words: Value, _tokenTypeIds?: Value, positionIds?: Value): Value {
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? op.range(words.graph, 0, op.dimSize(words, 1), words.shape[1]));
+    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
     const h = op.layerNorm(op.add(words, pos), this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), { epsilon: this.c.layer_norm_eps });
     return this.dropout.apply(h, this.c.hidden_dropout_prob);
   }
@@ -144,6 +144,5 @@ export const DISTILBERT: Architecture<BertConfig> = {
   canonicalName: (s) => DistilBert.canonicalName(s),
   ignorable: DistilBert.ignorable,
   build: (c, w, source) => new DistilBert(c, w, source),
-  layerFlops: BERT.layerFlops,
-  sharedTailFlops: (c) => 2 * c.hidden_size * c.hidden_size, // pre_classifier
+  // layer and tail FLOPs are BERT's (pre_classifier costs what BERT's pooler does)
 };

@@ -7,7 +7,6 @@
 // classification path. Multiplexing reads the answer where BERT does: the [CLS] (<s>) position.
 import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
-import { Rng } from '../engine/random.js';
 import { linear } from '../nn/layers.js';
 import type { Architecture } from './architecture.js';
 import type { BindOptions, ModelInputs } from './backbone.js';
@@ -58,20 +57,14 @@ export class Roberta extends Bert {
     return this.hasClassifier && !name.startsWith('classifier.') ? `roberta.${name}` : name;
   }
 
-  /** A checkpoint without a classification head gets a fresh one (as transformers does). */
-  override prepareForFinetuning(seed: number): void {
-    if (this.config.num_labels !== 2) throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
-    const rng = new Rng(seed);
+  protected override classifierHeadShapes(): [string, number[]][] {
     const d = this.config.hidden_size;
-    const std = this.config.initializer_range;
-    const fill = (name: string, shape: number[], random: boolean) => {
-      const n = shape.reduce((a, b) => a * b, 1);
-      if (!this.weights.has(name)) this.weights.set(name, { shape, data: random ? rng.normalArray(n, std) : new Float32Array(n) });
-    };
-    fill('classifier.dense.weight', [d, d], true);
-    fill('classifier.dense.bias', [d], false);
-    fill('classifier.out_proj.weight', [2, d], true);
-    fill('classifier.out_proj.bias', [2], false);
+    return [
+      ['classifier.dense.weight', [d, d]],
+      ['classifier.dense.bias', [d]],
+      ['classifier.out_proj.weight', [2, d]],
+      ['classifier.out_proj.bias', [2]],
+    ];
   }
 
   override finetunes(): boolean {
@@ -121,8 +114,7 @@ const robertaFamily = (model_type: 'roberta' | 'xlm-roberta', vocab_size: number
   canonicalName: (s) => Roberta.canonicalName(s),
   ignorable: Roberta.ignorable,
   build: (c, w, source) => new Roberta(c, w, source),
-  layerFlops: BERT.layerFlops,
-  sharedTailFlops: (c) => 2 * c.hidden_size * c.hidden_size, // the head's dense layer
+  // layer and tail FLOPs are BERT's: its head's dense layer costs what BERT's pooler does
 });
 
 export const ROBERTA = robertaFamily('roberta', 50265);
