@@ -43,6 +43,7 @@ export async function* packSequences(file: string, tok: TextTokenizer, seqLen: n
   const cls = tok.tokenToId('[CLS]');
   const sep = tok.tokenToId('[SEP]');
   if (cls === undefined || sep === undefined) throw new Error(`${tok.source}: packing needs [CLS] and [SEP] tokens`);
+  const unk = tok.tokenToId('[UNK]') ?? 100;
   const content = seqLen - 2;
   for await (const { line, lineNo } of readLines(file, state.lineNo)) {
     state.lineNo = lineNo + 1;
@@ -51,7 +52,7 @@ export async function* packSequences(file: string, tok: TextTokenizer, seqLen: n
       if (state.pending.length && state.pending[state.pending.length - 1] !== sep) state.pending.push(sep); // document boundary
       continue;
     }
-    for (const t of tok.tokenize(text)) state.pending.push(tok.tokenToId(t) ?? 100);
+    for (const t of tok.tokenize(text)) state.pending.push(tok.tokenToId(t) ?? unk);
     while (state.pending.length >= content) {
       const body = state.pending.splice(0, content);
       yield { ids: [cls, ...body, sep] };
