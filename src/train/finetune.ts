@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Graph } from '../engine/graph.js';
-import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
+import { AdamW, linearWarmupDecay } from '../engine/optim.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
@@ -25,7 +25,7 @@ import { bertPreset } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { crossEntropy } from '../nn/losses.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
-import { Progress } from './progress.js';
+import { countCorrect, runLoop } from './loop.js';
 
 export interface FinetuneOptions {
   /** A BERT folder to start from (pretrained or not); or `init` for random weights of a preset. */
@@ -172,57 +172,36 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
 
   const evalSession = await compile(classifierGraph(model, head, params, false, seed));
-  let session: Session | null = null;
-  const progress = new Progress(`finetune ${o.task}`, totalSteps, o.quiet);
-  let seen = 0;
-  let lossSum = 0;
-  let correct = 0;
-  let tStart = Date.now();
-
-  for (let epoch = state.epoch; epoch < epochs; epoch++) {
-    const batches = epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch));
-    for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
-      // A new segment (fresh dropout seed) starts at every checkpoint boundary, also on resume.
-      if (!session) session = await compile(classifierGraph(model, head, params, true, seed * 100003 + state.step));
-      const r = await session.run({ ...params.feeds(), ...batchFeeds(model, head, trainEnc, batches[bi], tok.padId, true) });
-      const grads = params.gradients(r);
-      if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
-      optimizer.step(params, grads, schedule(state.step));
-      state.step++;
-      state.epoch = epoch;
-      state.batchInEpoch = bi + 1;
-      const loss = float32(r.loss)[0];
-      const logits = float32(r.logits);
-      batches[bi].forEach((ex, i) => {
-        if ((logits[2 * i + 1] > logits[2 * i] ? 1 : 0) === trainEnc[ex].label) correct++;
-      });
-      lossSum += loss * batches[bi].length;
-      seen += batches[bi].length;
-      progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
-
-      if (state.step % evalEvery === 0 || state.step === totalSteps) {
-        const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, head);
-        state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
-        const improved = !state.best || acc > state.best.metric;
-        if (improved) {
-          state.best = { metric: acc, step: state.step };
-          saveModel(model, o.out, { tokenizerFrom: tokDir, extraConfig: { finetuning_task: o.task, id2label: { 0: TASKS[o.task].labelWords[0], 1: TASKS[o.task].labelWords[1] }, label2id: { [TASKS[o.task].labelWords[0]]: 0, [TASKS[o.task].labelWords[1]]: 1 } } });
-        }
-        log(`step ${state.step}: train loss ${(lossSum / seen).toFixed(4)}, train acc ${(correct / seen).toFixed(4)}, dev acc ${acc.toFixed(4)}${improved ? ' (best, saved)' : ''}`);
-        ckpt.save(params, optimizer, state);
-        session = null; // next segment
-        seen = lossSum = correct = 0;
-        tStart = Date.now();
-        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
-          progress.stop();
-          return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
-        }
-      }
-    }
-    state.batchInEpoch = 0;
-    state.epoch = epoch + 1;
-  }
-  progress.stop();
+  const labels = TASKS[o.task].labelWords;
+  const loop = await runLoop<number[]>({
+    label: `finetune ${o.task}`,
+    params,
+    optimizer,
+    ckpt,
+    state,
+    seed,
+    epochs,
+    totalSteps,
+    batches: (epoch, resumeAt) => epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch)).slice(resumeAt),
+    trainGraph: (dropoutSeed) => classifierGraph(model, head, params, true, dropoutSeed),
+    feeds: (idx) => batchFeeds(model, head, trainEnc, idx, tok.padId, true),
+    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((i) => trainEnc[i].label)) }),
+    lr: schedule,
+    maxGradNorm: o.maxGradNorm ?? 1,
+    evalEvery,
+    keep: 'best',
+    async evaluate(t) {
+      const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, head);
+      const line = `train loss ${t.loss.toFixed(4)}, train acc ${t.accuracy.toFixed(4)}, dev acc ${acc.toFixed(4)}`;
+      return { metric: acc, row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc }, line };
+    },
+    save: () => saveModel(model, o.out, { tokenizerFrom: tokDir, extraConfig: { finetuning_task: o.task, id2label: { 0: labels[0], 1: labels[1] }, label2id: { [labels[0]]: 0, [labels[1]]: 1 } } }),
+    progressFields: (t) => ({ loss: t.loss, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
+    log,
+    quiet: o.quiet,
+    abortAfterSteps: o.abortAfterSteps,
+  });
+  if (loop.aborted) return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
   const result: FinetuneResult = { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result, options: meta }, null, 2) + '\n');

@@ -5,7 +5,7 @@
 // checkpoint boundaries, as in finetune.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AdamW, clipGlobalNorm, linearWarmupDecay } from '../engine/optim.js';
+import { AdamW, linearWarmupDecay } from '../engine/optim.js';
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 import { type Session, compile, float32 } from '../engine/runtime.js';
@@ -20,7 +20,7 @@ import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../mu
 import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../mux/full-model.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
-import { Progress } from './progress.js';
+import { countCorrect, runLoop } from './loop.js';
 
 export interface FullMuxFinetuneOptions {
   method: FullMuxMethod;
@@ -136,61 +136,43 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
 
   const s = model.settings;
   const evalSession = await compile(fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: false, seed }));
-  let session: Session | null = null;
-  const progress = new Progress(`finetune ${o.method} ${o.task}`, totalSteps, o.quiet);
-  let seen = 0;
-  let lossSum = 0;
-  let correct = 0;
-  let tStart = Date.now();
   const result = (): FullMuxFinetuneResult => ({ bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 });
-
-  for (let epoch = state.epoch; epoch < epochs; epoch++) {
-    const batches = epochPlan(epoch);
-    for (let bi = epoch === state.epoch ? state.batchInEpoch : 0; bi < batches.length; bi++) {
-      if (!session) session = await compile(fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: true, seed: seed * 100003 + state.step, retrievalWeight }));
-      const idx = batches[bi];
-      const seqs = idx.map((i) => trainEnc[i]);
+  const examples = (idx: number[]) => idx.map((i) => trainEnc[i]);
+  const loop = await runLoop<number[]>({
+    label: `finetune ${o.method} ${o.task}`,
+    params,
+    optimizer,
+    ckpt,
+    state,
+    seed,
+    epochs,
+    totalSteps,
+    batches: (epoch, resumeAt) => epochPlan(epoch).slice(resumeAt),
+    trainGraph: (dropoutSeed) => fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: true, seed: dropoutSeed, retrievalWeight }),
+    feeds(idx, step) {
+      const seqs = examples(idx);
       const batch = groupFeeds(s, seqs, tok.padId);
-      const feeds = { ...params.feeds(), ...batch.feeds, labels: { data: BigInt64Array.from(seqs, (e) => BigInt(e.label)), shape: [seqs.length] } };
-      const aux = retrievalWeight > 0 ? retrievalFeeds(s, seqs, batch.seq, new Rng(seed * 31 + state.step)) : {};
-      const r = await session.run({ ...feeds, ...aux });
-      const grads = params.gradients(r);
-      if ((o.maxGradNorm ?? 1) > 0) clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
-      optimizer.step(params, grads, schedule(state.step));
-      state.step++;
-      state.epoch = epoch;
-      state.batchInEpoch = bi + 1;
-      const logits = float32(r.logits);
-      seqs.forEach((e, i) => {
-        if ((logits[2 * i + 1] > logits[2 * i] ? 1 : 0) === e.label) correct++;
-      });
-      lossSum += float32(r.loss)[0] * seqs.length;
-      seen += seqs.length;
-      progress.update(state.step, { loss: lossSum / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tStart) });
-
-      if (state.step % evalEvery === 0 || state.step === totalSteps) {
-        const acc = await devAccuracy(evalSession, params, model, devEnc, tok.padId, seed + 1);
-        state.history.push({ step: state.step, epoch: epoch + 1, train_loss: lossSum / seen, train_acc: correct / seen, dev_acc: acc });
-        const improved = !state.best || acc > state.best.metric;
-        if (improved) {
-          state.best = { metric: acc, step: state.step };
-          saveFullMux(o.out, model, { stage: 'finetuned', task: o.task, label_words: [...TASKS[o.task].labelWords], init_from: o.model, training: meta, metrics: { dev_accuracy_one_pairing: acc, step: state.step } }, tokDir);
-        }
-        log(`step ${state.step}: train loss ${(lossSum / seen).toFixed(4)}, train acc ${(correct / seen).toFixed(4)}, dev acc ${acc.toFixed(4)}${improved ? ' (best, saved)' : ''}`);
-        ckpt.save(params, optimizer, state);
-        session = null;
-        seen = lossSum = correct = 0;
-        tStart = Date.now();
-        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
-          progress.stop();
-          return result();
-        }
-      }
-    }
-    state.batchInEpoch = 0;
-    state.epoch = epoch + 1;
-  }
-  progress.stop();
+      const labels = { data: BigInt64Array.from(seqs, (e) => BigInt(e.label)), shape: [seqs.length] };
+      const aux = retrievalWeight > 0 ? retrievalFeeds(s, seqs, batch.seq, new Rng(seed * 31 + step)) : {};
+      return { ...batch.feeds, labels, ...aux };
+    },
+    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), examples(idx).map((e) => e.label)) }),
+    lr: schedule,
+    maxGradNorm: o.maxGradNorm ?? 1,
+    evalEvery,
+    keep: 'best',
+    async evaluate(t) {
+      const acc = await devAccuracy(evalSession, params, model, devEnc, tok.padId, seed + 1);
+      const line = `train loss ${t.loss.toFixed(4)}, train acc ${t.accuracy.toFixed(4)}, dev acc ${acc.toFixed(4)}`;
+      return { metric: acc, row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc }, line };
+    },
+    save: (acc, step) => saveFullMux(o.out, model, { stage: 'finetuned', task: o.task, label_words: [...TASKS[o.task].labelWords], init_from: o.model, training: meta, metrics: { dev_accuracy_one_pairing: acc, step } }, tokDir),
+    progressFields: (t) => ({ loss: t.loss, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
+    log,
+    quiet: o.quiet,
+    abortAfterSteps: o.abortAfterSteps,
+  });
+  if (loop.aborted) return result();
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result(), options: meta }, null, 2) + '\n');
   return result();

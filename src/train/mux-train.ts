@@ -4,12 +4,11 @@
 // best adapter by dev accuracy, resumable.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AdamW, clipGlobalNorm } from '../engine/optim.js';
+import { AdamW } from '../engine/optim.js';
 import { Rng } from '../engine/random.js';
-import { type Session, compile, float32 } from '../engine/runtime.js';
+import { float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { TASKS, type Task } from '../data/glue.js';
-import type { Backbone } from '../models/backbone.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, LAYOUT, baseModelInfo, revmuxVersion, saveAdapter } from '../mux/adapter.js';
 import { type Features, assembleGroups, sisoAccuracy } from '../mux/features.js';
@@ -18,7 +17,7 @@ import { muxGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
-import { Progress } from './progress.js';
+import { countCorrect, runLoop, sequentialSlices } from './loop.js';
 
 export interface MuxTrainOptions {
   /** Frozen backbone folder (a fine-tuned classifier for BERT). */
@@ -89,6 +88,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const sisoDev = sisoAccuracy(dev);
 
   const params = initAdapter(spec, seed);
+  let lastSelection: { pairings: number } | null = null;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') });
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
@@ -110,62 +110,40 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     training: meta,
     metrics,
   });
-  let session: Session | null = null;
-  const progress = new Progress(`train ${o.variant} N=${o.n}`, totalSteps, o.quiet);
-  let seen = 0;
-  let sums = { loss: 0, ce: 0, nce: 0, map: 0 };
-  let correct = 0;
-  let tSeg = Date.now();
-  let trainMs = 0;
-  let trainSeen = 0;
-  for (let epoch = state.epoch; epoch < epochs; epoch++) {
-    const order = new Rng(seed * 7919 + epoch).shuffle([...Array(train.count).keys()]); // new pairings every epoch
-    for (let s = (epoch === state.epoch ? state.batchInEpoch : 0) * batchSize; s < order.length; s += batchSize) {
-      if (!session) session = await compile(muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: true, backboneDropout: o.backboneDropout ?? true, seed: seed * 100003 + state.step, lambda, mu }));
-      const idx = order.slice(s, s + batchSize);
-      const tStep = Date.now();
-      const r = await session.run({ ...params.feeds(), ...assembleGroups(head, train, idx, spec.n, { training: true }) });
-      const grads = params.gradients(r);
-      if (o.maxGradNorm) clipGlobalNorm(grads.values(), o.maxGradNorm);
-      optimizer.step(params, grads, lr);
-      trainMs += Date.now() - tStep;
-      trainSeen += idx.length;
-      state.step++;
-      state.epoch = epoch;
-      state.batchInEpoch = Math.ceil((s + idx.length) / batchSize);
-      const logits = float32(r.logits);
-      idx.forEach((ex, slot) => {
-        if ((logits[2 * slot + 1] > logits[2 * slot] ? 1 : 0) === train.labels[ex]) correct++;
-      });
-      for (const k of ['loss', 'ce', 'nce', 'map'] as const) sums[k] += float32(r[k])[0] * idx.length;
-      seen += idx.length;
-      progress.update(state.step, { loss: sums.loss / seen, ce: sums.ce / seen, acc: correct / seen, 'ex/s': (seen * 1000) / (Date.now() - tSeg) });
-
-      if (state.step % evalEvery === 0 || state.step === totalSteps) {
-        const ev = await evaluatePairings(model, head, spec, params, dev, { pairings: o.selectPairings ?? 1, seed: 4141, quiet: true });
-        const row = { step: state.step, epoch: epoch + 1, loss: sums.loss / seen, ce: sums.ce / seen, nce: sums.nce / seen, map: sums.map / seen, train_acc: correct / seen, dev_acc: ev.mean };
-        state.history.push(row);
-        const improved = !state.best || ev.mean > state.best.metric;
-        if (improved) {
-          state.best = { metric: ev.mean, step: state.step };
-          saveAdapter(o.out, config({ selection_dev_accuracy: ev.mean, selection_pairings: ev.pairings, siso_dev_accuracy: sisoDev, step: state.step }), params);
-        }
-        log(`step ${state.step}: loss ${row.loss.toFixed(4)} (ce ${row.ce.toFixed(4)}, nce ${row.nce.toFixed(4)}, map ${row.map.toFixed(4)}), train acc ${row.train_acc.toFixed(4)}, dev acc ${ev.mean.toFixed(4)} (SISO ${sisoDev.toFixed(4)})${improved ? ' (best, saved)' : ''}`);
-        ckpt.save(params, optimizer, state);
-        session = null;
-        seen = correct = 0;
-        sums = { loss: 0, ce: 0, nce: 0, map: 0 };
-        tSeg = Date.now();
-        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) {
-          progress.stop();
-          return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
-        }
-      }
-    }
-    state.batchInEpoch = 0;
-    state.epoch = epoch + 1;
+  const loop = await runLoop<number[]>({
+    label: `train ${o.variant} N=${o.n}`,
+    params,
+    optimizer,
+    ckpt,
+    state,
+    seed,
+    epochs,
+    totalSteps,
+    // new pairings every epoch: consecutive examples of the shuffled order share a multiplexed row
+    batches: (epoch, resumeAt) => sequentialSlices(new Rng(seed * 7919 + epoch).shuffle([...Array(train.count).keys()]), batchSize, resumeAt),
+    trainGraph: (dropoutSeed) => muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: true, backboneDropout: o.backboneDropout ?? true, seed: dropoutSeed, lambda, mu }),
+    feeds: (idx) => assembleGroups(head, train, idx, spec.n, { training: true }),
+    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((ex) => train.labels[ex])), parts: { ce: float32(r.ce)[0], nce: float32(r.nce)[0], map: float32(r.map)[0] } }),
+    lr: () => lr,
+    maxGradNorm: o.maxGradNorm ?? 0,
+    evalEvery,
+    keep: 'best',
+    async evaluate(t) {
+      const ev = await evaluatePairings(model, head, spec, params, dev, { pairings: o.selectPairings ?? 1, seed: 4141, quiet: true });
+      lastSelection = ev;
+      const row = { epoch: t.epoch + 1, loss: t.loss, ce: t.parts.ce, nce: t.parts.nce, map: t.parts.map, train_acc: t.accuracy, dev_acc: ev.mean };
+      const line = `loss ${t.loss.toFixed(4)} (ce ${t.parts.ce.toFixed(4)}, nce ${t.parts.nce.toFixed(4)}, map ${t.parts.map.toFixed(4)}), train acc ${t.accuracy.toFixed(4)}, dev acc ${ev.mean.toFixed(4)} (SISO ${sisoDev.toFixed(4)})`;
+      return { metric: ev.mean, row, line };
+    },
+    save: (metric, step) => saveAdapter(o.out, config({ selection_dev_accuracy: metric, selection_pairings: lastSelection?.pairings, siso_dev_accuracy: sisoDev, step }), params),
+    progressFields: (t) => ({ loss: t.loss, ce: t.parts.ce, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
+    log,
+    quiet: o.quiet,
+    abortAfterSteps: o.abortAfterSteps,
+  });
+  if (loop.aborted) {
+    return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
   }
-  progress.stop();
   const result = {
     bestDevAccuracy: state.best?.metric ?? NaN,
     bestStep: state.best?.step ?? 0,
@@ -173,7 +151,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     sisoDevAccuracy: sisoDev,
     history: state.history,
     seconds: (Date.now() - t0) / 1000,
-    trainExamplesPerSecond: trainMs ? (trainSeen * 1000) / trainMs : 0,
+    trainExamplesPerSecond: loop.trainMs ? (loop.trainExamples * 1000) / loop.trainMs : 0,
   };
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(path.join(o.out, 'train.json'), JSON.stringify({ ...result, options: meta }, null, 2) + '\n');

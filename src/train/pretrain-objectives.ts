@@ -19,19 +19,17 @@ import { type FullMuxSettings, gaussianHadamard, initHead } from '../mux/datamux
 import { encoderOnly, saveFullMux } from '../mux/full-model.js';
 import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
 
-export interface StepResult {
-  loss: number;
-  grads: Map<string, Float32Array>;
-}
-
+/** What `revmux pretrain` optimises; `fraction` is the share of the budget used so far. */
 export interface PretrainObjective {
   readonly params: ParamSet;
-  /** One training step's loss and gradients on packed sequences; `fraction` of the budget used so far. */
-  step(seqs: number[][], step: number, fraction: number): Promise<StepResult>;
-  /** Held-out masked-LM loss and accuracy on fixed, pre-masked sequences. */
+  /** The training graph (output `loss` and the gradients) for a step at this point of the budget. */
+  trainGraph(dropoutSeed: number, fraction: number): Graph;
+  /** Names the training graph at this point of the budget (MUX-PLM: retrieval, then masked LM). */
+  phase(fraction: number): string;
+  /** Feeds of one step on packed sequences. */
+  feeds(seqs: number[][], step: number, fraction: number): Record<string, HostTensor>;
+  /** Held-out loss and accuracy on fixed, pre-masked sequences. */
   heldOut(): Promise<{ loss: number; accuracy: number }>;
-  /** A new dropout segment (after each checkpoint). */
-  resetSession(): void;
   save(dir: string): void;
 }
 
@@ -86,19 +84,12 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
   const evalSession = await compile(graph(false, o.seed));
-  let session: Session | null = null;
   return {
     params,
-    async step(seqs, step) {
-      session ??= await compile(graph(true, o.seed * 7919 + step));
-      const masked = maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), { ...mlm, probability: o.maskRate });
-      const r = await session.run({ ...params.feeds(), ...masked });
-      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
-    },
+    trainGraph: (dropoutSeed) => graph(true, dropoutSeed),
+    phase: () => 'mlm',
+    feeds: (seqs, step) => ({ ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), { ...mlm, probability: o.maskRate }) }),
     heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'mlm_labels', loss: 'loss', correct: 'correct' }),
-    resetSession() {
-      session = null;
-    },
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },
@@ -140,15 +131,12 @@ export async function causalLm(model: Llama, held: number[][], o: { batchSize: n
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(nextTokenFeeds(held.slice(i, i + o.batchSize)));
   const evalSession = await compile(graph(false));
-  const trainSession = await compile(graph(true)); // no dropout in LLaMA: one session for the whole run
   return {
     params,
-    async step(seqs) {
-      const r = await trainSession.run({ ...params.feeds(), ...nextTokenFeeds(seqs) });
-      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
-    },
+    trainGraph: () => graph(true), // LLaMA has no dropout
+    phase: () => 'next-token',
+    feeds: (seqs) => nextTokenFeeds(seqs),
     heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
-    resetSession() {},
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },
@@ -184,28 +172,19 @@ export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: n
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < heldSeqs.length; i += o.batchSize) heldBatches.push(maskedGroupFeeds(settings, heldSeqs.slice(i, i + o.batchSize), heldRng, mlm, tok.padId));
   const evalSession = await compile(fullMuxGraph(bert, settings, params, vectors, { objective: 'mlm', training: false, seed: o.seed }));
-  const sessions = new Map<string, Session>();
+  const phase = (fraction: number) => (fraction < o.priming ? 'retrieval' : 'mlm');
   return {
     params,
-    async step(seqs, step, fraction) {
-      const objective = fraction < o.priming ? 'retrieval' : 'mlm';
-      let session = sessions.get(objective);
-      if (!session) sessions.set(objective, (session = await compile(fullMuxGraph(bert, settings, params, vectors, { objective, training: true, dropout: o.dropout, seed: o.seed * 7919 + step }))));
+    phase,
+    trainGraph: (dropoutSeed, fraction) => fullMuxGraph(bert, settings, params, vectors, { objective: phase(fraction), training: true, dropout: o.dropout, seed: dropoutSeed }),
+    feeds(seqs, step, fraction) {
       const rng = new Rng(o.seed * 1_000_003 + step);
-      let feeds: Record<string, HostTensor>;
-      if (objective === 'mlm') feeds = maskedGroupFeeds(settings, seqs, rng, mlm, tok.padId);
-      else {
-        const rows = seqs.map((ids) => ({ ids }));
-        const batch = groupFeeds(settings, rows, tok.padId);
-        feeds = { ...batch.feeds, ...retrievalFeeds(settings, rows, batch.seq, rng) };
-      }
-      const r = await session.run({ ...params.feeds(), ...feeds });
-      return { loss: float32(r.loss)[0], grads: params.gradients(r) };
+      if (phase(fraction) === 'mlm') return maskedGroupFeeds(settings, seqs, rng, mlm, tok.padId);
+      const rows = seqs.map((ids) => ({ ids }));
+      const batch = groupFeeds(settings, rows, tok.padId);
+      return { ...batch.feeds, ...retrievalFeeds(settings, rows, batch.seq, rng) };
     },
     heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'aux_labels', loss: 'aux_loss', correct: 'aux_correct' }),
-    resetSession() {
-      sessions.clear();
-    },
     save(dir) {
       saveFullMux(dir, { bert, settings, head, vectors }, { stage: 'pretrained', task: null, label_words: null, init_from: o.initFrom, training: { priming: o.priming, batch_size: o.batchSize } }, o.tokenizerDir);
     },

@@ -8,7 +8,8 @@
 // "Cramming", 2022), and it makes resumed runs bit-identical.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AdamW, clipGlobalNorm } from '../engine/optim.js';
+import { AdamW } from '../engine/optim.js';
+import { float32 } from '../engine/runtime.js';
 import { writeTextAtomic } from '../io/safetensors.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { type PackerState, packSequences } from '../data/corpus.js';
@@ -20,7 +21,7 @@ import { bertPreset, llamaPreset } from '../models/presets.js';
 import { loadModel } from '../models/load.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
-import { Progress } from './progress.js';
+import { runLoop } from './loop.js';
 
 export interface PretrainOptions {
   corpus: string;
@@ -77,7 +78,6 @@ interface PretrainMeta extends Record<string, unknown> {
   elapsed: number;
   tokens: number;
   packer: PackerState;
-  epoch: number;
 }
 
 /** A fresh preset-sized BERT with an MLM head (or LLaMA decoder), or the model of an existing folder. */
@@ -139,70 +139,77 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
   // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] }, epoch: 0 } }, { fresh: o.fresh, log, settings });
+  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } } }, { fresh: o.fresh, log, settings });
   const meta = state.meta as PretrainMeta;
   log(`pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
 
   const budgetFraction = () => Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
   const lrAt = (f: number) => (f < warm ? (peak * f) / warm : peak * Math.max(0, (1 - f) / (1 - warm)));
-  const progress = new Progress('pretrain', o.maxSteps ?? 0, o.quiet);
-  let lossSum = 0;
-  let seen = 0;
+  let last = { loss: NaN, accuracy: NaN };
   let segmentStart = Date.now();
   let segmentTokens = 0;
   const t0 = Date.now();
-  let last = { loss: NaN, accuracy: NaN };
 
-  const checkpoint = async () => {
-    last = await objective.heldOut();
-    state.history.push({ step: state.step, tokens: meta.tokens, elapsed_s: Math.round(meta.elapsed), train_loss: lossSum / Math.max(1, seen), heldout_loss: last.loss, heldout_acc: last.accuracy, lr: lrAt(budgetFraction()) });
-    log(`step ${state.step}: ${meta.tokens.toLocaleString('en-US')} tokens, train loss ${(lossSum / Math.max(1, seen)).toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`);
-    objective.save(o.out);
-    ckpt.save(params, optimizer, state);
-    objective.resetSession(); // a new dropout segment after every checkpoint
-    lossSum = seen = 0;
-  };
-
-  let buffer: number[][] = [];
-  outer: while (budgetFraction() < 1) {
+  // An epoch is a pass over the corpus after the held-out part; a resumed pass continues at the saved position.
+  async function* corpusBatches(epoch: number, resumeAt: number): AsyncGenerator<number[][]> {
+    if (epoch > 0 && resumeAt === 0) meta.packer = { lineNo: trainStart.lineNo, pending: [...trainStart.pending] };
+    const fromStart = meta.packer.lineNo === trainStart.lineNo;
     let produced = 0;
+    let buffer: number[][] = [];
     for await (const s of packSequences(o.corpus, tok, seqLen, meta.packer)) {
       produced++;
       buffer.push(s.ids);
       if (buffer.length < batchSize) continue;
-      const tStep = Date.now();
-      const { loss, grads } = await objective.step(buffer, state.step, budgetFraction());
+      yield buffer;
       buffer = [];
-      clipGlobalNorm(grads.values(), o.maxGradNorm ?? 1);
-      optimizer.step(params, grads, lrAt(budgetFraction()));
-      state.step++;
-      meta.elapsed += (Date.now() - tStep) / 1000;
-      meta.tokens += batchSize * seqLen;
-      segmentTokens += batchSize * seqLen;
-      lossSum += loss;
-      seen++;
-      progress.update(state.step, { loss: lossSum / seen, 'tok/s': (segmentTokens * 1000) / (Date.now() - segmentStart), budget: `${(100 * budgetFraction()).toFixed(1)}%` });
-      if (state.step % evalEvery === 0) {
-        await checkpoint();
-        segmentStart = Date.now();
-        segmentTokens = 0;
-        if (o.abortAfterSteps !== undefined && state.step >= o.abortAfterSteps) return { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: 0, heldOut: last, history: state.history, parameters: params.size() };
-      }
-      if (budgetFraction() >= 1) break outer;
     }
-    // corpus exhausted: another pass, after the held-out part
-    if (produced === 0 && meta.packer.lineNo === trainStart.lineNo) throw new Error(`${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`);
-    meta.epoch++;
-    meta.packer = { lineNo: trainStart.lineNo, pending: [...trainStart.pending] };
-    log(`corpus pass ${meta.epoch} done, starting over`);
+    if (produced === 0 && fromStart) throw new Error(`${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`);
+    log(`corpus pass ${epoch + 1} done, starting over`);
   }
-  progress.stop();
-  if (state.step % evalEvery !== 0) await checkpoint();
+
+  const loop = await runLoop<number[][]>({
+    label: 'pretrain',
+    params,
+    optimizer,
+    ckpt,
+    state,
+    seed,
+    epochs: Infinity,
+    totalSteps: o.maxSteps,
+    batches: corpusBatches,
+    graphKey: () => objective.phase(budgetFraction()),
+    trainGraph: (dropoutSeed) => objective.trainGraph(dropoutSeed, budgetFraction()),
+    feeds: (seqs, step) => objective.feeds(seqs, step, budgetFraction()),
+    report: (r, seqs) => ({ loss: float32(r.loss)[0], examples: seqs.length }),
+    lr: () => lrAt(budgetFraction()),
+    maxGradNorm: o.maxGradNorm ?? 1,
+    evalEvery,
+    done: () => budgetFraction() >= 1,
+    afterStep(ms, r) {
+      meta.elapsed += ms / 1000;
+      meta.tokens += r.examples * seqLen;
+      segmentTokens += r.examples * seqLen;
+    },
+    keep: 'last',
+    async evaluate(t) {
+      last = await objective.heldOut();
+      const row = { tokens: meta.tokens, elapsed_s: Math.round(meta.elapsed), train_loss: t.loss, heldout_loss: last.loss, heldout_acc: last.accuracy, lr: lrAt(budgetFraction()) };
+      segmentStart = Date.now();
+      segmentTokens = 0;
+      return { metric: last.accuracy, row, line: `${meta.tokens.toLocaleString('en-US')} tokens, train loss ${t.loss.toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}` };
+    },
+    save: () => objective.save(o.out),
+    progressFields: (t) => ({ loss: t.loss, 'tok/s': (segmentTokens * 1000) / Math.max(1, Date.now() - segmentStart), budget: `${(100 * budgetFraction()).toFixed(1)}%` }),
+    log,
+    quiet: o.quiet,
+    abortAfterSteps: o.abortAfterSteps,
+  });
+  if (loop.aborted) return { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: 0, heldOut: last, history: state.history, parameters: params.size() };
   const result: PretrainResult = { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: meta.tokens / Math.max(1e-9, meta.elapsed), heldOut: last, history: state.history, parameters: params.size() };
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(path.join(o.out, 'pretrain.json'), JSON.stringify({ ...result, wall_seconds: (Date.now() - t0) / 1000, options: runMeta }, null, 2) + '\n');
