@@ -4,6 +4,7 @@ import type { HostTensor } from '../engine/runtime.js';
 import type { Rng } from '../engine/random.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
 import type { Example } from './glue.js';
+import { padRows } from './padding.js';
 
 export interface EncodedExample {
   ids: number[];
@@ -48,21 +49,9 @@ export interface TensorBatch {
 }
 
 export function collate(examples: readonly EncodedExample[], indices: readonly number[], padId: number, padTo?: number): TensorBatch {
-  const seq = Math.max(padTo ?? 0, ...indices.map((i) => examples[i].ids.length));
   const n = indices.length;
-  const ids = new BigInt64Array(n * seq).fill(BigInt(padId));
-  const mask = new BigInt64Array(n * seq);
-  const types = new BigInt64Array(n * seq);
-  const labels = new BigInt64Array(n);
-  indices.forEach((ex, r) => {
-    const e = examples[ex];
-    for (let j = 0; j < e.ids.length; j++) {
-      ids[r * seq + j] = BigInt(e.ids[j]);
-      mask[r * seq + j] = 1n;
-      types[r * seq + j] = BigInt(e.typeIds[j]);
-    }
-    labels[r] = BigInt(e.label);
-  });
-  const shape = [n, seq];
-  return { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape }, token_type_ids: { data: types, shape: [...shape] }, labels: { data: labels, shape: [n] } };
+  const b = padRows(indices.map((i) => examples[i]), padId, { minLength: padTo });
+  const labels = BigInt64Array.from(indices, (i) => BigInt(examples[i].label));
+  const shape = [n, b.seq];
+  return { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] }, token_type_ids: { data: b.tokenTypeIds, shape: [...shape] }, labels: { data: labels, shape: [n] } };
 }

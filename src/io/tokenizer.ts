@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { padRows } from '../data/padding.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -155,18 +156,8 @@ export class TextTokenizer {
     const padding = o.padding ?? 'longest';
     const seq = padding === 'longest' ? longest : padding === 'max_length' ? (o.maxLength ?? this.modelMaxLength) : padding;
     if (seq < longest) throw new Error(`padding length ${seq} is shorter than the longest encoded input (${longest} tokens)`);
-    const n = inputs.length;
-    const inputIds = new BigInt64Array(n * seq).fill(BigInt(this.padId));
-    const attentionMask = new BigInt64Array(n * seq);
-    const tokenTypeIds = new BigInt64Array(n * seq);
-    enc.forEach((e, r) => {
-      for (let j = 0; j < e.ids.length; j++) {
-        inputIds[r * seq + j] = BigInt(e.ids[j]);
-        attentionMask[r * seq + j] = 1n;
-        tokenTypeIds[r * seq + j] = BigInt(e.typeIds[j]);
-      }
-    });
-    return { inputIds, attentionMask, tokenTypeIds, shape: [n, seq], lengths: enc.map((e) => e.ids.length) };
+    const { inputIds, attentionMask, tokenTypeIds } = padRows(enc, this.padId, { minLength: seq });
+    return { inputIds, attentionMask, tokenTypeIds, shape: [inputs.length, seq], lengths: enc.map((e) => e.ids.length) };
   }
 }
 

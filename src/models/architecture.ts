@@ -15,6 +15,8 @@ export interface ConfigDims {
   vocab: number;
   /** Longest input its position embeddings allow (Infinity for relative / rotary positions). */
   maxPositions: number;
+  /** The id that fills padded positions (config pad_token_id; 0 where a decoder has none). */
+  padId: number;
 }
 
 export interface Architecture<C extends { model_type: string } = { model_type: string }> {

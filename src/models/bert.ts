@@ -9,11 +9,10 @@ import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, ty
 import type { Example, Task } from '../data/glue.js';
 import type { HostTensor } from '../engine/runtime.js';
 import { Rng } from '../engine/random.js';
-import type { TextTokenizer } from '../io/tokenizer.js';
 import type { AnswerVectors, MuxHead } from '../mux/heads.js';
 import type { Architecture } from './architecture.js';
 import type { Activation } from '../nn/layers.js';
-import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader, type Json } from './config-reader.js';
+import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader } from './config-reader.js';
 import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 /** BERT and the encoders that share its layout (RoBERTa, XLM-RoBERTa, DistilBERT: roberta.ts, distilbert.ts). */
@@ -215,7 +214,7 @@ class BertClassifierHead implements MuxHead {
 /** BERT's entry in the registry. */
 export const BERT: Architecture<BertConfig> = {
   parseConfig: (r) => parseBertConfig(r),
-  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: c.max_position_embeddings }),
+  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: c.max_position_embeddings, padId: c.pad_token_id }),
   weightSpecs: (c) => Bert.weightSpecs(c),
   canonicalName: (s) => Bert.canonicalName(s),
   ignorable: Bert.ignorable,

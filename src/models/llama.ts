@@ -256,7 +256,7 @@ export function decoderFamily(parseConfig: (r: ConfigReader) => LlamaConfig, arc
 /** LLaMA's entry in the registry. */
 export const LLAMA: Architecture<LlamaConfig> = {
   parseConfig: parseLlamaConfig,
-  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: Infinity }),
+  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: Infinity, padId: c.pad_token_id ?? 0 }),
   weightSpecs: (c) => Llama.weightSpecs(c),
   canonicalName: (s) => Llama.canonicalName(s),
   ignorable: Llama.ignorable,

@@ -14,7 +14,7 @@ import { type AnswerVectors, type MuxHead, labelLogits } from '../mux/heads.js';
 import type { Architecture } from './architecture.js';
 import { checkRange } from './bert.js';
 import type { Activation } from '../nn/layers.js';
-import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader, type Json } from './config-reader.js';
+import { ACTIVATIONS, type BaseConfig, ConfigError, type ConfigReader } from './config-reader.js';
 import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 export interface T5Config extends BaseConfig {
@@ -245,7 +245,7 @@ function t5InitStd(c: T5Config, name: string): number {
 /** T5's entry in the registry. */
 export const T5_FAMILY: Architecture<T5Config> = {
   parseConfig: parseT5Config,
-  dims: (c) => ({ layers: c.num_layers, hidden: c.d_model, heads: c.num_heads, vocab: c.vocab_size, maxPositions: Infinity }),
+  dims: (c) => ({ layers: c.num_layers, hidden: c.d_model, heads: c.num_heads, vocab: c.vocab_size, maxPositions: Infinity, padId: c.pad_token_id }),
   weightSpecs: (c) => T5.weightSpecs(c),
   canonicalName: (s) => T5.canonicalName(s),
   ignorable: T5.ignorable,

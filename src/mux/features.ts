@@ -8,6 +8,7 @@ import type { Backbone } from '../models/backbone.js';
 import type { MuxHead } from './heads.js';
 import { prefillGraph, sisoGraph } from './graphs.js';
 import { Progress } from '../train/progress.js';
+import { type TokenRow, padRows } from '../data/padding.js';
 
 export interface Features {
   d: number;
@@ -33,28 +34,18 @@ export interface FeatureOptions {
  * multiplexed [G, N, S], consecutive items sharing a row, the last row padded with empty (dummy)
  * slots. Right padding to the longest item; plus the head's extra inputs.
  */
-export function tokenFeeds(model: Backbone, head: MuxHead, items: readonly { ids: number[]; typeIds: number[] }[], slots: number | null): Record<string, HostTensor> {
+export function tokenFeeds(model: Backbone, head: MuxHead, items: readonly TokenRow[], slots: number | null, padId: number): Record<string, HostTensor> {
   const n = slots ?? 1;
   const rows = Math.ceil(items.length / n) * n;
-  const S = Math.max(1, ...items.map((e) => e.ids.length));
-  const ids = new BigInt64Array(rows * S);
-  const mask = new BigInt64Array(rows * S);
-  const types = new BigInt64Array(rows * S);
-  items.forEach((e, r) =>
-    e.ids.forEach((t, j) => {
-      ids[r * S + j] = BigInt(t);
-      mask[r * S + j] = 1n;
-      types[r * S + j] = BigInt(e.typeIds[j] ?? 0);
-    }),
-  );
-  const shape = slots === null ? [rows, S] : [rows / n, n, S];
-  const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
-  if (model.usesTokenTypes) feeds.token_type_ids = { data: types, shape };
+  const b = padRows(items, padId, { rows });
+  const shape = slots === null ? [rows, b.seq] : [rows / n, n, b.seq];
+  const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+  if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
   const lengths = Array.from({ length: rows }, (_, r) => items[r]?.ids.length ?? 1);
   return { ...feeds, ...head.feeds(rows, lengths, n) };
 }
 
-export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], o: FeatureOptions = {}): Promise<Features> {
+export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], padId: number, o: FeatureOptions = {}): Promise<Features> {
   const d = model.hiddenSize;
   const count = examples.length;
   const prefill = await compile(prefillGraph(model, l));
@@ -66,22 +57,12 @@ export async function computeFeatures(model: Backbone, head: MuxHead, l: number,
   const progress = new Progress(o.label ?? 'features', count, o.quiet);
   for (let s = 0; s < order.length; s += bs) {
     const idx = order.slice(s, s + bs);
-    const seq = Math.max(...idx.map((i) => examples[i].ids.length));
     const B = idx.length;
-    const ids = new BigInt64Array(B * seq);
-    const mask = new BigInt64Array(B * seq);
-    const types = new BigInt64Array(B * seq);
-    idx.forEach((ex, r) => {
-      const e = examples[ex];
-      e.ids.forEach((t, j) => {
-        ids[r * seq + j] = BigInt(t);
-        mask[r * seq + j] = 1n;
-        types[r * seq + j] = BigInt(e.typeIds[j]);
-      });
-    });
+    const b = padRows(idx.map((i) => examples[i]), padId);
+    const seq = b.seq;
     const shape = [B, seq];
-    const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape } };
-    if (model.usesTokenTypes) feeds.token_type_ids = { data: types, shape };
+    const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+    if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
     const h = float32((await prefill.run(feeds)).h);
     const lengths = idx.map((i) => examples[i].ids.length);
     const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask, ...head.feeds(B, lengths, 1) });

@@ -13,6 +13,7 @@ import type { Rng } from '../engine/random.js';
 import type { Bert } from '../models/bert.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
 import { type FullMuxSettings, type HeadContext, datamuxClassify, datamuxRetrieve, declareGroupInputs, multiplexedEncoder, muxplmClassify, muxplmDemux, muxplmVocab, prefixLength } from './datamux.js';
+import { padRows } from '../data/padding.js';
 
 /** task: classification (DataMUX adds retrieval × retrievalWeight); retrieval: priming; mlm: masked LM. */
 export type FullMuxObjective = 'task' | 'retrieval' | 'mlm';
@@ -113,27 +114,17 @@ export interface GroupBatch {
 export function groupFeeds(s: FullMuxSettings, seqs: readonly GroupSequence[], padId: number): GroupBatch {
   if (seqs.length % s.n !== 0) throw new Error(`groupFeeds: ${seqs.length} sequences do not fill groups of N = ${s.n}`);
   const k = prefixLength(s);
-  const S = k + Math.max(...seqs.map((q) => q.ids.length));
   const rows = seqs.length;
-  const ids = new BigInt64Array(rows * S).fill(BigInt(padId));
-  const mask = new BigInt64Array(rows * S);
-  const types = new BigInt64Array(rows * S);
-  seqs.forEach((q, r) => {
-    const i = r % s.n;
-    for (let j = 0; j < k; j++) {
-      ids[r * S + j] = BigInt(j === i ? s.indexIds[i] : s.fillerId);
-      mask[r * S + j] = 1n;
-    }
-    q.ids.forEach((t, j) => {
-      ids[r * S + k + j] = BigInt(t);
-      mask[r * S + k + j] = 1n;
-      types[r * S + k + j] = BigInt(q.typeIds?.[j] ?? 0);
-    });
-  });
-  const shape = [rows / s.n, s.n, S];
-  const feeds: Record<string, HostTensor> = { input_ids: { data: ids, shape }, attention_mask: { data: mask, shape: [...shape] } };
-  if (s.method === 'datamux') feeds.token_type_ids = { data: types, shape: [...shape] };
-  return { feeds, seq: S, groups: rows / s.n };
+  // instance i of a group reads its index token at prefix position i and fillers elsewhere
+  const prefixed = seqs.map((q, r) => ({
+    ids: [...Array.from({ length: k }, (_, j) => (j === r % s.n ? s.indexIds[j] : s.fillerId)), ...q.ids],
+    typeIds: [...new Array(k).fill(0), ...(q.typeIds ?? q.ids.map(() => 0))],
+  }));
+  const b = padRows(prefixed, padId);
+  const shape = [rows / s.n, s.n, b.seq];
+  const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+  if (s.method === 'datamux') feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
+  return { feeds, seq: b.seq, groups: rows / s.n };
 }
 
 /** Scored triples as aux_* feeds; `key` is the instance index i (converted for DataMUX here). */

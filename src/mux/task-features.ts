@@ -43,7 +43,7 @@ export async function prepareFeatures(model: Backbone, o: FeatureSource, withTra
   const maxLength = o.maxLength ?? 128;
   const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => model.formatExample(o.task, e)), maxLength);
   return {
-    train: await computeFeatures(model, head, o.l, enc(train), { label: 'prefill train', quiet: o.quiet }),
-    dev: await computeFeatures(model, head, o.l, enc(dev), { label: 'prefill dev', quiet: o.quiet }),
+    train: await computeFeatures(model, head, o.l, enc(train), tok.padId, { label: 'prefill train', quiet: o.quiet }),
+    dev: await computeFeatures(model, head, o.l, enc(dev), tok.padId, { label: 'prefill dev', quiet: o.quiet }),
   };
 }

@@ -32,7 +32,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const head = model.taskHead({ labelIds: null });
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const examples = randomExamples(7, 30522, 1); // 7 instances: the last group has a dummy slot
-      const f = await computeFeatures(model, head, spec.l, examples, { quiet: true });
+      const f = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
       assert.ok(sisoAccuracy(f) >= 0);
       const params = initAdapter(spec, 3);
       const g = muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: false, backboneDropout: false, seed: 1, lambda: 0.5, mu: 0 });
@@ -131,7 +131,7 @@ describe('fused inference graphs', () => {
     for (const variant of ['revmux', 'vanilla'] as MuxVariant[]) {
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const params = initAdapter(spec, 7);
-      const f = await computeFeatures(model, head, spec.l, examples, { quiet: true });
+      const f = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
       const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(head, f, [0, 1, 2, 3, 4], 2) })).logits);
       // the same 5 instances as ids [G = 3, N = 2, S] (the sixth slot is an all-padding dummy)
       const S = Math.max(...examples.map((e) => e.ids.length));
