@@ -9,6 +9,7 @@ import { readConfig } from '../models/config.js';
 import { dims } from '../models/registry.js';
 import { randomModel } from '../models/random-presets.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
+import { VARIANTS } from '../mux/variants.js';
 import { intList, nonNegativeInt, positiveInt } from './args.js';
 
 export function registerFlops(program: Command): void {
@@ -37,7 +38,7 @@ export function registerFlops(program: Command): void {
       const rows: Record<string, unknown>[] = [{ variant: 'siso', n: 1, l: L, gflops_per_example: total((S) => sisoFlops(config, S).total) / lengths.length / 1e9, dev_tflops: o.task ? total((S) => sisoFlops(config, S).total) / 1e12 : null, speedup_bound: 1 }];
       for (const variant of String(o.variants).split(',') as MuxVariant[])
         for (const n of o.n as number[]) {
-          if (variant !== 'vanilla' && d % n) continue;
+          if (VARIANTS[variant].slotsOfDOverN && d % n) continue;
           const spec = { variant, n, l, d, dropout: 0 };
           const mux = total((S) => muxFlops(config, spec, S).total);
           const siso = total((S) => sisoFlops(config, S).total);

@@ -5,6 +5,7 @@
 // few percent at these sizes.
 import { type ModelConfig, architectureOf, dims } from '../models/registry.js';
 import type { MuxSpec } from '../mux/spec.js';
+import { VARIANTS } from '../mux/variants.js';
 
 /** FLOPs of one residual-stream layer (T5: encoder block) over one sequence of S tokens. */
 export function layerFlops(c: ModelConfig, S: number): number {
@@ -34,20 +35,7 @@ export function headFlops(c: ModelConfig): number {
 
 /** Adapter FLOPs per instance over S tokens (multiplexer side) and at one answer position (demux side). */
 export function adapterFlops(spec: MuxSpec, S: number): { mux: number; demux: number } {
-  const { d, n } = spec;
-  const ds = d / n;
-  const coupling = 4 * d * ds; // d/N -> d -> d/N
-  const dec = 2 * (3 * d * d + 9 * d * d + 3 * d * n * d); // MLP demux per row
-  if (spec.variant === 'vanilla') {
-    const map = 2 * S * d * d;
-    const mux = (2 * S * (3 * d * n * d + 3 * d * d)) / n;
-    return { mux: map + mux, demux: dec / n };
-  }
-  const down = 2 * S * d * ds;
-  const mux = n > 1 ? S * coupling : 0; // N couplings per row = one per instance
-  if (spec.variant === 'ora') return { mux: down + mux, demux: dec / n };
-  const demux = (n > 1 ? coupling : 0) + 2 * (3 * d * ds + 9 * d * d + 3 * d * d); // one coupling + U per instance
-  return { mux: down + mux, demux };
+  return VARIANTS[spec.variant].flops(spec.d, spec.n, S);
 }
 
 export interface FlopsBreakdown {

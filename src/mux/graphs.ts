@@ -8,9 +8,9 @@ import type { ParamSet } from '../engine/params.js';
 import type { Backbone, ModelInputs } from '../models/backbone.js';
 import { weightedCrossEntropy } from '../nn/losses.js';
 import type { MuxHead } from './heads.js';
-import { downProject, layoutBlocks, mlpDemux, reverseDemux, reversibleMux, splitBlocks, upProject, vanillaMap, vanillaMux } from './layers.js';
 import { infoNce, mappingLoss } from './losses.js';
 import type { MuxSpec } from './spec.js';
+import { VARIANTS } from './variants.js';
 
 /** input_ids, attention_mask (+ token_type_ids for BERT) -> h = residual stream after layer l, [B, S, d]. */
 export function prefillGraph(model: Backbone, l: number): Graph {
@@ -50,18 +50,6 @@ export interface MuxGraphOptions {
   nceScale?: number;
 }
 
-/** Stacks per-slot Values [..., w] along a new axis at `axis`. */
-function stack(xs: Value[], axis: number): Value {
-  return xs.length === 1 ? op.unsqueeze(xs[0], [axis]) : op.concat(xs.map((x) => op.unsqueeze(x, [axis])), axis);
-}
-
-/** [G, P, N, w] with P = N answer positions -> [G, N, w]: slot k read at instance k's own position. */
-function diagonal(x: Value, n: number): Value {
-  const r = x.graph.int64s([...Array(n).keys()]);
-  const eye = op.cast(op.equal(op.unsqueeze(r, [1]), op.unsqueeze(r, [0])), 'float32'); // [N, N]
-  return op.reduceSum(op.mul(x, op.unsqueeze(eye, [0, 3])), [1], false);
-}
-
 interface MuxCore {
   logits: Value;
   /** Per-instance vectors before mixing [G, N, S, w] (for the mapping loss). */
@@ -82,22 +70,15 @@ function muxCore(model: Backbone, head: MuxHead, spec: MuxSpec, p: (name: string
   // (spec §3.3) and a shorter instance's padded tail, so what the padding positions held before
   // (zeros in the training cache, pad-token states in fused inference) never matters.
   const tokenMask = op.mul(op.unsqueeze(op.cast(mask, 'float32'), [3]), op.unsqueeze(valid, [2, 3]));
-  const z = op.mul(spec.variant === 'vanilla' ? vanillaMap(p, h) : downProject(p, h), tokenMask); // [G, N, S, w]
+  const variant = VARIANTS[spec.variant];
+  const z = op.mul(variant.project(p, h), tokenMask); // [G, N, S, w]
   const slots = n === 1 ? [op.squeeze(z, [1])] : op.split(z, new Array(n).fill(1), 1).map((s) => op.squeeze(s, [1]));
-  const mixed = spec.variant === 'vanilla' ? vanillaMux(p, slots, drop) : layoutBlocks(reversibleMux(p, slots, drop)); // [G, S, d]
+  const mixed = variant.mix(p, slots, drop); // [G, S, d]
   const maskMix = op.cast(op.reduceMax(op.cast(mask, 'float32'), [1], false), 'int64'); // OR over slots
   const ans = head.mixed(b, mixed, maskMix, l, extra);
 
   /** Demultiplex answer vectors ([G, d] or [G, N, d] per-instance) into [G, N, d] per slot. */
-  const demux = (v: Value): Value => {
-    if (spec.variant === 'revmux') {
-      let a = stack(reverseDemux(p, splitBlocks(v, n), drop), v.rank - 1); // [G, (P,) N, d/N]
-      if (head.perInstance) a = diagonal(a, n);
-      return upProject(p, a, drop);
-    }
-    const out = stack(mlpDemux(p, v, n, drop), v.rank - 1); // [G, (P,) N, d]
-    return head.perInstance ? diagonal(out, n) : out;
-  };
+  const demux = (v: Value): Value => variant.demux(p, v, n, head.perInstance, drop);
   const y = demux(ans.answer);
   const logits = op.reshape(head.logits(b, y), [-1, 2]);
   const student = op.reshape(ans.nce ? demux(ans.nce) : y, [-1, d]);

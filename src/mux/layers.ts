@@ -84,3 +84,15 @@ export function splitBlocks(x: Value, n: number): Value[] {
   const d = x.shape[x.rank - 1] as number;
   return n === 1 ? [x] : op.split(x, new Array(n).fill(d / n), -1);
 }
+
+/** Stacks per-slot Values [..., w] along a new axis at `axis`. */
+export function stack(xs: Value[], axis: number): Value {
+  return xs.length === 1 ? op.unsqueeze(xs[0], [axis]) : op.concat(xs.map((x) => op.unsqueeze(x, [axis])), axis);
+}
+
+/** [G, P, N, w] with P = N answer positions -> [G, N, w]: slot k read at instance k's own position. */
+export function diagonal(x: Value, n: number): Value {
+  const r = x.graph.int64s([...Array(n).keys()]);
+  const eye = op.cast(op.equal(op.unsqueeze(r, [1]), op.unsqueeze(r, [0])), 'float32'); // [N, N]
+  return op.reduceSum(op.mul(x, op.unsqueeze(eye, [0, 3])), [1], false);
+}

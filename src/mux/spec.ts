@@ -3,8 +3,9 @@
 import { ParamSet } from '../engine/params.js';
 import { Rng } from '../engine/random.js';
 
-export type MuxVariant = 'revmux' | 'ora' | 'vanilla';
-export const MUX_VARIANTS: readonly MuxVariant[] = ['revmux', 'ora', 'vanilla'];
+import { MUX_VARIANTS, type MuxVariant, VARIANTS } from './variants.js';
+
+export { MUX_VARIANTS, type MuxVariant } from './variants.js';
 
 export interface MuxSpec {
   variant: MuxVariant;
@@ -21,7 +22,7 @@ export interface MuxSpec {
 export function validateSpec(s: MuxSpec, numLayers: number): void {
   if (!MUX_VARIANTS.includes(s.variant)) throw new Error(`unknown variant '${s.variant}' (known: ${MUX_VARIANTS.join(', ')})`);
   if (!Number.isInteger(s.n) || s.n < 1) throw new Error(`N must be an integer >= 1, got ${s.n}`);
-  if (s.variant !== 'vanilla' && s.d % s.n !== 0) throw new Error(`hidden size d = ${s.d} is not divisible by N = ${s.n}: ${s.variant} needs d/N-wide slots (try N in ${divisors(s.d).filter((x) => x <= 64).join(', ')})`);
+  if (VARIANTS[s.variant].slotsOfDOverN && s.d % s.n !== 0) throw new Error(`hidden size d = ${s.d} is not divisible by N = ${s.n}: ${s.variant} needs d/N-wide slots (try N in ${divisors(s.d).filter((x) => x <= 64).join(', ')})`);
   if (!Number.isInteger(s.l) || s.l < 0 || s.l > numLayers) throw new Error(`prefill layers l must be in [0, ${numLayers}], got ${s.l}`);
   if (!(s.dropout >= 0 && s.dropout < 1)) throw new Error(`adapter dropout must be in [0, 1), got ${s.dropout}`);
 }
@@ -35,18 +36,7 @@ export const slotWidth = (s: MuxSpec) => s.d / s.n;
 
 /** Parameter names and shapes (Linear weights [out, in] as PyTorch). */
 export function adapterShapes(s: MuxSpec): [string, number[]][] {
-  const { d, n } = s;
-  const ds = d / n;
-  const lin = (name: string, out: number, inp: number): [string, number[]][] => [
-    [`${name}.weight`, [out, inp]],
-    [`${name}.bias`, [out]],
-  ];
-  const dec = [...lin('dec.fc1', 3 * d, d), ...lin('dec.fc2', 3 * d, 3 * d), ...lin('dec.fc3', n * d, 3 * d)];
-  if (s.variant === 'vanilla') return [...lin('map', d, d), ...lin('mux.fc1', 3 * d, n * d), ...lin('mux.fc2', d, 3 * d), ...dec];
-  const out: [string, number[]][] = [...lin('down', ds, d)];
-  if (n > 1) for (let k = 0; k < n; k++) out.push(...lin(`coupling.${k}.fc1`, d, ds), ...lin(`coupling.${k}.fc2`, ds, d));
-  if (s.variant === 'ora') return [...out, ...dec];
-  return [...out, ...lin('up.fc1', 3 * d, ds), ...lin('up.fc2', 3 * d, 3 * d), ...lin('up.fc3', d, 3 * d)];
+  return VARIANTS[s.variant].shapes(s.d, s.n);
 }
 
 /** PyTorch's default nn.Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias. */

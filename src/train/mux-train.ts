@@ -15,6 +15,7 @@ import { type Features, assembleGroups, sisoAccuracy } from '../mux/features.js'
 import { prepareFeatures, taskHead } from '../mux/task-features.js';
 import { muxGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
+import { VARIANTS } from '../mux/variants.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { countCorrect, runLoop, sequentialSlices } from './loop.js';
@@ -80,8 +81,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 1e-3;
-  // spec A7: 0.25 for classifier backbones (BERT) with revmux/ora, 0.5 for label-word heads and vanilla
-  const lambda = o.lambda ?? (labelIds === null && o.variant !== 'vanilla' ? 0.25 : 0.5);
+  const lambda = o.lambda ?? VARIANTS[o.variant].lambda[labelIds === null ? 'classifier' : 'labelWords'];
   const mu = o.mu ?? 1;
   const features = o.features ?? (await prepareFeatures(model, o));
   const { train, dev } = features;
