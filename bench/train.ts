@@ -15,8 +15,8 @@ import { bertPreset } from '../src/models/presets.js';
 import { assembleGroups, computeFeatures } from '../src/mux/features.js';
 import { muxGraph } from '../src/mux/graphs.js';
 import { initAdapter } from '../src/mux/spec.js';
-import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/mux/datamux.js';
-import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/mux/full-mux-graph.js';
+import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/baselines/datamux.js';
+import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/baselines/full-mux-graph.js';
 import { correctCount, crossEntropy } from '../src/nn/losses.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
 import { finetune } from '../train/finetune.js';
-import { FULL_MUX_METHODS, type FullMuxMethod } from '../mux/datamux.js';
+import { FULL_MUX_METHODS, type FullMuxMethod } from '../baselines/datamux.js';
 import { finetuneFullMux } from '../train/full-mux-train.js';
 import { fraction, int, positiveInt, positiveNum } from './args.js';
 

@@ -4,8 +4,8 @@
 import type { ParamSet } from '../engine/params.js';
 import { type Session, float32 } from '../engine/runtime.js';
 import type { EncodedExample } from '../data/batching.js';
-import type { FullMuxSettings } from '../mux/datamux.js';
-import { groupFeeds } from '../mux/full-mux-graph.js';
+import type { FullMuxSettings } from '../baselines/datamux.js';
+import { groupFeeds } from '../baselines/full-mux-graph.js';
 
 export async function predictFullMux(session: Session, params: ParamSet, s: FullMuxSettings, data: readonly EncodedExample[], order: readonly number[], padId: number, batchSize = 64): Promise<Int8Array> {
   const pred = new Int8Array(data.length).fill(-1);

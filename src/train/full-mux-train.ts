@@ -16,9 +16,9 @@ import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import { predictFullMux } from '../eval/full-mux.js';
 import { Bert } from '../models/bert.js';
 import { loadModel } from '../models/load.js';
-import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../mux/datamux.js';
-import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../mux/full-model.js';
-import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
+import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../baselines/datamux.js';
+import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../baselines/full-model.js';
+import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../baselines/full-mux-graph.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
 import { countCorrect, runLoop } from './loop.js';
 

@@ -15,9 +15,9 @@ import type { Bert } from '../models/bert.js';
 import type { Llama } from '../models/llama.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
-import { type FullMuxSettings, gaussianHadamard, initHead } from '../mux/datamux.js';
-import { encoderOnly, saveFullMux } from '../mux/full-model.js';
-import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../mux/full-mux-graph.js';
+import { type FullMuxSettings, gaussianHadamard, initHead } from '../baselines/datamux.js';
+import { encoderOnly, saveFullMux } from '../baselines/full-model.js';
+import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../baselines/full-mux-graph.js';
 
 /** What `revmux pretrain` optimises; `fraction` is the share of the budget used so far. */
 export interface PretrainObjective {

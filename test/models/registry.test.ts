@@ -17,7 +17,7 @@ const FAMILY_MODULES = ['bert', 'distilbert', 'roberta', 't5', 'llama', 'qwen', 
  * Features implemented for one family only, which check for it and say so: masked-LM pretraining and
  * next-token pretraining (BERT, LLaMA objectives), and the whole-model baselines DataMUX / MUX-PLM (BERT).
  */
-const ONE_FAMILY_FEATURES = ['src/train/pretrain.ts', 'src/train/full-mux-train.ts', 'src/mux/full-model.ts'];
+const ONE_FAMILY_FEATURES = ['src/train/pretrain.ts', 'src/train/full-mux-train.ts', 'src/baselines/full-model.ts'];
 
 function sources(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));

@@ -17,8 +17,8 @@ import { TextTokenizer } from '../../src/io/tokenizer.js';
 import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { saveModel } from '../../src/models/save.js';
-import { loadFullMux, readFullMuxConfig } from '../../src/mux/full-model.js';
-import { fullMuxGraph } from '../../src/mux/full-mux-graph.js';
+import { loadFullMux, readFullMuxConfig } from '../../src/baselines/full-model.js';
+import { fullMuxGraph } from '../../src/baselines/full-mux-graph.js';
 import { type FullMuxFinetuneOptions, allParams, finetuneFullMux } from '../../src/train/full-mux-train.js';
 import { pretrain } from '../../src/train/pretrain.js';
 

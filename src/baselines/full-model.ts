@@ -9,7 +9,7 @@ import { Bert } from '../models/bert.js';
 import { loadModel } from '../models/load.js';
 import { saveModel } from '../models/save.js';
 import { Weights } from '../models/weights.js';
-import { revmuxVersion } from './adapter.js';
+import { revmuxVersion } from '../mux/adapter.js';
 import { FULL_MUX_METHODS, type FullMuxMethod, type FullMuxSettings, headShapes, initHead } from './datamux.js';
 
 export const MUX_CONFIG = 'mux_config.json';

@@ -10,8 +10,8 @@ import { predictFullMux } from '../../src/eval/full-mux.js';
 import { Bert } from '../../src/models/bert.js';
 import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
-import { type FullMuxSettings, gaussianHadamard, headShapes, initHead } from '../../src/mux/datamux.js';
-import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../../src/mux/full-mux-graph.js';
+import { type FullMuxSettings, gaussianHadamard, headShapes, initHead } from '../../src/baselines/datamux.js';
+import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../../src/baselines/full-mux-graph.js';
 import { allParams } from '../../src/train/full-mux-train.js';
 
 const datamux: FullMuxSettings = { method: 'datamux', n: 2, nu: 20, demuxLayers: 2, numLabels: 2, fillerId: 1, indexIds: [2, 3] };
