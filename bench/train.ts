@@ -83,7 +83,7 @@ const spec = { variant: 'revmux' as const, n: 2, l: 1, d: config.hidden_size, dr
 const adapter = initAdapter(spec, 3);
 const examples = Array.from({ length: FB }, () => ({ ids: Array.from({ length: FS }, () => 1000 + rng.int(V - 1000)), typeIds: new Array(FS).fill(0), label: rng.int(2) }));
 const feats = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
-const groups = assembleGroups(head, feats, [...examples.keys()], 2, { training: true });
+const groups = assembleGroups(feats, [...examples.keys()], 2, { training: true });
 const muxTrain = await compile(muxGraph(model, head, spec, adapter, { withLoss: true, adapterDropout: true, backboneDropout: true, seed: 4, lambda: 0.25, mu: 1 }));
 const muxFwd = await compile(muxGraph(model, head, spec, adapter, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 4, lambda: 0, mu: 0 }));
 const { labels: _l, teacher: _t, ...fwdGroups } = groups;

@@ -40,12 +40,12 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 /** Predicted class of every instance in `order`, grouped N at a time. */
-export async function predictGrouped(session: Session, params: ParamSet, head: MuxHead, f: Features, order: number[], n: number, batchSize: number): Promise<Int8Array> {
+export async function predictGrouped(session: Session, params: ParamSet, f: Features, order: number[], n: number, batchSize: number): Promise<Int8Array> {
   const pred = new Int8Array(f.count).fill(-1);
   const step = Math.max(n, Math.floor(batchSize / n) * n);
   for (let s = 0; s < order.length; s += step) {
     const idx = order.slice(s, s + step);
-    const logits = float32((await session.run({ ...params.feeds(), ...assembleGroups(head, f, idx, n) }, ['logits'])).logits);
+    const logits = float32((await session.run({ ...params.feeds(), ...assembleGroups(f, idx, n) }, ['logits'])).logits);
     idx.forEach((ex, slot) => (pred[ex] = logits[2 * slot + 1] > logits[2 * slot] ? 1 : 0));
   }
   return pred;
@@ -54,7 +54,7 @@ export async function predictGrouped(session: Session, params: ParamSet, head: M
 export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: PairingOptions = {}): Promise<PairingResult> {
   const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
   const sisoPred = Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
-  return evaluateWith((order) => predictGrouped(session, params, head, f, order, spec.n, o.batchSize ?? 64), { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred }, o);
+  return evaluateWith((order) => predictGrouped(session, params, f, order, spec.n, o.batchSize ?? 64), { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred }, o);
 }
 
 export interface PairingOptions {

@@ -64,7 +64,7 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
   const items = lengths.map((len) => ({ ids: Array.from({ length: len }, () => 1000 + rng.int(Math.max(1, V - 1000))), typeIds: new Array(len).fill(0) }));
   const siso = await compile(fusedSisoGraph(model, head));
   const padId = dims(model.config).padId;
-  const sisoFeeds = tokenFeeds(model, head, items, null, padId);
+  const sisoFeeds = tokenFeeds(model, items, null, padId);
   const sisoF = sisoFlops(model.config, S).total;
   let peak = 0;
   const rows: ThroughputRow[] = [];
@@ -75,7 +75,7 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
         const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
         const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
         const mux = await compile(fusedMuxGraph(model, head, spec, params));
-        const muxFeeds = tokenFeeds(model, head, items, n, padId);
+        const muxFeeds = tokenFeeds(model, items, n, padId);
         const sisoT: number[] = [];
         const muxT: number[] = [];
         for (let r = 0; r < o.warmup + o.rounds; r++) {

@@ -7,7 +7,6 @@ import * as op from '../engine/ops.js';
 import { activation, bertLayer, bertLayerShapes, bertLayerWeights, linear, paddingMaskBias } from '../nn/layers.js';
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
 import type { Example, Task } from '../data/glue.js';
-import type { HostTensor } from '../engine/runtime.js';
 import { Rng } from '../engine/random.js';
 import type { AnswerVectors, MuxHead } from '../mux/heads.js';
 import type { Architecture } from './architecture.js';
@@ -190,10 +189,7 @@ export class Bert implements Backbone<BertContext> {
  */
 class BertClassifierHead implements MuxHead {
   readonly perInstance = false;
-  declareInputs(): Record<string, Value> {
-    return {};
-  }
-  feeds(): Record<string, HostTensor> {
+  answerInputs(): Record<string, Value> {
     return {};
   }
   mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number): AnswerVectors {

@@ -8,9 +8,8 @@ import { type Backbone, type BackboneGraph, type BindOptions, type LayerContext,
 import type { Example, Task } from '../data/glue.js';
 import { labelWordIds } from '../data/formats.js';
 import { TASKS } from '../data/glue.js';
-import type { HostTensor } from '../engine/runtime.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
-import { type AnswerVectors, type MuxHead, gatherRows, labelLogits, lastTokenFeeds } from '../mux/heads.js';
+import { type AnswerVectors, type MuxHead, gatherRows, labelLogits, lastTokenPositions } from '../mux/heads.js';
 import type { Architecture } from './architecture.js';
 import { checkRange } from './bert.js';
 import type { Activation } from '../nn/layers.js';
@@ -225,12 +224,8 @@ class LastTokenHead implements MuxHead {
     private readonly table: string,
     private readonly labelIds: [number, number],
   ) {}
-  declareInputs(g: Graph, rows: string, slots: number): Record<string, Value> {
-    // per instance: index of its last real token; [G, N] when grouped, [B, 1] for SISO
-    return { answer_pos: g.input('answer_pos', 'int64', [rows, slots]) };
-  }
-  feeds(rows: number, lengths: readonly number[], slots: number): Record<string, HostTensor> {
-    return lastTokenFeeds(rows, lengths, slots);
+  answerInputs(mask: Value): Record<string, Value> {
+    return { answer_pos: lastTokenPositions(mask) }; // [G, N] when grouped, [B, 1] for SISO
   }
   mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors {
     const b = bg as LlamaGraph;

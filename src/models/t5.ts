@@ -8,7 +8,6 @@ import { activation, linear, mergeHeads, paddingMaskBias, rmsNorm, scaledDotProd
 import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
 import type { Example, Task } from '../data/glue.js';
 import { labelWordIds } from '../data/formats.js';
-import type { HostTensor } from '../engine/runtime.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
 import { type AnswerVectors, type MuxHead, labelLogits } from '../mux/heads.js';
 import type { Architecture } from './architecture.js';
@@ -202,13 +201,10 @@ class T5DecoderHead implements MuxHead {
     private readonly decoderIds: number[],
     private readonly answerStep = 1,
   ) {}
-  declareInputs(g: Graph, rows: string): Record<string, Value> {
-    return { decoder_input_ids: g.input('decoder_input_ids', 'int64', [rows, 'target']) };
-  }
-  feeds(rows: number, _lengths: readonly number[], slots: number): Record<string, HostTensor> {
-    const ids = this.decoderIds;
-    const groups = rows / slots;
-    return { decoder_input_ids: { data: BigInt64Array.from({ length: groups * ids.length }, (_, i) => BigInt(ids[i % ids.length])), shape: [groups, ids.length] } };
+  answerInputs(mask: Value): Record<string, Value> {
+    // the same decoder prompt for every row: [rows, T]
+    const ids = op.unsqueeze(mask.graph.int64s(this.decoderIds), [0]);
+    return { decoder_input_ids: op.expand(ids, [mask.shape[0], this.decoderIds.length], [mask]) };
   }
   private answerVector(b: T5Graph, hL: Value, mask: Value, dec: Value): Value {
     const out = b.decode(dec, b.encoderFinal(hL), mask);

@@ -34,15 +34,14 @@ export interface FeatureOptions {
  * multiplexed [G, N, S], consecutive items sharing a row, the last row padded with empty (dummy)
  * slots. Right padding to the longest item; plus the head's extra inputs.
  */
-export function tokenFeeds(model: Backbone, head: MuxHead, items: readonly TokenRow[], slots: number | null, padId: number): Record<string, HostTensor> {
+export function tokenFeeds(model: Backbone, items: readonly TokenRow[], slots: number | null, padId: number): Record<string, HostTensor> {
   const n = slots ?? 1;
   const rows = Math.ceil(items.length / n) * n;
   const b = padRows(items, padId, { rows });
   const shape = slots === null ? [rows, b.seq] : [rows / n, n, b.seq];
   const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
   if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
-  const lengths = Array.from({ length: rows }, (_, r) => items[r]?.ids.length ?? 1);
-  return { ...feeds, ...head.feeds(rows, lengths, n) };
+  return feeds;
 }
 
 export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], padId: number, o: FeatureOptions = {}): Promise<Features> {
@@ -64,8 +63,7 @@ export async function computeFeatures(model: Backbone, head: MuxHead, l: number,
     const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
     if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
     const h = float32((await prefill.run(feeds)).h);
-    const lengths = idx.map((i) => examples[i].ids.length);
-    const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask, ...head.feeds(B, lengths, 1) });
+    const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask });
     const teacher = float32(r.teacher);
     const logits = float32(r.logits);
     idx.forEach((ex, row) => {
@@ -94,7 +92,7 @@ export function sisoAccuracy(f: Features): number {
  * group (instance b -> group floor(b/N), slot b mod N); the last group is padded with dummy slots.
  * With `training`, also the labels and SISO teacher vectors the loss needs.
  */
-export function assembleGroups(head: MuxHead, f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
+export function assembleGroups(f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
   const G = Math.ceil(indices.length / n);
   const S = Math.max(1, ...indices.map((i) => f.lengths[i]));
   const d = f.d;
@@ -103,7 +101,6 @@ export function assembleGroups(head: MuxHead, f: Features, indices: readonly num
   const valid = new Float32Array(G * n);
   const labels = new BigInt64Array(G * n);
   const teacher = new Float32Array(G * n * d);
-  const lengths = new Array(G * n).fill(1);
   indices.forEach((ex, slot) => {
     const len = f.lengths[ex];
     h.set(f.h[ex], slot * S * d);
@@ -111,13 +108,11 @@ export function assembleGroups(head: MuxHead, f: Features, indices: readonly num
     valid[slot] = 1;
     labels[slot] = BigInt(f.labels[ex]);
     teacher.set(f.teacher.subarray(ex * d, (ex + 1) * d), slot * d);
-    lengths[slot] = len;
   });
   const feeds: Record<string, HostTensor> = {
     h: { data: h, shape: [G, n, S, d] },
     mask: { data: mask, shape: [G, n, S] },
     valid: { data: valid, shape: [G, n] },
-    ...head.feeds(G * n, lengths, n),
   };
   if (o.training) {
     feeds.labels = { data: labels, shape: [G * n] };

@@ -27,7 +27,7 @@ export function sisoGraph(model: Backbone, head: MuxHead, l: number): Graph {
   const g = new Graph(`siso-l${l}`);
   const h = g.input('h', 'float32', ['batch', 'seq', model.hiddenSize], { trainable: false });
   const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
-  const extra = head.declareInputs(g, 'batch', 1);
+  const extra = head.answerInputs(mask);
   const b = model.bind(g);
   const { logits, teacher } = head.siso(b, h, mask, l, extra);
   g.output('logits', logits);
@@ -103,7 +103,7 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   const h = g.input('h', 'float32', ['groups', n, 'seq', d], { trainable: false });
   const mask = g.input('mask', 'int64', ['groups', n, 'seq']);
   const valid = g.input('valid', 'float32', ['groups', n], { trainable: false });
-  const extra = head.declareInputs(g, 'groups', n);
+  const extra = head.answerInputs(mask);
   const { logits, z, student } = muxCore(model, head, spec, p, h, mask, valid, extra, o);
   g.output('logits', logits);
   if (!o.withLoss) return g;
@@ -139,7 +139,7 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
   const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
   const inputs: ModelInputs = { inputIds: flat(ids), attentionMask: flat(mask) };
   if (model.usesTokenTypes) inputs.tokenTypeIds = flat(g.input('token_type_ids', 'int64', ['groups', n, 'seq']));
-  const extra = head.declareInputs(g, 'groups', n);
+  const extra = head.answerInputs(mask);
   const b = model.bind(g);
   const hFlat = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l); // [G*N, S, d]
   const h = op.reshape(hFlat, ids.shape.concat([model.hiddenSize]) as (string | number)[], [ids]);
@@ -154,7 +154,7 @@ export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
   const g = new Graph('siso-infer');
   const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
   if (model.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
-  const extra = head.declareInputs(g, 'batch', 1);
+  const extra = head.answerInputs(inputs.attentionMask);
   const b = model.bind(g);
   const h = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, 0);
   g.output('logits', head.siso(b, h, inputs.attentionMask, 0, extra).logits);

@@ -3,9 +3,8 @@
 // implements it (BERT: pooler + classifier; T5: decoder step 1; LLaMA-style decoders: last token,
 // label-word rows of the LM head). Only answer positions are demultiplexed and up-projected
 // (spec §8), never every token.
-import type { Graph, Value } from '../engine/graph.js';
+import type { Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
-import type { HostTensor } from '../engine/runtime.js';
 import type { BackboneGraph, LayerContext } from '../models/backbone.js';
 
 export interface AnswerVectors {
@@ -16,8 +15,12 @@ export interface AnswerVectors {
 }
 
 export interface MuxHead {
-  /** Extra graph inputs this backbone needs (answer positions, decoder ids), declared on g for `rows` rows of `slots` instances. */
-  declareInputs(g: Graph, rows: string, slots: number): Record<string, Value>;
+  /**
+   * What the head needs besides the states (answer positions, decoder ids), derived in the graph from
+   * the attention mask: [rows, slots, S] for grouped instances, [B, S] for SISO. Inputs are right-padded,
+   * so graphs take token ids and a mask and nothing else, exported ones included.
+   */
+  answerInputs(mask: Value): Record<string, Value>;
   /** Runs the frozen layers [l, L) on mixed rows and returns the vectors to demultiplex. */
   mixed(b: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors;
   /** Two label logits from d-wide vectors [..., d]. */
@@ -26,8 +29,6 @@ export interface MuxHead {
   siso(b: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): { logits: Value; teacher: Value };
   /** True when `answer` is [G, N, d] (per-instance positions). */
   readonly perInstance: boolean;
-  /** Values for the inputs declareInputs made, for `rows` rows (of `slots` instances) with these real lengths. */
-  feeds(rows: number, lengths: readonly number[], slots: number): Record<string, HostTensor>;
 }
 
 /** rows [R, S, d] at positions pos [R, K] (int64) -> [R, K, d]. */
@@ -47,8 +48,12 @@ export function labelLogits(b: BackboneGraph<LayerContext>, table: string, label
   return op.matmul(y, op.transpose(rows, [1, 0]));
 }
 
-/** Each row's last real token: the answer position of a decoder-only model, [rows / slots, slots]. */
-export function lastTokenFeeds(rows: number, lengths: readonly number[], slots: number): Record<string, HostTensor> {
-  return { answer_pos: { data: BigInt64Array.from(lengths, (x) => BigInt(Math.max(0, x - 1))), shape: [rows / slots, slots] } };
+/**
+ * Each instance's last real token, the answer position of a decoder-only model: [rows, slots] from a
+ * [rows, slots, S] mask, [B, 1] from a [B, S] one. An empty (dummy) slot answers at 0.
+ */
+export function lastTokenPositions(mask: Value): Value {
+  const count = op.reduceSum(mask, [mask.rank - 1], mask.rank === 2);
+  return op.max(op.sub(count, mask.graph.int64s([1])), mask.graph.int64s([0]));
 }
 

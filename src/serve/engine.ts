@@ -97,7 +97,7 @@ export class ServeEngine {
     const session = this.sessions.get(n);
     if (!session) throw new Error(`no adapter for N = ${n}`);
     // N = 1 is the SISO session ([B, S]); the multiplexed sessions take [G, N, S]
-    const feeds = tokenFeeds(this.model, this.head, items, n === 1 ? null : n, this.tok.padId);
+    const feeds = tokenFeeds(this.model, items, n === 1 ? null : n, this.tok.padId);
     const logits = float32((await session.run(feeds, ['logits'])).logits);
     return items.map((_, i) => {
       const [a, b] = [logits[2 * i], logits[2 * i + 1]];

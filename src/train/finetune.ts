@@ -102,7 +102,7 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
     attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
   };
   if (m.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
-  const extra = head.declareInputs(g, 'batch', 1);
+  const extra = head.answerInputs(inputs.attentionMask);
   const b = m.bind(g, { training, seed, trainable: (n) => p.get(n) });
   const logits = head.siso(b, b.embed(inputs), inputs.attentionMask, 0, extra).logits;
   g.output('logits', logits);
@@ -116,18 +116,18 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
 }
 
 /** Feeds of the classifier graph for examples `idx`. */
-function batchFeeds(m: Backbone, head: MuxHead, data: EncodedExample[], idx: number[], padId: number, withLabels: boolean): Record<string, HostTensor> {
+function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: number, withLabels: boolean): Record<string, HostTensor> {
   const b = collate(data, idx, padId);
-  const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask, ...head.feeds(idx.length, idx.map((i) => data[i].ids.length), 1) };
+  const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask };
   if (m.usesTokenTypes) f.token_type_ids = b.token_type_ids;
   if (withLabels) f.labels = b.labels;
   return f;
 }
 
-export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone, head: MuxHead): Promise<number> {
+export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone): Promise<number> {
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
-    const r = await session.run({ ...params.feeds(), ...batchFeeds(m, head, data, idx, padId, false) }, ['logits']);
+    const r = await session.run({ ...params.feeds(), ...batchFeeds(m, data, idx, padId, false) }, ['logits']);
     const l = float32(r.logits);
     idx.forEach((ex, i) => {
       if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;
@@ -184,14 +184,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     totalSteps,
     batches: (epoch, resumeAt) => epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch)).slice(resumeAt),
     trainGraph: (dropoutSeed) => classifierGraph(model, head, params, true, dropoutSeed),
-    feeds: (idx) => batchFeeds(model, head, trainEnc, idx, tok.padId, true),
+    feeds: (idx) => batchFeeds(model, trainEnc, idx, tok.padId, true),
     report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((i) => trainEnc[i].label)) }),
     lr: schedule,
     maxGradNorm: o.maxGradNorm ?? 1,
     evalEvery,
     keep: 'best',
     async evaluate(t) {
-      const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model, head);
+      const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model);
       const line = `train loss ${t.loss.toFixed(4)}, train acc ${t.accuracy.toFixed(4)}, dev acc ${acc.toFixed(4)}`;
       return { metric: acc, row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc }, line };
     },

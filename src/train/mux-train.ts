@@ -122,7 +122,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     // new pairings every epoch: consecutive examples of the shuffled order share a multiplexed row
     batches: (epoch, resumeAt) => sequentialSlices(new Rng(seed * 7919 + epoch).shuffle([...Array(train.count).keys()]), batchSize, resumeAt),
     trainGraph: (dropoutSeed) => muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: true, backboneDropout: o.backboneDropout ?? true, seed: dropoutSeed, lambda, mu }),
-    feeds: (idx) => assembleGroups(head, train, idx, spec.n, { training: true }),
+    feeds: (idx) => assembleGroups(train, idx, spec.n, { training: true }),
     report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((ex) => train.labels[ex])), parts: { ce: float32(r.ce)[0], nce: float32(r.nce)[0], map: float32(r.map)[0] } }),
     lr: () => lr,
     maxGradNorm: o.maxGradNorm ?? 0,

@@ -37,7 +37,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const params = initAdapter(spec, 3);
       const g = muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: false, backboneDropout: false, seed: 1, lambda: 0.5, mu: 0 });
       const session = await compile(g);
-      const feeds = assembleGroups(head, f, [...examples.keys()], spec.n, { training: true });
+      const feeds = assembleGroups(f, [...examples.keys()], spec.n, { training: true });
       const run = async () => session.run({ ...params.feeds(), ...feeds });
       const base = await run();
       const loss = () => run().then((r) => float32(r.loss)[0]);
@@ -132,7 +132,7 @@ describe('fused inference graphs', () => {
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const params = initAdapter(spec, 7);
       const f = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
-      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(head, f, [0, 1, 2, 3, 4], 2) })).logits);
+      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(f, [0, 1, 2, 3, 4], 2) })).logits);
       // the same 5 instances as ids [G = 3, N = 2, S] (the sixth slot is an all-padding dummy)
       const S = Math.max(...examples.map((e) => e.ids.length));
       const ids = new BigInt64Array(6 * S);
