@@ -5,6 +5,7 @@ import { registerBench } from './bench.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerExport } from './export.js';
 import { registerFinetune } from './finetune.js';
 import { registerFlops } from './flops.js';
 import { registerForward } from './forward.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerDemo(program);
   registerEval(program);
+  registerExport(program);
   registerFinetune(program);
   registerFlops(program);
   registerForward(program);

@@ -169,8 +169,12 @@ export class Graph {
     return out;
   }
 
-  /** The ONNX ModelProto bytes. Initializer bytes are views on the caller's arrays until encoded. */
-  encode(): Uint8Array {
+  /**
+   * The ONNX ModelProto bytes. Initializer bytes are views on the caller's arrays until encoded. With
+   * `external`, initializers of at least `minBytes` go to a side file instead (ONNX external data: the
+   * protobuf itself cannot pass 2 GB): `external.place` stores the bytes and says where they went.
+   */
+  encode(o: { external?: { minBytes: number; place: (bytes: Uint8Array) => { location: string; offset: number } } } = {}): Uint8Array {
     const valueInfo = (v: Value) => ({
       name: v.name,
       type: {
@@ -208,12 +212,18 @@ export class Graph {
         output: n.outputs.map((v) => v.name),
         attribute: Object.entries(n.attrs).map(([k, a]) => encodeAttr(k, a)),
       })),
-      initializer: this.initializers.map(({ value, data }) => ({
-        name: value.name,
-        dims: value.shape as number[],
-        dataType: onnxDataType(value.dtype),
-        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      })),
+      initializer: this.initializers.map(({ value, data }) => {
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        const head = { name: value.name, dims: value.shape as number[], dataType: onnxDataType(value.dtype) };
+        if (!o.external || bytes.byteLength < o.external.minBytes) return { ...head, rawData: bytes };
+        const at = o.external.place(bytes);
+        const externalData = [
+          { key: 'location', value: at.location },
+          { key: 'offset', value: String(at.offset) },
+          { key: 'length', value: String(bytes.byteLength) },
+        ];
+        return { ...head, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData };
+      }),
       input: this.inputs.map(valueInfo),
       output: this.outputs.map(valueInfo),
     };

@@ -126,8 +126,8 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
 }
 
 /**
- * Inference in one session, from token ids to label logits: input_ids / attention_mask
- * (+ token_type_ids for BERT) as [G, N, S]; prefill [0, l) per instance, then the multiplexed rest.
+ * Inference in one session, from token ids to label logits [G, N, 2]: input_ids / attention_mask
+ * (+ token_type_ids for BERT) as [G, N, S], right-padded; prefill [0, l) per instance, then the multiplexed rest.
  * Adapter weights are constants here (serving, benchmarks). A slot whose mask is all zero is a dummy.
  */
 export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet): Graph {
@@ -145,7 +145,7 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
   const h = op.reshape(hFlat, ids.shape.concat([model.hiddenSize]) as (string | number)[], [ids]);
   const valid = op.reduceMax(op.cast(mask, 'float32'), [2], false); // [G, N]
   const { logits } = muxCore(model, head, spec, (name) => consts.get(name)!, h, mask, valid, extra, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 });
-  g.output('logits', logits);
+  g.output('logits', op.reshape(logits, [ids.shape[0], n, 2], [ids])); // [G, N, 2]: instance i of group g at [g, i]
   return g;
 }
 
