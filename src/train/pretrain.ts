@@ -54,6 +54,12 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
   abortAfterSteps?: number;
+  /**
+   * A fresh BERT's position embeddings: 'random' (normal, initializer_range) or 'sinusoidal' (Vaswani et
+   * al.'s table scaled to the same standard deviation, still trained), which gives attention relative
+   * offsets as linear maps from the first step instead of leaving them to be learned.
+   */
+  positionInit?: 'random' | 'sinusoidal';
   /** Start from this BERT folder's weights instead of a fresh preset (its config wins). */
   model?: string;
   /** MUX-PLM pretraining with N instances per group (spec §10.2 stages 1-2); writes a MUX-PLM folder. */
@@ -96,7 +102,21 @@ function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropo
     return createModel(c, { seed, heads: () => false }) as Llama; // tied: no separate lm_head
   }
   const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
-  return createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
+  const bert = createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
+  if (o.positionInit === 'sinusoidal') sinusoidalPositions(bert.weights.get('embeddings.position_embeddings.weight').data as Float32Array, config.hidden_size, config.initializer_range);
+  return bert;
+}
+
+/** Fills a [P, d] table with sin / cos of position / 10000^(2i/d), scaled to standard deviation `std`. */
+export function sinusoidalPositions(table: Float32Array, d: number, std: number): void {
+  const P = table.length / d;
+  for (let p = 0; p < P; p++) {
+    for (let i = 0; i < d; i += 2) {
+      const angle = p / 10000 ** (i / d);
+      table[p * d + i] = Math.sin(angle) * std * Math.SQRT2; // sin and cos have standard deviation 1/sqrt(2)
+      if (i + 1 < d) table[p * d + i + 1] = Math.cos(angle) * std * Math.SQRT2;
+    }
+  }
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
@@ -139,7 +159,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
