@@ -21,6 +21,7 @@ export function registerTrain(program: Command): void {
     .option('-n, --n <N>', 'instances multiplexed per row', positiveInt, 2)
     .option('-l, --l <layers>', 'prefill layers run per instance before mixing', nonNegativeInt, 1)
     .option('--epochs <n>', 'epochs (pairings change every epoch)', positiveInt, 3)
+    .option('--patience <n>', 'stop after n evaluations in a row without a better dev accuracy (--epochs is then the cap)', positiveInt)
     .option('--batch-size <n>', 'instances per step', positiveInt, 32)
     .option('--lr <x>', 'constant AdamW learning rate', positiveNum, 1e-3)
     .option('--lambda <x>', 'InfoNCE weight (default 0.25 for BERT revmux/ora, else 0.5)', nonNegativeNum)

@@ -65,6 +65,8 @@ export interface TrainingRun<B> {
   evalEvery: number;
   /** Ends the run early (a time budget spent); checked after every step. */
   done?(): boolean;
+  /** Early stopping: end the run after this many checkpoints in a row without a better metric. */
+  patience?: number;
   /** Evaluates at a checkpoint: the metric that picks the kept model, the history row and the log line. */
   evaluate(train: TrainStats): Promise<{ metric: number; row: Record<string, number>; line: string }>;
   /** Which model is written at a checkpoint: the best by metric so far, or always the latest. */
@@ -105,6 +107,9 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
   let trainMs = 0;
   let trainExamples = 0;
   let evaluatedAt = -1;
+  // checkpoints in a row without improvement, recounted from the history on resume
+  let stale = 0;
+  for (const row of state.history) stale = state.best && row.step > state.best.step ? stale + 1 : 0;
   const view = (epoch: number): TrainStats => {
     const n = Math.max(1, stats.examples);
     return { epoch, loss: stats.lossSum / n, accuracy: stats.correct / n, parts: Object.fromEntries(Object.entries(stats.parts).map(([k, v]) => [k, v / n])), examples: stats.examples, ms: Date.now() - stats.start };
@@ -115,6 +120,7 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
     state.history.push({ step: state.step, ...ev.row });
     const improved = !state.best || ev.metric > state.best.metric;
     if (improved) state.best = { metric: ev.metric, step: state.step };
+    stale = improved ? 0 : stale + 1;
     if (improved || run.keep === 'last') run.save(ev.metric, state.step);
     run.log(`step ${state.step}: ${ev.line}${improved && run.keep === 'best' ? ' (best, saved)' : ''}`);
     run.ckpt.save(params, optimizer, state);
@@ -123,7 +129,8 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
     evaluatedAt = state.step;
   };
 
-  const finished = () => run.done?.() ?? false;
+  const patient = () => run.patience === undefined || stale < run.patience;
+  const finished = () => (run.done?.() ?? false) || !patient();
   outer: for (let epoch = state.epoch; epoch < run.epochs && !finished(); epoch++) {
     const resumeAt = epoch === state.epoch ? state.batchInEpoch : 0;
     let bi = resumeAt;

@@ -55,12 +55,16 @@ export interface MuxTrainOptions {
   features?: { train: Features; dev: Features };
   /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
   abortAfterSteps?: number;
+  /** Early stopping: stop after this many evaluations in a row without a better dev accuracy (`epochs` is then the cap). */
+  patience?: number;
 }
 
 export interface MuxTrainResult {
   bestDevAccuracy: number;
   bestStep: number;
   steps: number;
+  /** Passes over the training set actually made (early stopping may end a run before `epochs`). */
+  epochsTrained: number;
   sisoDevAccuracy: number;
   history: Record<string, number>[];
   seconds: number;
@@ -140,14 +144,16 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     log,
     quiet: o.quiet,
     abortAfterSteps: o.abortAfterSteps,
+    patience: o.patience,
   });
   if (loop.aborted) {
-    return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
+    return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, epochsTrained: state.step / stepsPerEpoch, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
   }
   const result = {
     bestDevAccuracy: state.best?.metric ?? NaN,
     bestStep: state.best?.step ?? 0,
     steps: state.step,
+    epochsTrained: state.step / stepsPerEpoch,
     sisoDevAccuracy: sisoDev,
     history: state.history,
     seconds: (Date.now() - t0) / 1000,
