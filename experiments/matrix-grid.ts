@@ -1,0 +1,63 @@
+// The experiment grid of issue #13: grid files (experiments/grids/*.json), their cells, and where each
+// cell's evidence lives. Shared by the runner (matrix.ts) and the results page (results-page.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseTask, type Task } from '../src/data/glue.js';
+import { MUX_VARIANTS, type MuxVariant } from '../src/mux/variants.js';
+
+/** A grid file: the frozen backbones (one fine-tuned folder per task) and groups of cells. */
+export interface Grid {
+  name: string;
+  note?: string;
+  backbones: Record<string, Partial<Record<Task, string>>>;
+  /** Adapter training of every cell; limit_* take the first examples only (quick grids, tests). */
+  train: { lr: number; max_epochs: number; patience: number; evals_per_epoch: number; max_length?: number; limit_train?: number; limit_dev?: number };
+  groups: { name: string; backbone: string; tasks: Task[]; variants: MuxVariant[]; n: number[]; l: number[]; seeds: number[] }[];
+}
+
+export interface Cell {
+  grid: string;
+  group: string;
+  backbone: string;
+  task: Task;
+  variant: MuxVariant;
+  n: number;
+  l: number;
+  seed: number;
+}
+
+export const cellKey = (c: Cell) => `${c.backbone}/${c.task}/${c.variant}-n${c.n}-l${c.l}-s${c.seed}`;
+
+export function readGrid(file: string): Grid {
+  const g = JSON.parse(fs.readFileSync(file, 'utf8')) as Grid;
+  const where = (s: string) => `${file}: ${s}`;
+  if (!/^[\w.-]+$/.test(g.name ?? '')) throw new Error(where(`"name" must be a plain folder name, got ${JSON.stringify(g.name)}`));
+  for (const grp of g.groups ?? []) {
+    if (!g.backbones?.[grp.backbone]) throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" is not in "backbones"`));
+    for (const t of grp.tasks) {
+      parseTask(t);
+      if (!g.backbones[grp.backbone][t]) throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" has no folder for task ${t}`));
+    }
+    for (const v of grp.variants) if (!MUX_VARIANTS.includes(v)) throw new Error(where(`group ${grp.name}: unknown variant "${v}"`));
+  }
+  return g;
+}
+
+export function cellsOf(g: Grid): Cell[] {
+  const seen = new Set<string>();
+  const out: Cell[] = [];
+  for (const grp of g.groups)
+    for (const task of grp.tasks)
+      for (const n of grp.n)
+        for (const l of grp.l)
+          for (const variant of grp.variants)
+            for (const seed of grp.seeds) {
+              const c = { grid: g.name, group: grp.name, backbone: grp.backbone, task, variant, n, l, seed };
+              if (seen.has(cellKey(c))) continue; // groups may overlap (the prefill sweep shares l = 1)
+              seen.add(cellKey(c));
+              out.push(c);
+            }
+  return out;
+}
+
+export const cellFile = (c: Cell) => path.join('results', 'matrix', c.grid, `${cellKey(c)}.json`);

@@ -1,0 +1,88 @@
+// npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run]
+// The paper's tables at our scale, as a resumable grid of cells (issue #13). Each cell trains one
+// adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
+// epoch cap), scores it over 10 seeded pairings and writes one JSON under results/matrix/<grid>/.
+// A cell whose JSON exists is skipped; an interrupted cell resumes from its training state in
+// runs/matrix/. docs/results.md is rendered from the JSON files alone (npm run experiment:results).
+//
+// Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
+// results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
+import fs from 'node:fs';
+import path from 'node:path';
+import { findGlueDir } from '../src/data/glue.js';
+import { evaluatePairings } from '../src/eval/pairing.js';
+import { writeTextAtomic } from '../src/io/safetensors.js';
+import type { Backbone } from '../src/models/backbone.js';
+import { weightsHash } from '../src/models/hash.js';
+import { loadModel } from '../src/models/load.js';
+import { loadAdapter, specOf } from '../src/mux/adapter.js';
+import type { Features } from '../src/mux/features.js';
+import { adapterSize } from '../src/mux/spec.js';
+import { prepareFeatures, taskHead } from '../src/mux/task-features.js';
+import { trainMux } from '../src/train/mux-train.js';
+import { cellFile, cellKey, cellsOf, readGrid } from './matrix-grid.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const gridFile = arg('grid');
+if (!gridFile) throw new Error('--grid FILE is required (see experiments/grids/)');
+const grid = readGrid(gridFile);
+const only = arg('only');
+const cells = cellsOf(grid).filter((c) => !only || cellKey(c).includes(only));
+const todo = cells.filter((c) => !fs.existsSync(cellFile(c)));
+console.error(`${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run`);
+if (args.includes('--dry-run')) {
+  for (const c of todo) console.log(cellKey(c));
+  process.exit(0);
+}
+const dataDir = findGlueDir(arg('data'));
+const models = new Map<string, { model: Backbone; hash: string }>();
+const features = new Map<string, { train: Features; dev: Features }>();
+for (const c of todo) {
+  const dir = grid.backbones[c.backbone][c.task]!;
+  if (!models.has(dir)) {
+    const model = loadModel(dir);
+    models.set(dir, { model, hash: weightsHash(model.weights) });
+  }
+  const { model, hash } = models.get(dir)!;
+  const fkey = `${dir}|${c.l}`;
+  if (!features.has(fkey)) {
+    for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k); // one backbone's features in memory at a time
+    features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, maxLength: grid.train.max_length ?? 128, limitTrain: grid.train.limit_train, limitDev: grid.train.limit_dev }));
+  }
+  const f = features.get(fkey)!;
+  const out = path.join('runs', 'matrix', grid.name, cellKey(c));
+  const stepsPerEpoch = Math.ceil(f.train.count / 32);
+  const t0 = Date.now();
+  const r = await trainMux({ model: dir, task: c.task, dataDir, out, variant: c.variant, n: c.n, l: c.l, epochs: grid.train.max_epochs, patience: grid.train.patience, lr: grid.train.lr, seed: c.seed, features: f, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)), quiet: true });
+  const trainSeconds = (Date.now() - t0) / 1000;
+  const { config, params } = loadAdapter(out);
+  const { head } = taskHead(model, dir, c.task);
+  const ev = await evaluatePairings(model, head, specOf(config), params, f.dev, { pairings: 10, seed: 4141, quiet: true });
+  const record = {
+    cell: cellKey(c),
+    ...c,
+    backbone_dir: dir,
+    backbone_sha256: hash,
+    backbone_layers: model.numLayers,
+    backbone_hidden: model.hiddenSize,
+    train_examples: f.train.count,
+    dev_examples: f.dev.count,
+    adapter_parameters: adapterSize(specOf(config)),
+    lr: grid.train.lr,
+    max_epochs: grid.train.max_epochs,
+    patience: grid.train.patience,
+    epochs_trained: r.epochsTrained,
+    best_step: r.bestStep,
+    best_epoch: r.bestStep / stepsPerEpoch,
+    selection_dev_accuracy: r.bestDevAccuracy,
+    train_seconds: trainSeconds,
+    history: r.history,
+    evaluation: ev,
+  };
+  writeTextAtomic(cellFile(c), JSON.stringify(record, null, 2) + '\n');
+  console.error(`${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${r.epochsTrained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`);
+}
