@@ -1,4 +1,4 @@
-// npm run experiment:unigram -- [--corpus FILE] [--tokenizer DIR] [--seq-len 64] [--held-out 512]
+// npm run experiment:unigram -- [--corpus FILE] [--tokenizer DIR] [--seq-len 64] [--held-out 512] [--out FILE]
 // The baseline a next-token decoder must beat (backbones issue: held-out loss ≥ 2.0 nats below it):
 // the unigram entropy of the corpus's training tokens, and the cross-entropy of that unigram model
 // (add-one smoothed) on the decoder's held-out targets, which are packed exactly as `revmux pretrain`
@@ -47,4 +47,4 @@ const result = {
   held_out_unigram_cross_entropy_nats: heldCrossEntropy,
 };
 console.log(JSON.stringify(result, null, 2));
-writeTextAtomic('results/unigram-entropy.json', JSON.stringify(result, null, 2) + '\n');
+writeTextAtomic(arg('out', 'results/unigram-entropy.json'), JSON.stringify(result, null, 2) + '\n');

@@ -23,6 +23,7 @@ export function registerPretrain(program: Command): void {
     .option('--mask-rate <p>', 'share of tokens masked in training (15% is BERT\'s; held-out evaluation always masks 15%)', fraction, 0.15)
     .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', positiveInt, 200)
     .option('--held-out <n>', 'held-out sequences (the first of the corpus)', positiveInt, 256)
+    .option('--objective <name>', 'for --arch bert: mlm (masked LM) or causal (next token under a causal mask, through the MLM head; a warm start for mlm)', 'mlm')
     .option('--position-init <kind>', 'a fresh BERT\'s position embeddings: random or sinusoidal (still trained)', 'random')
     .option('--seed <n>', 'seed', int, 42)
     .option('--model <dir>', 'start from this BERT folder\'s weights (and config) instead of a fresh preset')
@@ -32,6 +33,7 @@ export function registerPretrain(program: Command): void {
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
       if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
+      if (o.objective !== 'mlm' && o.objective !== 'causal') throw new Error(`--objective must be mlm or causal, got ${JSON.stringify(o.objective)}`);
       if (o.positionInit !== 'random' && o.positionInit !== 'sinusoidal') throw new Error(`--position-init must be random or sinusoidal, got ${JSON.stringify(o.positionInit)}`);
       const r = await pretrain({ ...o, heldOutSequences: o.heldOut, warmupFraction: o.warmup });
       console.log(JSON.stringify({ steps: r.steps, tokens: r.tokens, seconds: r.seconds, tokens_per_s: r.tokensPerSecond, heldout_loss: r.heldOut.loss, heldout_accuracy: r.heldOut.accuracy, parameters: r.parameters, out: o.out }, null, 2));

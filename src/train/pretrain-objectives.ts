@@ -11,7 +11,7 @@ import { Rng } from '../engine/random.js';
 import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
 import { type MlmOptions, maskSequences } from '../data/mlm.js';
-import type { Bert } from '../models/bert.js';
+import type { Bert, BertContext } from '../models/bert.js';
 import type { Llama } from '../models/llama.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
@@ -134,6 +134,43 @@ export async function causalLm(model: Llama, held: number[][], o: { batchSize: n
   return {
     params,
     trainGraph: () => graph(true), // LLaMA has no dropout
+    phase: () => 'next-token',
+    feeds: (seqs) => nextTokenFeeds(seqs),
+    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
+    save(dir) {
+      saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
+    },
+  };
+}
+
+/** A BERT layer context whose attention also hides every later position: [B, 1, S, S] bias. */
+export function withCausalMask(ctx: BertContext, ids: Value): BertContext {
+  const g = ids.graph;
+  const idx = op.range(g, 0, op.dimSize(ids, 1), ids.shape[1]);
+  const future = op.greater(op.unsqueeze(idx, [0]), op.unsqueeze(idx, [1])); // [S, S]: key after query
+  return { ...ctx, maskBias: op.add(ctx.maskBias, op.where(future, g.scalar(-1e9, 'float32'), g.scalar(0, 'float32'))) };
+}
+
+/**
+ * Next-token prediction with a BERT (`--objective causal`): the encoder's own layers under a causal mask,
+ * answering through its tied MLM head, so every token is a target. A warm start for masked LM: the
+ * saved folder is a BertForMaskedLM that `revmux pretrain --model` continues with masked LM.
+ */
+export async function bertCausalLm(model: Bert, held: number[][], o: { batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
+  const params = new ParamSet();
+  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
+  const graph = (gradients: boolean, seed: number) =>
+    tokenPredictionGraph(gradients ? 'bert-clm-train' : 'bert-clm-eval', params, gradients, 'lm', (g, p, ids, mask) => {
+      const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
+      const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), withCausalMask(b.context(mask), ids), 0, model.numLayers);
+      return { states: h, logits: (x) => b.mlmLogits(x) };
+    });
+  const heldBatches: Record<string, HostTensor>[] = [];
+  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push(nextTokenFeeds(held.slice(i, i + o.batchSize)));
+  const evalSession = await compile(graph(false, 0));
+  return {
+    params,
+    trainGraph: (dropoutSeed) => graph(true, dropoutSeed),
     phase: () => 'next-token',
     feeds: (seqs) => nextTokenFeeds(seqs),
     heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),

@@ -20,7 +20,7 @@ import { Llama } from '../models/llama.js';
 import { bertPreset, llamaPreset } from '../models/presets.js';
 import { loadModel } from '../models/load.js';
 import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
-import { causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
+import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { runLoop } from './loop.js';
 
 export interface PretrainOptions {
@@ -60,6 +60,8 @@ export interface PretrainOptions {
    * offsets as linear maps from the first step instead of leaving them to be learned.
    */
   positionInit?: 'random' | 'sinusoidal';
+  /** A BERT's objective: masked LM, or next-token prediction under a causal mask (a warm start for masked LM). */
+  objective?: 'mlm' | 'causal';
   /** Start from this BERT folder's weights instead of a fresh preset (its config wins). */
   model?: string;
   /** MUX-PLM pretraining with N instances per group (spec §10.2 stages 1-2); writes a MUX-PLM folder. */
@@ -155,11 +157,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     ? await causalLm(model, held, { batchSize, tokenizerDir: o.tokenizer })
     : o.mux
     ? await muxPlmPretraining(model, tok, held, mlm, { n: o.mux, priming: o.priming ?? 0.2, nu: o.nu ?? 20, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer, initFrom: o.model ?? `preset:${o.preset ?? 'mini'}` })
+    : o.objective === 'causal'
+    ? await bertCausalLm(model, held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
     : await plainMlm(model, held, mlm, { maskRate, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', objective: o.objective ?? 'mlm', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
   const ckpt = new CheckpointDir(o.out);
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
