@@ -66,6 +66,21 @@ export class CheckpointDir {
  * (params and optimiser restored in place) after checking its settings match. `settings` picks the
  * fields of a state's meta that must agree (default: all of it).
  */
+/** What every training run starts from: its parameters, optimiser, checkpoint folder and loop state (fresh or resumed). */
+export interface RunSetup {
+  params: ParamSet;
+  optimizer: Optimizer;
+  ckpt: CheckpointDir;
+  state: LoopState;
+}
+
+/** A run writing to `out`: resumes from `out`/.train-state when it holds one with the same settings. */
+export function resumableRun(out: string, params: ParamSet, optimizer: Optimizer, meta: Record<string, unknown>, o: { fresh?: boolean; log: (s: string) => void; settings?: (meta: Record<string, unknown>) => Record<string, unknown> }): RunSetup {
+  const ckpt = new CheckpointDir(out);
+  const state = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, o);
+  return { params, optimizer, ckpt, state };
+}
+
 export function startOrResume(ckpt: CheckpointDir, params: ParamSet, optimizer: Optimizer, initial: LoopState, o: { fresh?: boolean; log: (s: string) => void; settings?: (meta: Record<string, unknown>) => Record<string, unknown> }): LoopState {
   if (o.fresh) {
     ckpt.remove();
@@ -79,9 +94,12 @@ export function startOrResume(ckpt: CheckpointDir, params: ParamSet, optimizer: 
   return state;
 }
 
-/** Fails with a message naming each differing field when a resume would mix settings. */
+/**
+ * Fails with a message naming each differing field when a resume would mix settings. A setting the
+ * interrupted run did not record (one added to revmux since) is not compared: it cannot have differed.
+ */
 export function checkResumeCompatible(saved: Record<string, unknown>, now: Record<string, unknown>, where: string): void {
-  const diffs = Object.keys({ ...saved, ...now }).filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
+  const diffs = Object.keys({ ...saved, ...now }).filter((k) => k in saved && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
   if (diffs.length) throw new Error(`${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`);
 }
 

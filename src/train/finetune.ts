@@ -24,7 +24,7 @@ import { loadModel } from '../models/load.js';
 import { bertPreset } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { crossEntropy } from '../nn/losses.js';
-import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
+import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { countCorrect, runLoop } from './loop.js';
 
 export interface FinetuneOptions {
@@ -167,18 +167,15 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const params = trainableParams(model);
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
   const meta = { task: o.task, model: o.model ?? `init:${o.init}${o.layers ? `:L${o.layers}` : ''}`, epochs, batchSize, lr, maxLength, seed, limitTrain: o.limitTrain ?? null, evalEvery };
-  const ckpt = new CheckpointDir(o.out);
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
+  const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
+  const state = setup.state;
   log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
 
   const evalSession = await compile(classifierGraph(model, head, params, false, seed));
   const labels = TASKS[o.task].labelWords;
   const loop = await runLoop<number[]>({
     label: `finetune ${o.task}`,
-    params,
-    optimizer,
-    ckpt,
-    state,
+    ...setup,
     seed,
     epochs,
     totalSteps,

@@ -19,7 +19,7 @@ import { loadModel } from '../models/load.js';
 import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../baselines/datamux.js';
 import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../baselines/full-model.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../baselines/full-mux-graph.js';
-import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
+import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { countCorrect, runLoop } from './loop.js';
 
 export interface FullMuxFinetuneOptions {
@@ -130,8 +130,8 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
   const params = allParams(model);
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
   const meta = { method: o.method, n, task: o.task, model: o.model, epochs, batchSize, lr: o.lr ?? 5e-5, maxLength, retrievalWeight, seed, limitTrain: o.limitTrain ?? null, evalEvery };
-  const ckpt = new CheckpointDir(o.out);
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
+  const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
+  const state = setup.state;
   log(`finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`);
 
   const s = model.settings;
@@ -140,10 +140,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
   const examples = (idx: number[]) => idx.map((i) => trainEnc[i]);
   const loop = await runLoop<number[]>({
     label: `finetune ${o.method} ${o.task}`,
-    params,
-    optimizer,
-    ckpt,
-    state,
+    ...setup,
     seed,
     epochs,
     totalSteps,

@@ -17,7 +17,7 @@ import { muxGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, adapterSize, initAdapter, validateSpec } from '../mux/spec.js';
 import { VARIANTS } from '../mux/variants.js';
 import { evaluatePairings } from '../eval/pairing.js';
-import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
+import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { countCorrect, runLoop, sequentialSlices } from './loop.js';
 
 export interface MuxTrainOptions {
@@ -98,8 +98,8 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const totalSteps = stepsPerEpoch * epochs;
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
   const meta = { model: path.resolve(o.model), task: o.task, variant: o.variant, n: o.n, l: o.l, epochs, batchSize, lr, lambda, mu, dropout: spec.dropout, backboneDropout: o.backboneDropout ?? true, seed, limitTrain: o.limitTrain ?? null };
-  const ckpt = new CheckpointDir(o.out);
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, { fresh: o.fresh, log });
+  const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
+  const state = setup.state;
   log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
 
   const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
@@ -116,10 +116,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   });
   const loop = await runLoop<number[]>({
     label: `train ${o.variant} N=${o.n}`,
-    params,
-    optimizer,
-    ckpt,
-    state,
+    ...setup,
     seed,
     epochs,
     totalSteps,

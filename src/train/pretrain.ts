@@ -19,7 +19,7 @@ import { createModel } from '../models/init.js';
 import { Llama } from '../models/llama.js';
 import { bertPreset, llamaPreset } from '../models/presets.js';
 import { loadModel } from '../models/load.js';
-import { CheckpointDir, type LoopState, prepareOutDir, startOrResume } from './checkpoint.js';
+import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { runLoop } from './loop.js';
 
@@ -164,11 +164,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
   const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', objective: o.objective ?? 'mlm', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
-  const ckpt = new CheckpointDir(o.out);
+
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
-  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).map((k) => [k, m[k] ?? null]));
+  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).filter((k) => k in m).map((k) => [k, m[k]]));
   // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
-  const state: LoopState = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } } }, { fresh: o.fresh, log, settings });
+  const setup = resumableRun(o.out, params, optimizer, { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } }, { fresh: o.fresh, log, settings });
+  const state = setup.state;
   const meta = state.meta as PretrainMeta;
   log(`pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
 
@@ -198,10 +199,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const loop = await runLoop<number[][]>({
     label: 'pretrain',
-    params,
-    optimizer,
-    ckpt,
-    state,
+    ...setup,
     seed,
     epochs: Infinity,
     totalSteps: o.maxSteps,
