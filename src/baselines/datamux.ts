@@ -32,8 +32,9 @@ import type { ModelInputs } from '../models/backbone.js';
 import type { BertGraph } from '../models/bert.js';
 import { type Activation, activation, linear } from '../nn/layers.js';
 
-export type FullMuxMethod = 'datamux' | 'muxplm';
-export const FULL_MUX_METHODS: readonly FullMuxMethod[] = ['datamux', 'muxplm'];
+import type { FullMuxMethod } from './methods.js';
+
+export { FULL_MUX_METHODS, type FullMuxMethod } from './methods.js';
 
 /** What a multiplexed full model is, besides its BERT (mirrors mux_config.json). */
 export interface FullMuxSettings {

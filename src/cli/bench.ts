@@ -2,19 +2,10 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TextTokenizer } from '../io/tokenizer.js';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
-import { accuracyChart, renderChart, speedupChart } from '../eval/plots.js';
-import { measureThroughput } from '../eval/throughput.js';
-import { writeTextAtomic } from '../io/safetensors.js';
 import type { Backbone } from '../models/backbone.js';
-import { weightsHash } from '../models/hash.js';
-import { loadModel } from '../models/load.js';
-import { randomModel } from '../models/random-presets.js';
 import type { ParamSet } from '../engine/params.js';
-import { checkAdapterFits, loadAdapter } from '../mux/adapter.js';
-import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
-import { defaultThreads } from '../engine/runtime.js';
+import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
 import os from 'node:os';
 import { int, intList, nonNegativeInt, positiveInt } from './args.js';
 
@@ -38,6 +29,15 @@ export function registerBench(program: Command): void {
     .option('--out <dir>', 'where to write bench.json, bench.md and the plots', 'runs/bench')
     .option('--seed <n>', 'seed', int, 0)
     .action(async (o) => {
+      const { TextTokenizer } = await import('../io/tokenizer.js');
+      const { accuracyChart, renderChart, speedupChart } = await import('../eval/plots.js');
+      const { measureThroughput } = await import('../eval/throughput.js');
+      const { writeTextAtomic } = await import('../io/safetensors.js');
+      const { weightsHash } = await import('../models/hash.js');
+      const { loadModel } = await import('../models/load.js');
+      const { randomModel } = await import('../models/random-presets.js');
+      const { checkAdapterFits, loadAdapter } = await import('../mux/adapter.js');
+      const { defaultThreads } = await import('../engine/runtime.js');
       if (!!o.model === !!o.random) throw new Error('give exactly one of --model DIR or --random NAME');
       const model: Backbone = o.model ? loadModel(o.model) : randomModel(o.random);
       const variants = String(o.variants).split(',').map((v: string) => v.trim()) as MuxVariant[];

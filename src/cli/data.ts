@@ -1,10 +1,6 @@
 // `revmux data download`: GLUE from its public sources, for machines with internet access.
 import type { Command } from 'commander';
-import { downloadGlue } from '../data/download.js';
 import { GLUE_TASKS, type GlueTask, findGlueDir, loadGlue, parseTask } from '../data/glue.js';
-import { readLines } from '../data/corpus.js';
-import { countPieces, trimVocabulary, writeTrimmedTokenizer } from '../data/vocab-trim.js';
-import { TextTokenizer } from '../io/tokenizer.js';
 import { positiveInt } from './args.js';
 
 export function registerData(program: Command): void {
@@ -15,6 +11,7 @@ export function registerData(program: Command): void {
     .option('--dir <dir>', 'where to put them', 'data/glue')
     .option('--tasks <list>', 'comma-separated tasks', GLUE_TASKS.join(','))
     .action(async (o: { dir: string; tasks: string }) => {
+      const { downloadGlue } = await import('../data/download.js');
       const tasks = o.tasks.split(',').map((t) => parseTask(t.trim())).filter((t): t is GlueTask => t !== 'synthetic');
       await downloadGlue(o.dir, tasks);
     });
@@ -27,6 +24,9 @@ export function registerData(program: Command): void {
     .option('--glue <dir>', 'GLUE folder whose training sets are counted too (default: found as for finetune)')
     .option('--size <n>', 'vocabulary size', positiveInt, 8192)
     .action(async (o: { corpus: string; out: string; tokenizer: string; glue?: string; size: number }) => {
+      const { readLines } = await import('../data/corpus.js');
+      const { countPieces, trimVocabulary, writeTrimmedTokenizer } = await import('../data/vocab-trim.js');
+      const { TextTokenizer } = await import('../io/tokenizer.js');
       const tok = TextTokenizer.load(o.tokenizer);
       const counts = new Map<string, number>();
       for await (const { line } of readLines(o.corpus)) if (line.trim()) countPieces(tok, line, counts);

@@ -1,6 +1,5 @@
 // `revmux demo`: the README's first command.
 import type { Command } from 'commander';
-import { runDemo } from '../demo/demo.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -12,6 +11,7 @@ export function registerDemo(program: Command): void {
     .option('--quick', 'smaller data and fewer timing rounds (about a minute)')
     .option('--no-bench-base', 'skip timing the BERT-base shape')
     .action(async (o) => {
+      const { runDemo } = await import('../demo/demo.js');
       await runDemo({ cache: o.cache, out: o.out, data: o.data, quick: o.quick, benchBase: o.quick ? false : o.benchBase });
     });
 }

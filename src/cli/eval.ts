@@ -2,20 +2,8 @@
 // trained on it (RevMUX, ORA, vanilla) and for whole-model baselines (DataMUX, MUX-PLM folders),
 // all on the same pairings so one table compares them.
 import type { Command } from 'commander';
-import { compile } from '../engine/runtime.js';
-import { encodeExamples } from '../data/batching.js';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
-import { predictFullMux } from '../eval/full-mux.js';
-import { type PairingResult, evaluatePairings, evaluateWith } from '../eval/pairing.js';
-import { writeTextAtomic } from '../io/safetensors.js';
-import { TextTokenizer } from '../io/tokenizer.js';
-import { weightsHash } from '../models/hash.js';
-import { loadModel } from '../models/load.js';
-import { checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
-import { loadFullMux } from '../baselines/full-model.js';
-import { fullMuxGraph } from '../baselines/full-mux-graph.js';
-import { allParams } from '../train/full-mux-train.js';
-import { prepareDevFeatures, taskHead } from '../mux/task-features.js';
+import type { PairingResult } from '../eval/pairing.js';
 import { int, positiveInt } from './args.js';
 
 interface EvalArgs {
@@ -44,6 +32,19 @@ export function registerEval(program: Command): void {
     .option('--data <dir>', 'GLUE folder')
     .option('--json <file>', 'also write the results as JSON')
     .action(async (o: EvalArgs) => {
+      const { compile } = await import('../engine/runtime.js');
+      const { encodeExamples } = await import('../data/batching.js');
+      const { predictFullMux } = await import('../eval/full-mux.js');
+      const { evaluatePairings, evaluateWith } = await import('../eval/pairing.js');
+      const { writeTextAtomic } = await import('../io/safetensors.js');
+      const { TextTokenizer } = await import('../io/tokenizer.js');
+      const { weightsHash } = await import('../models/hash.js');
+      const { loadModel } = await import('../models/load.js');
+      const { checkAdapterFits, loadAdapter, specOf } = await import('../mux/adapter.js');
+      const { loadFullMux } = await import('../baselines/full-model.js');
+      const { fullMuxGraph } = await import('../baselines/full-mux-graph.js');
+      const { allParams } = await import('../train/full-mux-train.js');
+      const { prepareDevFeatures, taskHead } = await import('../mux/task-features.js');
       const adapterDirs = o.adapter ?? [];
       const muxDirs = o.muxModel ?? [];
       if (!adapterDirs.length && !muxDirs.length) throw new Error('revmux eval: give --adapter DIR... and/or --mux-model DIR...');

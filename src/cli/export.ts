@@ -1,7 +1,6 @@
 // `revmux export`: the model (and adapter) as a self-contained ONNX file, a transformers.js folder or a
 // Triton model repository (src/export).
 import type { Command } from 'commander';
-import { exportModel } from '../export/onnx.js';
 
 export function registerExport(program: Command): void {
   program
@@ -15,6 +14,7 @@ export function registerExport(program: Command): void {
     .option('--task <name>', 'task whose labels a SISO export names (default: the model\'s finetuning_task, else sst2)')
     .option('--external-data', 'weights in model.onnx_data next to model.onnx (automatic past 1.5 GB)')
     .action(async (o: { model: string; out: string; adapter?: string; format: string; name?: string; task?: string; externalData?: boolean }) => {
+      const { exportModel } = await import('../export/onnx.js');
       if (o.format !== 'onnx' && o.format !== 'triton') throw new Error(`--format must be onnx or triton, got ${JSON.stringify(o.format)}`);
       const r = await exportModel({ ...o, format: o.format });
       const m = r.manifest;

@@ -2,9 +2,7 @@
 // DataMUX / MUX-PLM baselines (--method).
 import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
-import { finetune } from '../train/finetune.js';
-import { FULL_MUX_METHODS, type FullMuxMethod } from '../baselines/datamux.js';
-import { finetuneFullMux } from '../train/full-mux-train.js';
+import { FULL_MUX_METHODS, type FullMuxMethod } from '../baselines/methods.js';
 import { fraction, int, positiveInt, positiveNum } from './args.js';
 
 export function registerFinetune(program: Command): void {
@@ -32,6 +30,8 @@ export function registerFinetune(program: Command): void {
     .option('--nu <x>', 'datamux / muxplm: norm of the Gaussian Hadamard vectors of a new model', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
+      const { finetune } = await import('../train/finetune.js');
+      const { finetuneFullMux } = await import('../train/full-mux-train.js');
       if (o.method !== 'siso' && !FULL_MUX_METHODS.includes(o.method)) throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);
       if (o.method !== 'siso' && !o.model) throw new Error(`--method ${o.method} needs --model DIR (a BERT folder, or a MUX-PLM folder from revmux pretrain --mux)`);
       const task = parseTask(o.task);

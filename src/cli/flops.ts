@@ -3,13 +3,7 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
-import { muxFlops, sisoFlops, theoreticalSpeedup } from '../eval/flops.js';
-import { TextTokenizer } from '../io/tokenizer.js';
-import { readConfig } from '../models/config.js';
-import { dims } from '../models/registry.js';
-import { randomModel } from '../models/random-presets.js';
-import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
-import { VARIANTS } from '../mux/variants.js';
+import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
 import { intList, nonNegativeInt, positiveInt } from './args.js';
 
 export function registerFlops(program: Command): void {
@@ -24,7 +18,13 @@ export function registerFlops(program: Command): void {
     .option('--seq <n>', 'tokens per example (when no --task)', positiveInt, 128)
     .option('--task <name>', 'sum over this GLUE dev set\'s real lengths (tokenizer: model folder or bert-base-uncased)')
     .option('--json', 'print JSON only')
-    .action((o) => {
+    .action(async (o) => {
+      const { muxFlops, sisoFlops, theoreticalSpeedup } = await import('../eval/flops.js');
+      const { TextTokenizer } = await import('../io/tokenizer.js');
+      const { readConfig } = await import('../models/config.js');
+      const { dims } = await import('../models/registry.js');
+      const { randomModel } = await import('../models/random-presets.js');
+      const { VARIANTS } = await import('../mux/variants.js');
       const config = o.model ? readConfig(o.model) : randomModel(o.random).config;
       const { layers: L, hidden: d } = dims(config);
       const l = o.l ?? Math.round(L / 2);

@@ -1,9 +1,6 @@
 // `revmux forward`: run a checkpoint on inputs from a safetensors file, write every output.
 import type { Command } from 'commander';
 import type { HostTensor } from '../engine/runtime.js';
-import { SafetensorsFile, writeSafetensors } from '../io/safetensors.js';
-import { runForward } from '../models/forward.js';
-import { loadModel } from '../models/load.js';
 
 export function registerForward(program: Command): void {
   program
@@ -14,6 +11,9 @@ export function registerForward(program: Command): void {
     .requiredOption('--out <file>', 'where to write the float32 outputs (safetensors, written atomically)')
     .option('--no-hidden', 'skip the per-layer hidden.{k} outputs')
     .action(async (o: { model: string; input: string; out: string; hidden: boolean }) => {
+      const { SafetensorsFile, writeSafetensors } = await import('../io/safetensors.js');
+      const { runForward } = await import('../models/forward.js');
+      const { loadModel } = await import('../models/load.js');
       const model = loadModel(o.model);
       const st = SafetensorsFile.open(o.input);
       const feeds: Record<string, HostTensor> = {};

@@ -1,7 +1,5 @@
 // `revmux inspect PATH`: what a safetensors file or checkpoint folder holds.
 import type { Command } from 'commander';
-import { WeightStore } from '../io/checkpoint.js';
-import { DTYPE_BYTES } from '../io/safetensors.js';
 
 export function registerInspect(program: Command): void {
   program
@@ -9,7 +7,9 @@ export function registerInspect(program: Command): void {
     .description('list the tensors (name, dtype, shape) of a .safetensors file or a checkpoint folder')
     .argument('<path>', 'a .safetensors file, or a folder with model.safetensors or model.safetensors.index.json')
     .option('--json', 'print JSON instead of a table')
-    .action((location: string, opts: { json?: boolean }) => {
+    .action(async (location: string, opts: { json?: boolean }) => {
+      const { WeightStore } = await import('../io/checkpoint.js');
+      const { DTYPE_BYTES } = await import('../io/safetensors.js');
       const store = WeightStore.open(location);
       try {
         const rows = store.names().map((n) => {

@@ -1,6 +1,5 @@
 // `revmux pretrain`: masked-LM pretraining of a small BERT from a text corpus.
 import type { Command } from 'commander';
-import { pretrain } from '../train/pretrain.js';
 import { fraction, int, positiveInt, positiveNum } from './args.js';
 
 export function registerPretrain(program: Command): void {
@@ -32,6 +31,7 @@ export function registerPretrain(program: Command): void {
     .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
+      const { pretrain } = await import('../train/pretrain.js');
       if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       if (o.objective !== 'mlm' && o.objective !== 'causal') throw new Error(`--objective must be mlm or causal, got ${JSON.stringify(o.objective)}`);
       if (o.positionInit !== 'random' && o.positionInit !== 'sinusoidal') throw new Error(`--position-init must be random or sinusoidal, got ${JSON.stringify(o.positionInit)}`);

@@ -1,8 +1,6 @@
 // `revmux serve` and `revmux loadtest`.
 import type { Command } from 'commander';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
-import { closedLoop, openLoop } from '../serve/loadtest.js';
-import { startServer } from '../serve/server.js';
 import { intList, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
@@ -28,6 +26,7 @@ export function registerServe(program: Command): void {
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /classify, /info and /metrics (default: $REVMUX_API_KEY; /health stays open)')
     .option('--request-timeout-ms <ms>', 'time allowed to receive a whole request (408 after it)', positiveInt, 10000)
     .action(async (o) => {
+      const { startServer } = await import('../serve/server.js');
       const apiKey: string | undefined = o.apiKey ?? (process.env.REVMUX_API_KEY || undefined);
       if (!LOOPBACK.test(o.host) && !apiKey) console.error(`revmux serve: warning: listening on ${o.host}, beyond this machine, with no --api-key: anyone who can reach it can use it`);
       const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
@@ -60,6 +59,7 @@ export function registerServe(program: Command): void {
     .option('--seconds <s>', 'duration of each level', positiveNum, 10)
     .option('--task <name>', 'texts from this GLUE dev set (or synthetic)', 'sst2')
     .action(async (o) => {
+      const { closedLoop, openLoop } = await import('../serve/loadtest.js');
       const host = new URL(o.url).hostname;
       if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && !host.startsWith('127.')) throw new Error(`loadtest only targets this machine (loopback), not ${host}`);
       const texts = loadExamples(parseTask(o.task), 'dev', findGlueDir()).map((e) => e.textA);

@@ -1,8 +1,7 @@
 // `revmux train`: train multiplexing adapters on a frozen backbone.
 import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
-import { MUX_VARIANTS, type MuxVariant } from '../mux/spec.js';
-import { trainMux } from '../train/mux-train.js';
+import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
 import { fraction, int, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
 
 export function variantArg(v: string): MuxVariant {
@@ -36,6 +35,7 @@ export function registerTrain(program: Command): void {
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
+      const { trainMux } = await import('../train/mux-train.js');
       const dataDir = findGlueDir(o.data);
       const r = await trainMux({ ...o, task: parseTask(o.task), dataDir });
       console.log(JSON.stringify({ best_dev_accuracy: r.bestDevAccuracy, siso_dev_accuracy: r.sisoDevAccuracy, best_step: r.bestStep, steps: r.steps, seconds: r.seconds, train_examples_per_s: r.trainExamplesPerSecond }, null, 2));

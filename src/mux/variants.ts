@@ -6,7 +6,9 @@
 import type { Value } from '../engine/graph.js';
 import { type Drop, type ParamLookup, diagonal, downProject, layoutBlocks, mlpDemux, reverseDemux, reversibleMux, splitBlocks, stack, upProject, vanillaMap, vanillaMux } from './layers.js';
 
-export type MuxVariant = 'revmux' | 'ora' | 'vanilla';
+import type { MuxVariant } from './variant-names.js';
+
+export { MUX_VARIANTS, type MuxVariant } from './variant-names.js';
 
 type Shapes = [string, number[]][];
 
@@ -92,4 +94,3 @@ export const VARIANTS: Record<MuxVariant, VariantDef> = {
   },
 };
 
-export const MUX_VARIANTS = Object.keys(VARIANTS) as MuxVariant[];
