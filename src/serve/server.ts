@@ -4,9 +4,9 @@
 // Bad requests are refused before they reach a batch (400 naming the field, 413 with the token
 // limit), so one bad request never affects the others it would have been batched with.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Batcher, type BatcherOptions, QueueFullError, TimeoutError } from './batcher.js';
-import { type ClassifyInput, type Encoded, ServeEngine } from './engine.js';
+import { type ClassifyInput, type Encoded, type Prediction, ServeEngine } from './engine.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions extends Partial<BatcherOptions> {
@@ -71,12 +71,28 @@ export function parseInputs(body: unknown, maxInputs: number): ClassifyInput[] {
       if (blank(x)) throw new BadRequest(400, `inputs[${i}] is empty (or only whitespace and invisible characters)`);
       return { text: x };
     }
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequest(400, `inputs[${i}] must be a string or {"text", "text_pair"}`);
+    if (Array.isArray(x) && x.length === 2 && x.every((t) => typeof t === 'string' && !blank(t))) return { text: x[0], textPair: x[1] }; // TEI's pair
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new BadRequest(400, `inputs[${i}] must be a string, {"text", "text_pair"} or a pair ["text", "text pair"]`);
     const { text, text_pair: pair } = x as { text?: unknown; text_pair?: unknown };
     if (typeof text !== 'string' || blank(text)) throw new BadRequest(400, `inputs[${i}].text must be a non-empty string (not only whitespace and invisible characters)`);
     if (pair !== undefined && typeof pair !== 'string') throw new BadRequest(400, `inputs[${i}].text_pair must be a string`);
     return pair === undefined ? { text } : { text, textPair: pair };
   });
+}
+
+/**
+ * Every label with its score, best first, at most `top_k` of them: what Hugging Face's text-classification
+ * endpoints and TEI's /predict answer. Options those clients may send that change the scores are refused.
+ */
+export function rankedLabels(p: Prediction, labels: readonly [string, string], body: unknown): { label: string; score: number }[] {
+  const b = body as { parameters?: { top_k?: unknown; function_to_apply?: unknown }; raw_scores?: unknown };
+  const fn = b.parameters?.function_to_apply;
+  if (fn !== undefined && fn !== 'softmax') throw new BadRequest(400, `parameters.function_to_apply ${JSON.stringify(fn)} is not supported (scores are softmax probabilities)`);
+  if (b.raw_scores === true) throw new BadRequest(400, 'raw_scores is not supported (scores are softmax probabilities)');
+  const topK = b.parameters?.top_k;
+  if (topK !== undefined && topK !== null && !(Number.isInteger(topK) && (topK as number) >= 1)) throw new BadRequest(400, `parameters.top_k must be a positive integer, got ${JSON.stringify(topK)}`);
+  const other = p.label === labels[0] ? labels[1] : labels[0];
+  return [p, { label: other, score: 1 - p.score }].slice(0, (topK as number | undefined) ?? 2).map((x) => ({ label: x.label, score: x.score }));
 }
 
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
@@ -165,7 +181,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
 
-  app.post('/classify', async (req, reply) => {
+  /** The classify handler; `shape` turns the predictions into the answer a route's clients parse. */
+  const classifyRoute = (shape: (preds: Prediction[], body: unknown) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
     if (draining) return fail(reply, 503, 'the server is shutting down', { 'Retry-After': '5' });
     if (!engine || !batcher) return fail(reply, 503, loadError ? `model failed to load: ${loadError.message}` : 'the model is still loading', { 'Retry-After': '2' });
     if (inFlight >= maxConcurrent) {
@@ -182,8 +199,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
         return r.enc;
       });
       const preds = await batcher.submit(encs, timeoutMs);
+      const answer = shape(preds, req.body);
       metrics.requests.inc({ status: '200' });
-      return preds;
+      return answer;
     } catch (e) {
       if (e instanceof BadRequest) {
         metrics.rejections.inc({ reason: e.status === 413 ? 'too_long' : 'bad_request' });
@@ -201,7 +219,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     } finally {
       inFlight--;
     }
-  });
+  };
+  app.post('/classify', classifyRoute((preds) => preds));
+  // Hugging Face's clients (@huggingface/inference textClassification, Python's InferenceClient) against
+  // an endpoint URL: one ranked list per input.
+  app.post('/', classifyRoute((preds, body) => preds.map((p) => rankedLabels(p, engine!.labels, body))));
+  // Text Embeddings Inference's /predict: a single input gets a flat ranked list, a list of inputs one per input.
+  app.post('/predict', classifyRoute((preds, body) => {
+    const ranked = preds.map((p) => rankedLabels(p, engine!.labels, body));
+    return typeof (body as { inputs?: unknown }).inputs === 'string' ? ranked[0] : ranked;
+  }));
 
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
   const addr = app.server.address();
