@@ -4,13 +4,11 @@
 // class, p50 / p99 latency, and the server's RSS after start-up, at the end and at its peak.
 // Without --model it serves a BERT-mini-shaped classifier with random weights (bench/random-model.ts).
 // Targets (hardening issue): no errors other than 429; RSS growth under 20%.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { closedLoop } from '../src/serve/loadtest.js';
 import { machine, report, round, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
+import { memoryMb, startServe } from './serve-process.js';
 
 const args = process.argv.slice(2);
 const arg = (n: string, d?: string) => {
@@ -25,30 +23,13 @@ let adapterDir = arg('adapter');
 if (!modelDir) ({ model: modelDir, adapter: adapterDir } = writeRandomServingModel('runs/random-bert-mini', { preset: 'mini', n: 2, l: 1 }));
 const texts = loadExamples('sst2', 'dev', findGlueDir()).map((e) => e.textA);
 
-/** Resident and peak resident memory of a process, in MB, from /proc. */
-function memoryMb(pid: number): { rss: number; peak: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: round(kb('VmRSS') / 1024, 1), peak: round(kb('VmHWM') / 1024, 1) };
-}
-
-const server = spawn(process.execPath, [path.resolve('bin/revmux.js'), 'serve', '--model', modelDir!, ...(adapterDir ? ['--adapter', adapterDir] : []), '--port', '0', '--policy', policy, '--max-concurrent', String(clients * 2)], { stdio: ['ignore', 'ignore', 'pipe'] });
-let log = '';
-server.stderr.on('data', (d) => (log += d));
-const url = await new Promise<string>((resolve, reject) => {
-  const t = setInterval(() => {
-    const m = /listening on (http:\/\/\S+)/.exec(log);
-    if (m) clearInterval(t), resolve(m[1]);
-  }, 50);
-  server.on('exit', (code) => reject(new Error(`revmux serve exited with ${code}: ${log}`)));
-});
-for (let i = 0; i < 1200 && (await fetch(`${url}/health`).then((r) => r.status, () => 0)) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+const server = await startServe(['--model', modelDir!, ...(adapterDir ? ['--adapter', adapterDir] : []), '--policy', policy, '--max-concurrent', String(clients * 2)]);
+const url = server.url;
 await closedLoop(url, texts, 8, 2); // warm-up
 const start = memoryMb(server.pid!);
 const load = await closedLoop(url, texts, clients, seconds, Number.MAX_SAFE_INTEGER);
 const end = memoryMb(server.pid!);
-server.kill('SIGTERM');
-await new Promise((r) => server.once('exit', r));
+await server.stop();
 
 const errors = Object.entries(load.errors);
 const result = {

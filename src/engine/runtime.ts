@@ -6,9 +6,9 @@
 // and the dimension instead of failing deep inside onnxruntime.
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import { type AnyTypedArray, dtypeOfArray } from './dtype.js';
+import { type AnyTypedArray, type DType, dtypeOfArray } from './dtype.js';
 import type { Graph } from './graph.js';
-import { formatShape } from './shape.js';
+import { type Dim, formatShape } from './shape.js';
 
 export interface HostTensor {
   data: AnyTypedArray;
@@ -25,9 +25,26 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/**
+ * What a session checks feeds against: the graph's name, inputs and outputs, as plain data. A session
+ * keeps this rather than the graph, whose initializers view the model's weight arrays: once every
+ * session exists, the weights live in onnxruntime alone and the JavaScript copies can be freed.
+ */
+export interface GraphSignature {
+  name: string;
+  inputs: { name: string; dtype: DType; shape: Dim[] }[];
+  outputs: { name: string; dtype: DType; shape: Dim[] }[];
+}
+
+const signatureOf = (g: Graph): GraphSignature => ({
+  name: g.name,
+  inputs: g.inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] })),
+  outputs: g.outputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] })),
+});
+
 export class Session {
   private constructor(
-    readonly graph: Graph,
+    readonly graph: GraphSignature,
     private readonly ortSession: ort.InferenceSession,
   ) {}
 
@@ -39,7 +56,7 @@ export class Session {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
     });
-    return new Session(graph, s);
+    return new Session(signatureOf(graph), s);
   }
 
   get outputNames(): string[] {

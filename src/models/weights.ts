@@ -40,8 +40,19 @@ export class Weights {
 
   get(name: string): HostWeight {
     const w = this.map.get(name);
-    if (!w) throw new WeightMismatchError(`${this.source}: no weight '${name}'`);
+    if (!w) throw new WeightMismatchError(this.released ? `${this.source}: weight '${name}' was released once the inference sessions held it` : `${this.source}: no weight '${name}'`);
     return w;
+  }
+
+  private released = false;
+
+  /**
+   * Drops the JavaScript copies (inference only: onnxruntime holds its own once the sessions exist,
+   * and sessions keep no reference to these arrays). Asking for a weight afterwards is an error.
+   */
+  release(): void {
+    this.map.clear();
+    this.released = true;
   }
 
   set(name: string, w: HostWeight): void {

@@ -66,6 +66,7 @@ export class ServeEngine {
       e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
       e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params)));
     }
+    model.weights.release(); // one copy of the weights per session, in onnxruntime; none in JavaScript
     return e;
   }
 

@@ -1,0 +1,44 @@
+// npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32]
+// Memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
+// configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8. Reports resident memory
+// after start-up (and how long start-up took) and the peak under a short closed-loop load, each also
+// as a multiple of the model's float32 weight bytes. Writes results/memory-<preset>.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { findGlueDir, loadExamples } from '../src/data/glue.js';
+import { writeTextAtomic } from '../src/io/safetensors.js';
+import { closedLoop } from '../src/serve/loadtest.js';
+import { machine, report, round, table } from './lib.js';
+import { writeRandomServingModel } from './random-model.js';
+import { memoryMb, startServe } from './serve-process.js';
+
+const args = process.argv.slice(2);
+const arg = (n: string, d: string) => {
+  const i = args.indexOf(`--${n}`);
+  return i >= 0 ? args[i + 1] : d;
+};
+const preset = arg('preset', 'base');
+const seconds = Number(arg('seconds', '10'));
+const clients = Number(arg('clients', '32'));
+const out = `runs/random-bert-${preset}`;
+const { model, adapters } = writeRandomServingModel(out, { preset, ns: [2, 4, 8], l: 3 });
+const weightMb = fs.statSync(path.join(model, 'model.safetensors')).size / 2 ** 20;
+const texts = loadExamples('sst2', 'dev', findGlueDir()).map((e) => e.textA);
+const configs = [
+  { name: 'SISO', adapters: [] as string[] },
+  { name: 'SISO + N=2', adapters: adapters.slice(0, 1) },
+  { name: 'SISO + N=2,4,8', adapters },
+];
+const rows = [];
+for (const c of configs) {
+  const s = await startServe(['--model', model, ...c.adapters.flatMap((a) => ['--adapter', a]), '--max-concurrent', String(clients * 2)]);
+  const loaded = memoryMb(s.pid);
+  const load = await closedLoop(s.url, texts, clients, seconds);
+  const after = memoryMb(s.pid);
+  await s.stop();
+  rows.push({ config: c.name, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, peak_mb: after.peak, rss_x_weights: round(loaded.rss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
+  console.error(`${c.name}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB after load, peak ${after.peak} MB`);
+}
+const result = { benchmark: 'memory', machine: machine(), preset, weight_mb: round(weightMb, 1), clients, seconds, rows };
+report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'start s', 'RSS after load MB', 'x weights', 'peak MB', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.peak_mb, r.peak_x_weights, r.inputs_per_s])), result);
+writeTextAtomic(`results/memory-${preset}.json`, JSON.stringify(result, null, 2) + '\n');
