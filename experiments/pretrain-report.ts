@@ -31,9 +31,17 @@ interface RunRecord {
 
 for (const dir of args) {
   const file = path.join(dir, 'pretrain.json');
-  if (!fs.existsSync(file)) throw new Error(`${file}: not found (has the run finished?)`);
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const record = { run: path.basename(dir), ...r, options: { ...r.options, corpus: path.basename(String(r.options.corpus)), maskRate: r.options.maskRate ?? 0.15 } };
+  const stateFile = path.join(dir, '.train-state', 'state.json');
+  let r;
+  if (fs.existsSync(file)) r = JSON.parse(fs.readFileSync(file, 'utf8'));
+  else if (fs.existsSync(stateFile)) {
+    // a run stopped before its budget ended: its last checkpoint is the evidence
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    const { packer: _packer, elapsed, tokens, ...options } = s.meta;
+    const last = s.history[s.history.length - 1];
+    r = { steps: s.step, tokens, seconds: elapsed, heldOut: { loss: last.heldout_loss, accuracy: last.heldout_acc }, history: s.history, options, stopped_before_budget: true };
+  } else throw new Error(`${file}: not found, nor a checkpoint in ${stateFile}`);
+  const record = { run: path.basename(dir), ...r, options: { ...r.options, corpus: path.basename(String(r.options.corpus)), tokenizer: r.options.tokenizer ? path.basename(String(r.options.tokenizer)) : 'bert-base-uncased', maskRate: r.options.maskRate ?? 0.15 } };
   writeTextAtomic(path.join(outDir, `${record.run}.json`), JSON.stringify(record, null, 2) + '\n');
 }
 
@@ -43,11 +51,12 @@ const runs: RunRecord[] = fs
   .sort()
   .map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')));
 const o = (r: RunRecord, k: string) => r.options[k];
-console.log('| run | arch | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | held-out loss | held-out accuracy |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| run | arch | objective | tokenizer | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | held-out loss | held-out accuracy |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
-  const mask = o(r, 'arch') === 'llama' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
-  console.log(`| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`);
+  const objective = o(r, 'arch') === 'llama' || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
+  const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
+  console.log(`| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`);
 }
 const points = runs.flatMap((r) => r.history.map((h) => ({ run: r.run, tokens_millions: h.tokens / 1e6, heldout_accuracy: h.heldout_acc, heldout_loss: h.heldout_loss })));
 const chart = (field: string, title: string): TopLevelSpec => ({
