@@ -90,20 +90,44 @@ function claim(name: string, a: Agg | undefined, b: Agg | undefined): string | n
 }
 
 const records = files(path.join('results', 'matrix')).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord);
+
+/**
+ * Measured speed-ups of a grid: `revmux bench ... --out results/matrix/<grid>/speed/<name>` runs, made on
+ * free cores apart from the cells. Keyed by bench name, then variant|n|l.
+ */
+interface BenchFile {
+  model: string;
+  hidden: number;
+  results: { variant: string; n: number; l: number; speedup: number; bound_flops: number }[];
+}
+function speeds(grid: string): BenchFile[] {
+  const dir = path.join('results', 'matrix', grid, 'speed');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).flatMap((d) => {
+    const f = path.join(dir, d, 'bench.json');
+    return fs.existsSync(f) ? [JSON.parse(fs.readFileSync(f, 'utf8')) as BenchFile] : [];
+  });
+}
+const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }) =>
+  benches.map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && r.l === a.l)).map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : '')).join(' | ');
 const md: string[] = ['# Results: the paper\'s tables at our scale (issue #13)', '', 'Rendered by `npm run experiment:results` from the cell files under `results/matrix/` alone; each cell was', 'trained by `npm run experiment:matrix -- --grid experiments/grids/<grid>.json` (adapters until dev accuracy', 'stopped improving for 3 evaluations, two per epoch, with an epoch cap; scored over 10 seeded pairings).', 'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,', '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells', 'train on shared cores); see the benchmarks in the README.', ''];
 if (!records.length) md.push('No cells have been run yet.');
 fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   md.push(`## ${grid}`, '');
+  const benches = speeds(grid);
+  const speedHeads = benches.map((b) => ` speed-up, ${b.model} (d = ${b.hidden}) |`).join('');
+  const speedRule = benches.map(() => ' --- |').join('');
+  if (!benches.length) md.push(`No speed-up measured for this grid yet (\`revmux bench ... --out results/matrix/${grid}/speed/<name>\`).`, '');
   for (const [task, taskCells] of groupBy(cells, (r) => `${r.backbone} / ${r.task}`)) {
     const c0 = taskCells[0];
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
     const mainL = [...groupBy(aggs, (a) => String(a.l)).entries()].sort((a, b) => b[1].length - a[1].length)[0][1][0].l;
     const main = aggs.filter((a) => a.l === mainL).sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
     md.push(`### ${task} (${c0.backbone_layers} layers, d = ${c0.backbone_hidden}), l = ${mainL}`, '');
-    md.push('| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | adapter params | epochs (best / trained) | train s |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    md.push(`| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |`);
-    for (const a of main) md.push(`| ${a.variant} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |`);
+    md.push(`| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | adapter params | epochs (best / trained) | train s |${speedHeads}`, `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`);
+    md.push(`| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |${benches.map(() => ' 1x |').join('')}`);
+    for (const a of main) md.push(`| ${a.variant} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`);
     md.push('');
     const sweep = aggs.filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1).sort((a, b) => a.n - b.n || a.l - b.l);
     if (sweep.length) {

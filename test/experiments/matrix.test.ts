@@ -47,8 +47,12 @@ describe('experiment:matrix', () => {
     assert.equal(cell.evaluation.slot_accuracy.length, 2);
     assert.ok(cell.epochs_trained > 0 && cell.epochs_trained <= 2);
     assert.match(cell.backbone_sha256, /^[0-9a-f]{64}$/);
+    // a speed measurement joins the table by (variant, N, l), from its bench.json alone
+    fs.mkdirSync(path.join(work, 'results/matrix/tiny/speed/tiny'), { recursive: true });
+    fs.writeFileSync(path.join(work, 'results/matrix/tiny/speed/tiny/bench.json'), JSON.stringify({ model: 'tiny', hidden: 32, results: [{ variant: 'revmux', n: 2, l: 1, speedup: 1.5, bound_flops: 1.8 }] }));
     run('results-page.ts', []);
     const page = fs.readFileSync(path.join(work, 'docs/results.md'), 'utf8');
+    assert.match(page, /\| revmux \| 2 \| 1 \|.* 1\.5x \(bound 1\.8x\) \|$/m);
     assert.match(page, /\| revmux \| 2 \| 1 \| \d+\.\d\d \|/);
     assert.match(page, /\| vanilla \| 2 \| 1 \| \d+\.\d\d \|/);
     assert.match(page, /Prefill sweep/);
