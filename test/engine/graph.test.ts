@@ -74,6 +74,22 @@ describe('runtime', () => {
     assert.deepEqual(toNumbers(r.n), [7]);
   });
 
+  it('builds the same session from temporary files (external weights) as from a buffer, and leaves no files', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 600]);
+    const w = g.initializer(Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i)), [600, 3], 'float32'); // 7 KB: external
+    const b = g.initializer(Float32Array.of(1, 2, 3), [3], 'float32'); // 12 bytes: stays inline
+    g.output('y', op.add(op.matmul(x, w), b));
+    const feeds = { x: Float32Array.from({ length: 1200 }, (_, i) => Math.cos(i)) };
+    const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('revmux-session-')).length;
+    const fromBuffer = await (await compile(g, { fromFiles: false })).run(feeds);
+    const fromFiles = await (await compile(g, { fromFiles: true })).run(feeds);
+    assert.deepEqual(toNumbers(fromFiles.y), toNumbers(fromBuffer.y));
+    assert.equal(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('revmux-session-')).length, before, 'temporary files removed');
+  });
+
   it('one session serves many batch sizes and lengths', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 'seq', 2]);
