@@ -112,7 +112,8 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
   for (const row of state.history) stale = state.best && row.step > state.best.step ? stale + 1 : 0;
   const view = (epoch: number): TrainStats => {
     const n = Math.max(1, stats.examples);
-    return { epoch, loss: stats.lossSum / n, accuracy: stats.correct / n, parts: Object.fromEntries(Object.entries(stats.parts).map(([k, v]) => [k, v / n])), examples: stats.examples, ms: Date.now() - stats.start };
+    const parts = Object.fromEntries(Object.entries(stats.parts).map(([k, v]) => [k, v / n]));
+    return { epoch, loss: stats.lossSum / n, accuracy: stats.correct / n, parts, examples: stats.examples, ms: Date.now() - stats.start };
   };
 
   const checkpoint = async (epoch: number) => {
