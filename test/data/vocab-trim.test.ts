@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { wordPieceTokenizerJson } from '../../src/data/synthetic.js';
 import { countPieces, trimVocabulary, writeTrimmedTokenizer } from '../../src/data/vocab-trim.js';
 import { TextTokenizer } from '../../src/io/tokenizer.js';
 
@@ -13,23 +14,8 @@ import { TextTokenizer } from '../../src/io/tokenizer.js';
 function wordPieceDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-trim-'));
   const pieces = ['[unused0]', '[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', 'd', 'e', 'r', '##a', '##b', '##c', '##d', '##e', '##r', 'bread', 'bear', 'cab', '##ed', 'dad', 'ace'];
-  const special = (content: string) => ({ id: pieces.indexOf(content), content, special: true, single_word: false, lstrip: false, rstrip: false, normalized: false });
-  const json = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map(special),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
-      special_tokens: { '[CLS]': { id: '[CLS]', ids: [3], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [4], tokens: ['[SEP]'] } },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(pieces.map((p, i) => [p, i])) },
-  };
+  const json = wordPieceTokenizerJson(pieces);
+  delete (json.model as { type?: string }).type; // as bert-base-uncased's file, which leaves it out
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
   return dir;
 }
