@@ -230,4 +230,25 @@ export class Graph {
     const model = { irVersion: 8, opsetImport: [{ domain: '', version: OPSET }], producerName: 'revmux', graph };
     return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
   }
+
+  /**
+   * The ModelProto with every initializer of at least `minBytes` moved to one external-data file named
+   * `location` (next to the model file): the model bytes and that file's contents, in order.
+   */
+  encodeWithExternalData(location: string, minBytes = 1024): { model: Uint8Array; data: Uint8Array[] } {
+    const data: Uint8Array[] = [];
+    let offset = 0;
+    const model = this.encode({
+      external: {
+        minBytes,
+        place: (b) => {
+          const at = { location, offset };
+          data.push(b);
+          offset += b.byteLength;
+          return at;
+        },
+      },
+    });
+    return { model, data };
+  }
 }

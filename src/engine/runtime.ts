@@ -58,28 +58,15 @@ const FROM_FILE_BYTES = 64 * 1024 ** 2;
 async function createFromFiles(graph: Graph, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-session-'));
   try {
-    const data = path.join(dir, 'weights.bin');
-    const fd = fs.openSync(data, 'w');
-    let offset = 0;
-    let bytes: Uint8Array;
+    const { model, data } = graph.encodeWithExternalData('weights.bin');
+    const fd = fs.openSync(path.join(dir, 'weights.bin'), 'w');
     try {
-      bytes = graph.encode({
-        external: {
-          minBytes: 1024,
-          place: (b) => {
-            fs.writeSync(fd, b, 0, b.byteLength, offset);
-            const at = { location: 'weights.bin', offset };
-            offset += b.byteLength;
-            return at;
-          },
-        },
-      });
+      for (const c of data) fs.writeSync(fd, c);
     } finally {
       fs.closeSync(fd);
     }
-    const model = path.join(dir, 'model.onnx');
-    fs.writeFileSync(model, bytes);
-    return await ort.InferenceSession.create(model, options);
+    fs.writeFileSync(path.join(dir, 'model.onnx'), model);
+    return await ort.InferenceSession.create(path.join(dir, 'model.onnx'), options);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

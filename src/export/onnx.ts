@@ -82,23 +82,11 @@ function writeOnnx(graph: Graph, file: string, external: boolean): string | null
     return null;
   }
   const dataName = `${path.basename(file)}_data`;
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  const bytes = graph.encode({
-    external: {
-      minBytes: 1024,
-      place: (b) => {
-        const at = { location: dataName, offset };
-        chunks.push(b);
-        offset += b.byteLength;
-        return at;
-      },
-    },
-  });
+  const { model, data } = graph.encodeWithExternalData(dataName);
   writeAtomic(path.join(path.dirname(file), dataName), (fd) => {
-    for (const c of chunks) fs.writeSync(fd, c);
+    for (const c of data) fs.writeSync(fd, c);
   });
-  writeAtomic(file, (fd) => fs.writeSync(fd, bytes));
+  writeAtomic(file, (fd) => fs.writeSync(fd, model));
   return dataName;
 }
 

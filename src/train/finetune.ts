@@ -128,10 +128,7 @@ export async function evaluateClassifier(session: Session, params: ParamSet, dat
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
     const r = await session.run({ ...params.feeds(), ...batchFeeds(m, data, idx, padId, false) }, ['logits']);
-    const l = float32(r.logits);
-    idx.forEach((ex, i) => {
-      if ((l[2 * i + 1] > l[2 * i] ? 1 : 0) === data[ex].label) correct++;
-    });
+    correct += countCorrect(float32(r.logits), idx.map((ex) => data[ex].label));
   }
   return correct / data.length;
 }
