@@ -9,6 +9,7 @@
 import { Batcher, type BatcherOptions } from '../serve/batcher.js';
 import { type ClassifyInput, type Encoded, type Prediction, ServeEngine } from '../serve/engine.js';
 import { ServerMetrics } from '../serve/metrics.js';
+import { type Precision, parsePrecision } from '../nn/precision.js';
 
 export type { Prediction } from '../serve/engine.js';
 
@@ -21,6 +22,8 @@ export interface ClassifierOptions {
   adapter?: string | string[];
   /** Longest input in tokens (default 128, capped by the model's positions). */
   maxLength?: number;
+  /** 'int8': the frozen backbone's Linear layers dynamically quantized; default 'fp32'. */
+  precision?: Precision;
   /** Share batches across concurrent `classify` calls (what `revmux serve` does). */
   batching?: Partial<Omit<BatcherOptions, 'policy'>> & { timeoutMs?: number };
   /** N for every batch (1 = SISO); default: the largest loaded, or adaptive by load with `batching`. */
@@ -41,7 +44,8 @@ export class RevmuxClassifier {
 
   static async load(o: ClassifierOptions): Promise<RevmuxClassifier> {
     const adapters = o.adapter === undefined ? [] : Array.isArray(o.adapter) ? o.adapter : [o.adapter];
-    const engine = await ServeEngine.load(o.model, adapters, { maxLength: o.maxLength });
+    const precision = o.precision === undefined ? undefined : parsePrecision(o.precision, 'RevmuxClassifier.load: precision');
+    const engine = await ServeEngine.load(o.model, adapters, { maxLength: o.maxLength, precision });
     const n = o.n ?? Math.max(...engine.availableN);
     if (!engine.availableN.includes(n)) throw new Error(`n = ${n}: no adapter for it was loaded (available: ${engine.availableN.join(', ')})`);
     let batcher: Batcher | null = null;

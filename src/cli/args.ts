@@ -1,5 +1,6 @@
 // Option parsers for commander that reject bad numbers with the option's value in the message.
 import { InvalidArgumentError } from 'commander';
+import { PRECISIONS, type Precision } from '../nn/precision.js';
 
 export function int(value: string): number {
   const n = Number(value);
@@ -34,3 +35,15 @@ export const positiveNum = checked(num, (n) => n > 0, 'greater than 0');
 export const nonNegativeNum = checked(num, (n) => n >= 0, '0 or more');
 /** A probability or a share of a budget. */
 export const fraction = checked(num, (n) => n >= 0 && n < 1, 'at least 0 and below 1');
+
+/** --precision fp32 | int8 (how the frozen backbone's Linear layers run). */
+export function precision(value: string): Precision {
+  if ((PRECISIONS as readonly string[]).includes(value)) return value as Precision;
+  throw new InvalidArgumentError(`'${value}' is not a precision (known: ${PRECISIONS.join(', ')})`);
+}
+
+export function precisionList(value: string): Precision[] {
+  return value.split(',').map((v) => precision(v.trim()));
+}
+
+export const PRECISION_HELP = 'fp32, or int8: the frozen backbone\'s Linear layers dynamically quantized (7-bit weights per channel; attention, norms and adapters stay float32)';

@@ -7,7 +7,7 @@ import type { Backbone } from '../models/backbone.js';
 import type { ParamSet } from '../engine/params.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
 import os from 'node:os';
-import { int, intList, nonNegativeInt, positiveInt } from './args.js';
+import { int, intList, nonNegativeInt, positiveInt, precisionList } from './args.js';
 
 export function registerBench(program: Command): void {
   program
@@ -28,6 +28,7 @@ export function registerBench(program: Command): void {
     .option('--eval <files...>', 'revmux eval --json results (or experiment:table JSON), for the accuracy vs speedup plot')
     .option('--out <dir>', 'where to write bench.json, bench.md and the plots', 'runs/bench')
     .option('--seed <n>', 'seed', int, 0)
+    .option('--precision <list>', 'comma-separated fp32, int8: each multiplexed (and N = 1) graph in these precisions, every one timed against SISO fp32', precisionList, ['fp32'])
     .action(async (o) => {
       const { TextTokenizer } = await import('../io/tokenizer.js');
       const { accuracyChart, renderChart, speedupChart } = await import('../eval/plots.js');
@@ -63,7 +64,7 @@ export function registerBench(program: Command): void {
         seq = lengths;
       }
       const t0 = Date.now();
-      const r = await measureThroughput(model, { variants, ns: o.n, ls, batch: o.batch, seq, rounds: o.rounds, warmup: o.warmup, seed: o.seed, adapters, log: (s) => console.error(s) });
+      const r = await measureThroughput(model, { variants, ns: o.n, ls, batch: o.batch, seq, rounds: o.rounds, warmup: o.warmup, seed: o.seed, adapters, precisions: o.precision, log: (s) => console.error(s) });
       const name = o.model ? path.basename(path.resolve(o.model)) : `random ${o.random}`;
       const json = {
         benchmark: 'revmux bench',
@@ -86,12 +87,14 @@ export function registerBench(program: Command): void {
       const md = [
         `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB`,
         '',
-        '| variant | N | l | SISO ms | mux ms | SISO ex/s | mux ex/s | speedup | bound (backbone) | bound (FLOPs) | achieved |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-        ...r.rows.map((x) => `| ${x.variant} | ${x.n} | ${x.l} | ${x.siso_ms_median} | ${x.mux_ms_median} | ${x.siso_examples_per_s} | ${x.mux_examples_per_s} | ${x.speedup}x | ${x.bound_backbone}x | ${x.bound_flops}x | ${(100 * x.fraction_of_bound).toFixed(0)}% |`),
+        'speedup: over SISO fp32; same precision: over SISO in the row\'s precision (timed in the same rounds), which is what the bounds and "achieved" refer to.',
+        '',
+        '| variant | N | l | precision | SISO fp32 ms | mux ms | SISO ex/s | mux ex/s | speedup | same precision | bound (backbone) | bound (FLOPs) | achieved |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+        ...r.rows.map((x) => `| ${x.variant} | ${x.n} | ${x.l} | ${x.precision} | ${x.siso_ms_median} | ${x.mux_ms_median} | ${x.siso_examples_per_s} | ${x.mux_examples_per_s} | ${x.speedup}x | ${x.speedup_same_precision}x | ${x.bound_backbone}x | ${x.bound_flops}x | ${(100 * x.fraction_of_bound).toFixed(0)}% |`),
       ].join('\n');
       writeTextAtomic(path.join(o.out, 'bench.md'), md + '\n');
-      const plots = [await renderChart(speedupChart(r.rows.filter((x) => x.variant === variants[0]).map((x) => ({ l: x.l, n: x.n, measured: x.speedup, theoretical: x.bound_flops })), `${name}: speedup over SISO`), path.join(o.out, 'speedup'))];
+      const plots = [await renderChart(speedupChart(r.rows.filter((x) => x.variant === variants[0] && x.precision === o.precision[0]).map((x) => ({ l: x.l, n: x.n, measured: x.speedup, theoretical: x.bound_flops })), `${name}: speedup over SISO`), path.join(o.out, 'speedup'))];
       if (o.eval) {
         const points = [];
         for (const f of o.eval as string[]) {

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import type { PairingResult } from '../eval/pairing.js';
-import { int, positiveInt } from './args.js';
+import type { Precision } from '../nn/precision.js';
+import { PRECISION_HELP, int, positiveInt, precision } from './args.js';
 
 interface EvalArgs {
   model: string;
@@ -16,6 +17,7 @@ interface EvalArgs {
   limitDev?: number;
   data?: string;
   json?: string;
+  precision: Precision;
 }
 
 export function registerEval(program: Command): void {
@@ -31,6 +33,7 @@ export function registerEval(program: Command): void {
     .option('--limit-dev <n>', 'use only the first n dev examples', positiveInt)
     .option('--data <dir>', 'GLUE folder')
     .option('--json <file>', 'also write the results as JSON')
+    .option('--precision <p>', `${PRECISION_HELP}; the SISO reference runs in it too`, precision, 'fp32')
     .action(async (o: EvalArgs) => {
       const { compile } = await import('../engine/runtime.js');
       const { encodeExamples } = await import('../data/batching.js');
@@ -50,7 +53,7 @@ export function registerEval(program: Command): void {
       if (!adapterDirs.length && !muxDirs.length) throw new Error('revmux eval: give --adapter DIR... and/or --mux-model DIR...');
       const muxModels = muxDirs.map((dir) => ({ dir, ...loadFullMux(dir) })); // first: a wrong folder fails fast
       const dataDir = findGlueDir(o.data);
-      const model = loadModel(o.model);
+      const model = loadModel(o.model, { precision: o.precision });
       const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
       const hash = weightsHash(model.weights);
       for (const a of adapters) checkAdapterFits(a.config, model, {}, a.dir, hash);
@@ -78,12 +81,12 @@ export function registerEval(program: Command): void {
       }
       const pct = (x: number) => (100 * x).toFixed(2);
       const siso = results[0].siso_accuracy;
-      console.log(`\n${task} dev, ${dev.count} examples, ${o.pairings} pairings; SISO accuracy ${pct(siso)}\n`);
+      console.log(`\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ${pct(siso)}\n`);
       console.log('| variant | N | l | accuracy (mean ± std) | pairing sensitivity | agrees with SISO |');
       console.log('| --- | --- | --- | --- | --- | --- |');
       console.log(`| siso | 1 | - | ${pct(siso)} | 0 | 100 |`);
       for (const r of results) console.log(`| ${r.variant}${r.mux_model ? ' (whole model trained)' : ''} | ${r.n} | ${r.mux_model ? '-' : r.l} | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`);
-      const json = { task, examples: dev.count, pairings: o.pairings, seed: o.seed, siso_accuracy: siso, results };
+      const json = { task, precision: o.precision, examples: dev.count, pairings: o.pairings, seed: o.seed, siso_accuracy: siso, results };
       console.log(`\n${JSON.stringify(json, null, 2)}`);
       if (o.json) writeTextAtomic(o.json, JSON.stringify(json, null, 2) + '\n');
     });

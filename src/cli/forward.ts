@@ -1,6 +1,8 @@
 // `revmux forward`: run a checkpoint on inputs from a safetensors file, write every output.
 import type { Command } from 'commander';
 import type { HostTensor } from '../engine/runtime.js';
+import type { Precision } from '../nn/precision.js';
+import { PRECISION_HELP, precision } from './args.js';
 
 export function registerForward(program: Command): void {
   program
@@ -10,11 +12,12 @@ export function registerForward(program: Command): void {
     .requiredOption('--input <file>', 'safetensors file with int64 [B, S] input_ids and attention_mask, optional token_type_ids (BERT) and decoder_input_ids (T5)')
     .requiredOption('--out <file>', 'where to write the float32 outputs (safetensors, written atomically)')
     .option('--no-hidden', 'skip the per-layer hidden.{k} outputs')
-    .action(async (o: { model: string; input: string; out: string; hidden: boolean }) => {
+    .option('--precision <p>', PRECISION_HELP, precision, 'fp32')
+    .action(async (o: { model: string; input: string; out: string; hidden: boolean; precision: Precision }) => {
       const { SafetensorsFile, writeSafetensors } = await import('../io/safetensors.js');
       const { runForward } = await import('../models/forward.js');
       const { loadModel } = await import('../models/load.js');
-      const model = loadModel(o.model);
+      const model = loadModel(o.model, { precision: o.precision });
       const st = SafetensorsFile.open(o.input);
       const feeds: Record<string, HostTensor> = {};
       const inputNames = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { findGlueDir, parseTask } from '../data/glue.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
-import { fraction, int, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum } from './args.js';
+import { PRECISION_HELP, fraction, int, nonNegativeInt, nonNegativeNum, positiveInt, positiveNum, precision } from './args.js';
 
 export function variantArg(v: string): MuxVariant {
   if (!MUX_VARIANTS.includes(v as MuxVariant)) throw new Error(`--variant must be one of ${MUX_VARIANTS.join(', ')}, got '${v}'`);
@@ -34,6 +34,7 @@ export function registerTrain(program: Command): void {
     .option('--limit-train <n>', 'use only the first n training examples', positiveInt)
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
     .option('--fresh', 'ignore a resumable state in <out> and start over')
+    .option('--precision <p>', `the frozen backbone in ${PRECISION_HELP}; the backward pass uses the dequantized weights`, precision, 'fp32')
     .action(async (o) => {
       const { trainMux } = await import('../train/mux-train.js');
       const dataDir = findGlueDir(o.data);

@@ -139,6 +139,13 @@ export const VJP_RULES: Record<string, VjpRule> = {
   },
   Cast: (n, [d]) => [op.cast(d!, n.inputs[0]!.dtype)],
   MatMul: (n, [d], w) => matmulGrads(n.inputs[0]!, n.inputs[1]!, d!, w),
+  // int8 weights are frozen: only x gets a gradient, through the dequantized weights (int8 * scale).
+  DynamicQuantizeMatMul: (n, [d], w) => {
+    const [x, b, scale, , bias] = n.inputs;
+    const dequantized = op.mul(op.cast(b!, 'float32'), scale!); // [K, N]
+    const dx = w[0] ? unbroadcast(op.matmul(d!, op.transposeLast2(dequantized)), x!) : null;
+    return [dx, null, null, null, bias && w[4] ? unbroadcast(d!, bias) : null];
+  },
   Gemm: (n, [d], w) => {
     const [a, b, c] = n.inputs as Value[];
     const alpha = float(n, 'alpha', 1);

@@ -55,7 +55,12 @@ export interface Node {
   readonly attrs: Readonly<Record<string, Attr>>;
   /** Nodes that autodiff must treat as constants (stop-gradient, shape arithmetic). */
   readonly noGrad: boolean;
+  /** Operator domain: '' (standard ONNX) or com.microsoft (onnxruntime's contrib operators). */
+  readonly domain?: string;
 }
+
+/** onnxruntime's contrib operators (version 1 of the domain). */
+export const CONTRIB_DOMAIN = 'com.microsoft';
 
 export interface InitializerData {
   value: Value;
@@ -146,10 +151,10 @@ export class Graph {
     return this.initializer(BigInt64Array.from(values, (x) => BigInt(x)), [values.length], 'int64');
   }
 
-  addNode(opType: string, inputs: (Value | null)[], outSpecs: { dtype: DType; shape: readonly Dim[] }[], attrs: Record<string, Attr> = {}, noGrad = false): Value[] {
+  addNode(opType: string, inputs: (Value | null)[], outSpecs: { dtype: DType; shape: readonly Dim[] }[], attrs: Record<string, Attr> = {}, noGrad = false, domain = ''): Value[] {
     for (const i of inputs) if (i && i.graph !== this) throw new Error(`${opType}: input ${i.name} belongs to another graph`);
     const outputs: Value[] = [];
-    const node: Node = { opType, inputs, outputs, attrs, noGrad };
+    const node: Node = { opType, inputs, outputs, attrs, noGrad, ...(domain ? { domain } : {}) };
     for (const s of outSpecs) outputs.push(new Value(this, this.freshName(opType), s.dtype, [...s.shape], node));
     this.nodes.push(node);
     this.version++;
@@ -169,8 +174,14 @@ export class Graph {
     return out;
   }
 
+  /** Operator domains the nodes use besides the standard one. */
+  domains(): string[] {
+    return [...new Set(this.nodes.map((n) => n.domain ?? '').filter((d) => d !== ''))];
+  }
+
   /**
-   * The ONNX ModelProto bytes. Initializer bytes are views on the caller's arrays until encoded. With
+   * The ONNX ModelProto bytes. Initializer bytes are views on the caller's arrays until encoded; an
+   * initializer no node reads is left out (a Linear weight replaced by its int8 copy). With
    * `external`, initializers of at least `minBytes` go to a side file instead (ONNX external data: the
    * protobuf itself cannot pass 2 GB): `external.place` stores the bytes and says where they went.
    */
@@ -203,16 +214,19 @@ export class Graph {
         }
       }
     };
+    const read = new Set<Value>();
+    for (const n of this.nodes) for (const i of n.inputs) if (i) read.add(i);
     const graph = {
       name: this.name,
       node: this.nodes.map((n, i) => ({
         name: `n${i}_${n.opType}`,
         opType: n.opType,
+        domain: n.domain ?? '',
         input: n.inputs.map((v) => (v ? v.name : '')),
         output: n.outputs.map((v) => v.name),
         attribute: Object.entries(n.attrs).map(([k, a]) => encodeAttr(k, a)),
       })),
-      initializer: this.initializers.map(({ value, data }) => {
+      initializer: this.initializers.filter(({ value }) => read.has(value)).map(({ value, data }) => {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         const head = { name: value.name, dims: value.shape as number[], dataType: onnxDataType(value.dtype) };
         if (!o.external || bytes.byteLength < o.external.minBytes) return { ...head, rawData: bytes };
@@ -227,7 +241,8 @@ export class Graph {
       input: this.inputs.map(valueInfo),
       output: this.outputs.map(valueInfo),
     };
-    const model = { irVersion: 8, opsetImport: [{ domain: '', version: OPSET }], producerName: 'revmux', graph };
+    const opsetImport = [{ domain: '', version: OPSET }, ...this.domains().map((domain) => ({ domain, version: 1 }))];
+    const model = { irVersion: 8, opsetImport, producerName: 'revmux', graph };
     return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
   }
 

@@ -4,8 +4,8 @@
 // operand's dtype) and appends ONNX nodes to the operands' graph. Shape mistakes are reported
 // here, at build time, naming the op and both operands, instead of as an onnxruntime error later.
 import type { DType } from './dtype.js';
-import { dtypeOfArray, isFloat } from './dtype.js';
-import { type Attr, type Graph, Value, attr } from './graph.js';
+import { dtypeOfArray, isFloat, onnxDataType } from './dtype.js';
+import { type Attr, CONTRIB_DOMAIN, type Graph, Value, attr } from './graph.js';
 import { type Dim, ShapeError, broadcastShapes, divideDims, formatShape, multiplyDims, normAxis } from './shape.js';
 
 export type Operand = Value | number;
@@ -108,8 +108,7 @@ export function where(cond: Value, a: Operand, b: Operand): Value {
 
 export function cast(x: Value, to: DType): Value {
   if (x.dtype === to) return x;
-  const code = { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 }[to];
-  return one(x.graph, 'Cast', [x], to, x.shape, { to: attr.int(code) });
+  return one(x.graph, 'Cast', [x], to, x.shape, { to: attr.int(onnxDataType(to)) });
 }
 
 // ---------------------------------------------------------------- linear algebra
@@ -154,6 +153,48 @@ export function gemm(a: Value, b: Value, c?: Value, o: GemmOptions = {}): Value 
     transB: attr.int(o.transB ? 1 : 0),
   };
   return one(a.graph, 'Gemm', c ? [a, b, c] : [a, b], a.dtype, [m, n], attrs);
+}
+
+/**
+ * x [..., K] float32 times int8 weights [K, N] with one scale per column (symmetric: zero point 0),
+ * plus an optional bias [N]: onnxruntime's contrib op, which quantizes x to uint8 on the fly (its own
+ * scale and zero point per call) and accumulates in int32. The result is float32 [..., N].
+ */
+export function dynamicQuantizeMatMul(x: Value, b: Value, bScale: Value, bias?: Value): Value {
+  const what = () => `DynamicQuantizeMatMul(${x}, ${b})`;
+  if (x.dtype !== 'float32' || b.dtype !== 'int8' || bScale.dtype !== 'float32') throw new TypeError(`${what()}: needs float32 x, int8 weights and float32 scales`);
+  if (b.rank !== 2 || x.rank < 2) throw new ShapeError(`${what()}: weights must be [K, N] and x at least 2-D`);
+  const [k, n] = b.shape;
+  if (x.shape[x.rank - 1] !== k) throw new ShapeError(`${what()}: inner dimensions differ (${x.shape[x.rank - 1]} vs ${k})`);
+  if (bScale.shape.join() !== String(n)) throw new ShapeError(`${what()}: one scale per column expected, got ${formatShape(bScale.shape)}`);
+  if (bias && bias.shape.join() !== String(n)) throw new ShapeError(`${what()}: bias must be [${n}], got ${formatShape(bias.shape)}`);
+  const inputs = bias ? [x, b, bScale, null, bias] : [x, b, bScale];
+  return x.graph.addNode('DynamicQuantizeMatMul', inputs, [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), n] }], {}, false, CONTRIB_DOMAIN)[0];
+}
+
+/** Standard ONNX: x float32 -> (uint8 x, its scale, its zero point), range over the whole tensor. */
+export function dynamicQuantizeLinear(x: Value): { q: Value; scale: Value; zeroPoint: Value } {
+  if (x.dtype !== 'float32') throw new TypeError(`DynamicQuantizeLinear(${x}): needs float32`);
+  const [q, scale, zeroPoint] = x.graph.addNode(
+    'DynamicQuantizeLinear',
+    [x],
+    [
+      { dtype: 'uint8', shape: x.shape },
+      { dtype: 'float32', shape: [] },
+      { dtype: 'uint8', shape: [] },
+    ],
+    {},
+    true,
+  );
+  return { q, scale, zeroPoint };
+}
+
+/** Standard ONNX: uint8 a [..., K] times int8 b [K, N] in int32, a's zero point subtracted (b's is 0). */
+export function matMulInteger(a: Value, b: Value, aZeroPoint: Value): Value {
+  const what = () => `MatMulInteger(${a}, ${b})`;
+  if (a.dtype !== 'uint8' || b.dtype !== 'int8') throw new TypeError(`${what()}: needs uint8 a and int8 b`);
+  if (b.rank !== 2 || a.shape[a.rank - 1] !== b.shape[0]) throw new ShapeError(`${what()}: inner dimensions differ`);
+  return a.graph.addNode('MatMulInteger', [a, b, aZeroPoint], [{ dtype: 'int32', shape: [...a.shape.slice(0, -1), b.shape[1]] }], {}, true)[0];
 }
 
 // ---------------------------------------------------------------- normalisation, softmax

@@ -9,6 +9,9 @@
 //
 // The graph uses standard ONNX operators only (domain ai.onnx, opset 17); weights of 1 KiB and more go
 // to model.onnx_data (ONNX external data) when asked, and always past 1.5 GB, where protobuf stops.
+// With precision int8 the backbone's Linear layers are DynamicQuantizeLinear + MatMulInteger (standard
+// operators; onnxruntime's CPU optimiser fuses them), and a SISO export is onnx/model_quantized.onnx,
+// the file transformers.js loads for dtype 'q8'.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Graph } from '../engine/graph.js';
@@ -20,6 +23,7 @@ import { loadModel } from '../models/load.js';
 import { dims } from '../models/registry.js';
 import { checkAdapterFits, loadAdapter, revmuxVersion, specOf } from '../mux/adapter.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
+import type { Precision } from '../nn/precision.js';
 import { tritonConfig } from './triton.js';
 
 export interface ExportOptions {
@@ -34,6 +38,8 @@ export interface ExportOptions {
   externalData?: boolean;
   /** Task whose labels a SISO export names (default: the adapter's, else the model's finetuning_task, else sst2). */
   task?: string;
+  /** int8: the backbone's Linear layers dynamically quantized (nn/quantize.ts); default fp32. */
+  precision?: Precision;
 }
 
 export interface ExportResult {
@@ -63,9 +69,9 @@ export interface RevmuxManifest {
   layout: string;
   pad_id: number;
   max_length: number | null;
-  precision: 'fp32';
+  precision: Precision;
   opset: number;
-  /** Every graph node is in the standard domain; `operators` lists the op types used. */
+  /** Domains of the graph's nodes (ai.onnx: standard); `operators` lists the op types used. */
   operator_domains: string[];
   operators: string[];
   backbone: { model_type: string; sha256: string };
@@ -110,7 +116,9 @@ const tensorInfo = (g: Graph, which: 'inputs' | 'outputs'): TensorInfo[] => g[wh
 
 export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   if (!fs.existsSync(path.join(o.model, 'tokenizer.json'))) throw new Error(`${o.model}: no tokenizer.json; an export carries the model's tokenizer`);
-  const model = loadModel(o.model);
+  const precision = o.precision ?? 'fp32';
+  const model = loadModel(o.model, { precision });
+  model.weights.int8Form = 'standard'; // any ONNX runtime reads it; onnxruntime fuses it back
   const tok = TextTokenizer.load(o.model);
   const adapter = o.adapter ? loadAdapter(o.adapter) : null;
   const hash = weightsHash(model.weights);
@@ -129,7 +137,7 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   // onnx + adapter: <out>/model.onnx; onnx SISO: <out>/onnx/model.onnx (transformers.js); triton: <out>/<name>/1/model.onnx
   const modelDir = format === 'triton' ? path.join(o.out, name, '1') : adapter ? o.out : path.join(o.out, 'onnx');
   fs.mkdirSync(modelDir, { recursive: true });
-  const onnxFile = path.join(modelDir, 'model.onnx');
+  const onnxFile = path.join(modelDir, !adapter && format === 'onnx' && precision === 'int8' ? 'model_quantized.onnx' : 'model.onnx');
   const external = writeOnnx(graph, onnxFile, !!o.externalData);
 
   const labels = TASKS[task].labelWords;
@@ -151,9 +159,9 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
       : `[batch, seq], right-padded with pad_id and mask 0. logits[b] = (${labels[0]}, ${labels[1]}).`,
     pad_id: tok.padId,
     max_length: Number.isFinite(dims(model.config).maxPositions) ? dims(model.config).maxPositions : null,
-    precision: 'fp32',
+    precision,
     opset: 17,
-    operator_domains: ['ai.onnx'],
+    operator_domains: ['ai.onnx', ...graph.domains()],
     operators: [...new Set(graph.nodes.map((nd) => nd.opType))].sort(),
     backbone: { model_type: model.modelType, sha256: hash },
     external_data: external,

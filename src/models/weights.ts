@@ -2,6 +2,7 @@
 // architecture expects, and bound into graphs as frozen initializers or trainable inputs.
 import type { Graph, Value } from '../engine/graph.js';
 import { WeightStore } from '../io/checkpoint.js';
+import { type Precision, type QuantizedForm, allowInt8 } from '../nn/quantize.js';
 
 export interface WeightSpec {
   name: string;
@@ -46,6 +47,10 @@ export class Weights {
 
   private released = false;
 
+  /** int8: every Linear reading a frozen weight runs dynamically quantized (trainable weights stay float32). */
+  precision: Precision = 'fp32';
+  int8Form: QuantizedForm = 'contrib';
+
   /**
    * Drops the JavaScript copies (inference only: onnxruntime holds its own once the sessions exist,
    * and sessions keep no reference to these arrays). Asking for a weight afterwards is an error.
@@ -87,6 +92,7 @@ export class Weights {
     if (!v) {
       const w = this.get(name);
       v = g.initializer(w.data, w.shape, 'float32', { prefix: name });
+      if (this.precision === 'int8') allowInt8(v, w.data, w.shape, this.int8Form);
       perGraph.set(name, v);
     }
     return v;

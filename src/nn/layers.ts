@@ -2,14 +2,20 @@
 // (Linear weight is [out, in]), so checkpoints load without reshuffling.
 import type { Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
+import { int8Linear } from './quantize.js';
 
 export interface LinearWeights {
   weight: Value; // [out, in]
   bias?: Value | null; // [out]
 }
 
-/** y = x W^T + b. With frozen (initializer) weights onnxruntime folds the transpose at load time. */
+/**
+ * y = x W^T + b. With frozen (initializer) weights onnxruntime folds the transpose at load time; a
+ * frozen weight of a model loaded in int8 runs as a dynamically quantized MatMul (quantize.ts).
+ */
 export function linear(x: Value, p: LinearWeights): Value {
+  const q = int8Linear(x, p.weight, p.bias);
+  if (q) return q;
   const y = op.matmul(x, op.transpose(p.weight, [1, 0]));
   return p.bias ? op.add(y, p.bias) : y;
 }

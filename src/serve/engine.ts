@@ -13,6 +13,7 @@ import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mu
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
 import type { MuxHead } from '../mux/heads.js';
 import { dims } from '../models/registry.js';
+import type { Precision } from '../nn/precision.js';
 
 export interface ClassifyInput {
   text: string;
@@ -44,8 +45,8 @@ export class ServeEngine {
   ) {}
 
   /** Loads the backbone, its tokenizer and adapters (one per N; all must share l and the task). */
-  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string } = {}): Promise<ServeEngine> {
-    const model = loadModel(modelDir);
+  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string; precision?: Precision } = {}): Promise<ServeEngine> {
+    const model = loadModel(modelDir, { precision: o.precision });
     if (!fs.existsSync(path.join(modelDir, 'tokenizer.json'))) throw new Error(`${modelDir}: no tokenizer.json; the server tokenises requests itself`);
     const tok = TextTokenizer.load(modelDir);
     const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
@@ -73,6 +74,11 @@ export class ServeEngine {
   /** Characters per input above which it is refused without tokenising. */
   get maxChars(): number {
     return this.maxLength * 64;
+  }
+
+  /** How the frozen backbone's Linear layers run. */
+  get precision(): Precision {
+    return this.model.weights.precision;
   }
 
   get availableN(): number[] {

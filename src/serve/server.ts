@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Batcher, type BatcherOptions, QueueFullError, TimeoutError } from './batcher.js';
 import { type ClassifyInput, type Encoded, type Prediction, ServeEngine } from './engine.js';
 import { ServerMetrics } from './metrics.js';
+import type { Precision } from '../nn/precision.js';
 
 export interface ServeOptions extends Partial<BatcherOptions> {
   model: string;
@@ -16,6 +17,7 @@ export interface ServeOptions extends Partial<BatcherOptions> {
   host?: string; // 127.0.0.1
   port?: number; // 8080 (0 = any free port)
   maxLength?: number; // 128 tokens per input
+  precision?: Precision; // fp32
   maxInputsPerRequest?: number; // 256
   maxConcurrent?: number; // 256 requests in flight
   timeoutMs?: number; // 30000
@@ -166,6 +168,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     return {
       model: engine.modelDir,
       model_type: engine.model.modelType,
+      precision: engine.precision,
       layers: engine.model.numLayers,
       hidden: engine.model.hiddenSize,
       task: engine.task,
@@ -236,7 +239,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const ready = (async () => {
     try {
-      const e = await ServeEngine.load(o.model, o.adapters, { maxLength: o.maxLength, task: o.task });
+      const e = await ServeEngine.load(o.model, o.adapters, { maxLength: o.maxLength, task: o.task, precision: o.precision });
       const b = new Batcher(e, bopts, metrics);
       if (o.calibrate ?? true) {
         const sample = e.encode({ text: 'a short sentence used to measure how fast each multiplexing width runs' });

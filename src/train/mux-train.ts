@@ -19,6 +19,7 @@ import { VARIANTS } from '../mux/variants.js';
 import { evaluatePairings } from '../eval/pairing.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { countCorrect, runLoop, sequentialSlices } from './loop.js';
+import type { Precision } from '../nn/precision.js';
 
 export interface MuxTrainOptions {
   /** Frozen backbone folder (a fine-tuned classifier for BERT). */
@@ -57,6 +58,8 @@ export interface MuxTrainOptions {
   abortAfterSteps?: number;
   /** Early stopping: stop after this many evaluations in a row without a better dev accuracy (`epochs` is then the cap). */
   patience?: number;
+  /** The frozen backbone in int8 (forward and backward through dequantized weights); default fp32. */
+  precision?: Precision;
 }
 
 export interface MuxTrainResult {
@@ -76,7 +79,8 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   prepareOutDir(o.out);
   const t0 = Date.now();
   const log = o.log ?? ((s: string) => console.error(s));
-  const model = loadModel(o.model);
+  const precision = o.precision ?? 'fp32';
+  const model = loadModel(o.model, { precision });
   const { head, labelIds } = taskHead(model, o.model, o.task);
   const spec: MuxSpec = { variant: o.variant, n: o.n, l: o.l, d: model.hiddenSize, dropout: o.dropout ?? 0.1 };
   validateSpec(spec, model.numLayers);
@@ -97,10 +101,10 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
-  const meta = { model: path.resolve(o.model), task: o.task, variant: o.variant, n: o.n, l: o.l, epochs, batchSize, lr, lambda, mu, dropout: spec.dropout, backboneDropout: o.backboneDropout ?? true, seed, limitTrain: o.limitTrain ?? null };
+  const meta = { model: path.resolve(o.model), task: o.task, variant: o.variant, n: o.n, l: o.l, epochs, batchSize, lr, lambda, mu, dropout: spec.dropout, backboneDropout: o.backboneDropout ?? true, seed, limitTrain: o.limitTrain ?? null, precision };
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
-  log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
+  log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
 
   const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
   const config = (metrics?: Record<string, unknown>): AdapterConfig => ({

@@ -134,6 +134,48 @@ describe('revmux export', () => {
     });
   });
 
+  it('exports int8 in standard operators that onnxruntime-node and -web run to revmux\'s int8 scores', async () => {
+    const out = path.join(dir, 'mux-int8');
+    const r = await exportModel({ model, adapter, out, precision: 'int8' });
+    assert.equal(r.manifest.precision, 'int8');
+    assert.deepEqual(r.manifest.operator_domains, ['ai.onnx']);
+    for (const op of ['DynamicQuantizeLinear', 'MatMulInteger']) assert.ok(r.manifest.operators.includes(op), op);
+    const proto = onnx.onnx.ModelProto.decode(fs.readFileSync(r.onnx));
+    const int8 = proto.graph!.initializer!.filter((t) => t.dataType === onnx.onnx.TensorProto.DataType.INT8);
+    assert.equal(int8.length, 2 * 6 + 2, 'six Linear layers per BERT layer, the pooler and the classifier');
+    assert.ok(!proto.graph!.node!.some((nd) => nd.opType === 'MatMul' && int8.some((t) => nd.input!.includes(t.name!))));
+    const names = new Set(proto.graph!.initializer!.map((t) => t.name!));
+    for (const t of int8) assert.ok(!names.has(t.name!.replace(/\.int8_\d+$/, '')), `${t.name}: its float32 original is not stored too`);
+    const mine = await (await RevmuxClassifier.load({ model, adapter, precision: 'int8' })).classify(TEXTS);
+    const tok = TextTokenizer.load(out);
+    const feeds = groupFeeds(tok, TEXTS, 2);
+    const node = await ortNode.InferenceSession.create(r.onnx);
+    const nodeOut = (await node.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])))).logits.data as Float32Array;
+    const ortWeb = await import('onnxruntime-web');
+    ortWeb.env.wasm.numThreads = 1;
+    const web = await ortWeb.InferenceSession.create(fs.readFileSync(r.onnx), { executionProviders: ['wasm'] });
+    const webOut = (await web.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortWeb.Tensor('int64', v.data, v.shape)])))).logits.data as Float32Array;
+    TEXTS.forEach((_, i) => {
+      for (const logits of [nodeOut, webOut]) assert.ok(Math.abs(mine[i].score - Math.max(...probs(logits, i))) < 1e-5, `input ${i}`);
+    });
+  });
+
+  it('exports the SISO classifier in int8 as the model_quantized.onnx that transformers.js loads for q8', async () => {
+    const out = path.join(dir, 'siso-int8');
+    const r = await exportModel({ model, out, precision: 'int8' });
+    assert.equal(r.onnx, path.join(out, 'onnx', 'model_quantized.onnx'));
+    const { pipeline, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.localModelPath = '/';
+    const pipe = await pipeline('text-classification', path.resolve(out), { local_files_only: true, dtype: 'q8', device: 'cpu' });
+    const theirs = (await pipe(TEXTS)) as { label: string; score: number }[];
+    const mine = await (await RevmuxClassifier.load({ model, precision: 'int8' })).classify(TEXTS);
+    theirs.forEach((t, i) => {
+      assert.equal(t.label, mine[i].label, `input ${i}`);
+      assert.ok(Math.abs(t.score - mine[i].score) < 1e-5, `input ${i}: ${t.score} vs ${mine[i].score}`);
+    });
+  });
+
   it('writes a Triton model repository whose config matches the graph', async () => {
     const out = path.join(dir, 'triton');
     const r = await exportModel({ model, adapter, out, format: 'triton' });
@@ -161,6 +203,7 @@ describe('revmux export', () => {
     const clf = await RevmuxClassifier.load({ model, adapter });
     await assert.rejects(clf.classify(['word '.repeat(5000)]), /input 0: .* over the limit of/);
     await assert.rejects(RevmuxClassifier.load({ model, adapter, n: 4 }), /n = 4: no adapter/);
+    await assert.rejects(RevmuxClassifier.load({ model, precision: 'fp16' as 'fp32' }), /precision: unknown precision 'fp16'/);
   });
 });
 

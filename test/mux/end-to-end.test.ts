@@ -52,6 +52,16 @@ describe('end to end on the synthetic task', () => {
     assert.equal(ev.siso_accuracy, r.sisoDevAccuracy);
     // both slots are decoded, not just one (copying one instance's answer to both would score ~75%)
     ev.slot_accuracy.forEach((a, slot) => assert.ok(a > 0.85, `slot ${slot} accuracy ${a}`));
+
+    // the same adapters trained on the backbone in int8 (backward through the dequantized weights)
+    const outInt8 = path.join(dir, 'adapter-int8');
+    const q = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out: outInt8, variant: 'revmux', n: 2, l: 1, epochs: 2, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {}, precision: 'int8' });
+    assert.ok(q.bestDevAccuracy > 0.85, `RevMUX N=2 on an int8 backbone: dev accuracy ${q.bestDevAccuracy} (SISO ${q.sisoDevAccuracy})`);
+    const saved = loadAdapter(outInt8);
+    assert.equal(saved.config.training.precision, 'int8');
+    const int8Model = loadModel(backbone, { precision: 'int8' });
+    const evInt8 = await evaluatePairings(int8Model, int8Model.taskHead({ labelIds: null }), specOf(saved.config), saved.params, q.features.dev, { pairings: 1, seed: 4141, quiet: true });
+    assert.equal(evInt8.mean, saved.config.metrics!.selection_dev_accuracy, 'evaluated in int8 as it was selected');
   });
 });
 
