@@ -3,7 +3,7 @@
 // against the two ways revmux writes an int8 Linear (nn/quantize.ts): the contrib op DynamicQuantizeMatMul,
 // and the standard DynamicQuantizeLinear + MatMulInteger + Cast + Mul chain, with onnxruntime's full
 // optimisation (which fuses the chain) and with basic optimisation only (unfused). Interleaved.
-// Writes results/int8-matmul.json.
+// Writes results/int8/matmul.json.
 import { Graph } from '../src/engine/graph.js';
 import { Rng } from '../src/engine/random.js';
 import { type SessionOptions, compile, defaultThreads } from '../src/engine/runtime.js';
@@ -52,4 +52,4 @@ report(
   table(['case', 'median ms', 'p95 ms', 'GFLOP/s', 'vs fp32'], result.timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.gflops, `${t.speedup_vs_fp32}x`])),
   result,
 );
-writeTextAtomic('results/int8-matmul.json', JSON.stringify(result, null, 2) + '\n');
+writeTextAtomic('results/int8/matmul.json', JSON.stringify(result, null, 2) + '\n');

@@ -2,7 +2,7 @@
 // Adapter training on a frozen backbone in fp32 and in int8 (issue #14, item 2), side by side: the prefill
 // of a batch (layers [0, l) per example, run once per example and cached) and one RevMUX training step
 // (adapters + frozen layers [l, L) forward and backward). Random weights: speed does not depend on them.
-// Writes results/int8-train-<preset>.json.
+// Writes results/int8/train-<preset>.json.
 import { Rng } from '../src/engine/random.js';
 import { compile, defaultThreads } from '../src/engine/runtime.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
@@ -74,4 +74,4 @@ report(
   table(['case', 'median ms', 'p95 ms', 'min ms'], timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms])),
   result,
 );
-writeTextAtomic(`results/int8-train-${preset}.json`, JSON.stringify(result, null, 2) + '\n');
+writeTextAtomic(`results/int8/train-${preset}.json`, JSON.stringify(result, null, 2) + '\n');

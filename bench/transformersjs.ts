@@ -1,4 +1,4 @@
-// npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3] [--out results/transformersjs.json]
+// npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3] [--out results/int8/transformersjs-base.json]
 // What a JavaScript team would use instead: transformers.js's text-classification pipeline on the same
 // weights (revmux's SISO export: onnx/model.onnx, and onnx/model_quantized.onnx for dtype 'q8', written by
 // `revmux export --precision int8` in the layout onnxruntime's quantize_dynamic produces), against revmux
@@ -24,7 +24,7 @@ const preset = arg('preset', 'base');
 const batch = Number(arg('batch', '32'));
 const rounds = Number(arg('rounds', '10'));
 const l = Number(arg('l', '3'));
-const outFile = arg('out', `results/transformersjs-${preset}.json`);
+const outFile = arg('out', `results/int8/transformersjs-${preset}.json`);
 const threads = defaultThreads();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-tjs-'));
