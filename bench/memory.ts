@@ -1,6 +1,7 @@
-// npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32]
+// npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8]
 // Memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
-// configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8. Reports resident memory
+// configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked
+// (results/memory-<preset>.json for fp32 alone, else memory-<preset>-<precisions>.json). Reports resident memory
 // after start-up (and how long start-up took) and the peak under a short closed-loop load, each also
 // as a multiple of the model's float32 weight bytes. Writes results/memory-<preset>.json.
 import fs from 'node:fs';
@@ -20,6 +21,7 @@ const arg = (n: string, d: string) => {
 const preset = arg('preset', 'base');
 const seconds = Number(arg('seconds', '10'));
 const clients = Number(arg('clients', '32'));
+const precisions = arg('precision', 'fp32').split(',');
 const out = `runs/random-bert-${preset}`;
 const { model, adapters } = writeRandomServingModel(out, { preset, ns: [2, 4, 8], l: 3 });
 const weightMb = fs.statSync(path.join(model, 'model.safetensors')).size / 2 ** 20;
@@ -30,15 +32,16 @@ const configs = [
   { name: 'SISO + N=2,4,8', adapters },
 ];
 const rows = [];
-for (const c of configs) {
-  const s = await startServe(['--model', model, ...c.adapters.flatMap((a) => ['--adapter', a]), '--max-concurrent', String(clients * 2)]);
+for (const { precision, ...c } of precisions.flatMap((precision) => configs.map((c) => ({ ...c, precision })))) {
+  const s = await startServe(['--model', model, ...c.adapters.flatMap((a) => ['--adapter', a]), '--max-concurrent', String(clients * 2), '--precision', precision]);
   const loaded = memoryMb(s.pid);
   const load = await closedLoop(s.url, texts, clients, seconds);
   const after = memoryMb(s.pid);
   await s.stop();
-  rows.push({ config: c.name, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, peak_mb: after.peak, rss_x_weights: round(loaded.rss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
-  console.error(`${c.name}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB after load, peak ${after.peak} MB`);
+  rows.push({ config: c.name, precision, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, peak_mb: after.peak, rss_x_weights: round(loaded.rss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
+  console.error(`${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB after load, peak ${after.peak} MB`);
 }
 const result = { benchmark: 'memory', machine: machine(), preset, weight_mb: round(weightMb, 1), clients, seconds, rows };
-report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'start s', 'RSS after load MB', 'x weights', 'peak MB', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.peak_mb, r.peak_x_weights, r.inputs_per_s])), result);
-writeTextAtomic(`results/memory-${preset}.json`, JSON.stringify(result, null, 2) + '\n');
+report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'peak MB', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.peak_mb, r.peak_x_weights, r.inputs_per_s])), result);
+const suffix = precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`;
+writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');
