@@ -8,8 +8,9 @@ import { Graph } from '../src/engine/graph.js';
 import { Rng } from '../src/engine/random.js';
 import { type SessionOptions, compile, defaultThreads } from '../src/engine/runtime.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { markFrozenLinear } from '../src/nn/frozen-linear.js';
 import { linear } from '../src/nn/layers.js';
-import { INT8_WEIGHT_MAX, type QuantizedForm, allowInt8 } from '../src/nn/quantize.js';
+import { INT8_WEIGHT_MAX, type QuantizedForm } from '../src/nn/quantize.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const arg = (name: string, dflt: string) => {
@@ -25,7 +26,7 @@ async function session(form: QuantizedForm | null, opts: SessionOptions = {}) {
   const g = new Graph('linear');
   const xv = g.input('x', 'float32', [rows, K], { trainable: false });
   const wv = g.initializer(w, [N, K], 'float32', 'w');
-  if (form) allowInt8(wv, w, [N, K], form);
+  if (form) markFrozenLinear(wv, w, [N, K], 'int8', form);
   g.output('y', linear(xv, { weight: wv }));
   const s = await compile(g, opts);
   return () => s.run({ x });

@@ -38,10 +38,10 @@ for (const { precision, ...c } of precisions.flatMap((precision) => configs.map(
   const load = await closedLoop(s.url, texts, clients, seconds);
   const after = memoryMb(s.pid);
   await s.stop();
-  rows.push({ config: c.name, precision, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, peak_mb: after.peak, rss_x_weights: round(loaded.rss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
-  console.error(`${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB after load, peak ${after.peak} MB`);
+  rows.push({ config: c.name, precision, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, pss_after_load_mb: loaded.pss, peak_mb: after.peak, pss_after_run_mb: after.pss, pss_file_after_run_mb: after.pssFile, rss_x_weights: round(loaded.rss / weightMb, 2), pss_x_weights: round(after.pss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
+  console.error(`${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after the load test`);
 }
 const result = { benchmark: 'memory', machine: machine(), preset, weight_mb: round(weightMb, 1), clients, seconds, rows };
-report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'peak MB', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.peak_mb, r.peak_x_weights, r.inputs_per_s])), result);
+report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'PSS after load', 'peak RSS MB', 'x weights', 'PSS after load test', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.pss_after_load_mb, r.peak_mb, r.peak_x_weights, r.pss_after_run_mb, r.pss_x_weights, r.inputs_per_s])), result);
 const suffix = precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`;
 writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');

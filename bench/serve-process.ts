@@ -14,10 +14,17 @@ export interface ServeProcess {
 }
 
 /** Resident and peak resident memory of a process, in MB, from /proc. */
-export function memoryMb(pid: number): { rss: number; peak: number } {
+/**
+ * Resident memory (RSS), its peak, and the proportional set size (PSS). RSS counts a file page once per
+ * mapping: sessions that map the same weights file each count it, though it is in memory once. PSS
+ * counts each page once in all (what a container's memory limit charges), so it is the figure to read
+ * when sessions share weights.
+ */
+export function memoryMb(pid: number): { rss: number; peak: number; pss: number; pssFile: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: round(kb('VmRSS') / 1024, 1), peak: round(kb('VmHWM') / 1024, 1) };
+  const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: round(kb(status, 'VmRSS') / 1024, 1), peak: round(kb(status, 'VmHWM') / 1024, 1), pss: round(kb(rollup, 'Pss') / 1024, 1), pssFile: round(kb(rollup, 'Pss_File') / 1024, 1) };
 }
 
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {

@@ -185,7 +185,7 @@ export class Graph {
    * `external`, initializers of at least `minBytes` go to a side file instead (ONNX external data: the
    * protobuf itself cannot pass 2 GB): `external.place` stores the bytes and says where they went.
    */
-  encode(o: { external?: { minBytes: number; place: (bytes: Uint8Array) => { location: string; offset: number } } } = {}): Uint8Array {
+  encode(o: { external?: { minBytes: number; place: (bytes: Uint8Array, data: AnyTypedArray) => { location: string; offset: number } } } = {}): Uint8Array {
     const valueInfo = (v: Value) => ({
       name: v.name,
       type: {
@@ -230,7 +230,7 @@ export class Graph {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         const head = { name: value.name, dims: value.shape as number[], dataType: onnxDataType(value.dtype) };
         if (!o.external || bytes.byteLength < o.external.minBytes) return { ...head, rawData: bytes };
-        const at = o.external.place(bytes);
+        const at = o.external.place(bytes, data);
         const externalData = [
           { key: 'location', value: at.location },
           { key: 'offset', value: String(at.offset) },

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { type AnyTypedArray, type DType, dtypeOfArray } from './dtype.js';
+import { ArrayCache } from './fingerprint.js';
 import type { Graph } from './graph.js';
 import { type Dim, formatShape } from './shape.js';
 
@@ -27,6 +28,12 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Build from temporary model + weight files instead of a buffer (default: when the weights pass 64 MB). */
   fromFiles?: boolean;
+  /**
+   * Let onnxruntime repack constant weights for its GEMM kernels: a private copy per session. Default: on
+   * for sessions built from a buffer, off for sessions built from files (unless REVMUX_PREPACK=1), whose
+   * weights are then read in place from the shared, memory-mapped weights file (issue #17).
+   */
+  prepack?: boolean;
 }
 
 /**
@@ -49,26 +56,70 @@ const signatureOf = (g: Graph): GraphSignature => ({
 /** Graphs with at least this many bytes of weights are loaded from files rather than from a buffer. */
 const FROM_FILE_BYTES = 64 * 1024 ** 2;
 
+/** Offsets in the weights file are multiples of this (the largest allocation granularity), so onnxruntime can map each tensor. */
+const ALIGN = 65536;
+
 /**
- * A session built from a model file whose weights sit in an external-data file beside it. Measured at
- * BERT-base shape (bench:memory issue): building from an in-memory protobuf costs about 0.8 GB more per
- * process at start-up (1,266 against 473 MB for one session) than building from files. The files are
- * temporary: onnxruntime has read them once the session exists.
+ * The weights of every session built from files, one file per process (deleted at exit). Each array is
+ * written once: sessions that read the same weights (SISO, every N, every split l) point onnxruntime at the
+ * same bytes of the same file, which it maps instead of copying. Measured at BERT-base shape (issue #17):
+ * building from an in-memory protobuf cost about 0.8 GB more at start-up than from files (1,266 against
+ * 473 MB for one session); one file per session still held one copy per session.
  */
+class SharedWeightsFile {
+  private dir: string | null = null;
+  private fd = -1;
+  private size = 0;
+  private models = 0;
+  private readonly offsets = new ArrayCache<AnyTypedArray, number>();
+
+  /** Where `data` is in the file, appending it (aligned) the first time it is seen. */
+  place(bytes: Uint8Array, data: AnyTypedArray): { location: string; offset: number } {
+    const offset = this.offsets.get(data, () => {
+      this.open();
+      const at = Math.ceil(this.size / ALIGN) * ALIGN;
+      fs.writeSync(this.fd, bytes, 0, bytes.byteLength, at);
+      this.size = at + bytes.byteLength;
+      return at;
+    });
+    return { location: 'weights.bin', offset };
+  }
+
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** A fresh model file name next to the weights file. */
+  modelPath(): string {
+    this.open();
+    return path.join(this.dir!, `model-${this.models++}.onnx`);
+  }
+
+  private open(): void {
+    if (this.dir) return;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-weights-'));
+    this.fd = fs.openSync(path.join(this.dir, 'weights.bin'), 'w+');
+    const dir = this.dir;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+}
+
+const sharedWeights = new SharedWeightsFile();
+
+/** Bytes written so far to this process's shared weights file (diagnostics and tests). */
+export function sharedWeightsBytes(): number {
+  return sharedWeights.bytes;
+}
+
+/** A session built from a model file whose weights sit in the process's shared weights file. */
 async function createFromFiles(graph: Graph, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-session-'));
+  const model = graph.encode({ external: { minBytes: 1024, place: (bytes, data) => sharedWeights.place(bytes, data) } });
+  const file = sharedWeights.modelPath();
+  fs.writeFileSync(file, model);
   try {
-    const { model, data } = graph.encodeWithExternalData('weights.bin');
-    const fd = fs.openSync(path.join(dir, 'weights.bin'), 'w');
-    try {
-      for (const c of data) fs.writeSync(fd, c);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.writeFileSync(path.join(dir, 'model.onnx'), model);
-    return await ort.InferenceSession.create(path.join(dir, 'model.onnx'), options);
+    return await ort.InferenceSession.create(file, options);
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(file, { force: true });
   }
 }
 
@@ -86,7 +137,9 @@ export class Session {
       executionMode: 'sequential',
     };
     const weightBytes = graph.initializers.reduce((a, i) => a + i.data.byteLength, 0);
-    if (!(opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES)) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options));
+    const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
+    if (!(opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1'))) options.extra = { session: { disable_prepacking: '1' } };
+    if (!fromFiles) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options));
     return new Session(signatureOf(graph), await createFromFiles(graph, options));
   }
 

@@ -2,7 +2,9 @@
 // architecture expects, and bound into graphs as frozen initializers or trainable inputs.
 import type { Graph, Value } from '../engine/graph.js';
 import { WeightStore } from '../io/checkpoint.js';
-import { type Precision, type QuantizedForm, allowInt8 } from '../nn/quantize.js';
+import { markFrozenLinear } from '../nn/frozen-linear.js';
+import type { Precision } from '../nn/precision.js';
+import type { QuantizedForm } from '../nn/quantize.js';
 
 export interface WeightSpec {
   name: string;
@@ -92,7 +94,7 @@ export class Weights {
     if (!v) {
       const w = this.get(name);
       v = g.initializer(w.data, w.shape, 'float32', { prefix: name });
-      if (this.precision === 'int8') allowInt8(v, w.data, w.shape, this.int8Form);
+      markFrozenLinear(v, w.data, w.shape, this.precision, this.int8Form);
       perGraph.set(name, v);
     }
     return v;

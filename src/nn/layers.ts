@@ -2,7 +2,7 @@
 // (Linear weight is [out, in]), so checkpoints load without reshuffling.
 import type { Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
-import { int8Linear } from './quantize.js';
+import { frozenLinear } from './frozen-linear.js';
 
 export interface LinearWeights {
   weight: Value; // [out, in]
@@ -10,12 +10,12 @@ export interface LinearWeights {
 }
 
 /**
- * y = x W^T + b. With frozen (initializer) weights onnxruntime folds the transpose at load time; a
- * frozen weight of a model loaded in int8 runs as a dynamically quantized MatMul (quantize.ts).
+ * y = x W^T + b. A frozen weight bound by a model is read from its prepared copy (already transposed,
+ * or int8 for a model loaded in int8: frozen-linear.ts); a trainable one through Transpose.
  */
 export function linear(x: Value, p: LinearWeights): Value {
-  const q = int8Linear(x, p.weight, p.bias);
-  if (q) return q;
+  const frozen = frozenLinear(x, p.weight, p.bias);
+  if (frozen) return frozen;
   const y = op.matmul(x, op.transpose(p.weight, [1, 0]));
   return p.bias ? op.add(y, p.bias) : y;
 }

@@ -1,7 +1,9 @@
 // int8 Linear layers for a frozen backbone (`--precision int8`): weights quantized once per output
 // channel, symmetric (zero point 0), activations quantized per call by onnxruntime (dynamic
 // quantization, as transformers.js's q8 models are). Attention, norms and adapters stay float32.
+// Which Linear layers run this way is decided in frozen-linear.ts.
 import type { Value } from '../engine/graph.js';
+import { ArrayCache } from '../engine/fingerprint.js';
 import * as op from '../engine/ops.js';
 
 export type { Precision } from './precision.js';
@@ -51,31 +53,19 @@ export function quantizeLinearWeight(data: Float32Array, shape: readonly number[
 }
 
 /** Quantized once per host array, so every graph (prefill, N = 2, 4, 8...) reuses the same copy. */
-const quantized = new WeakMap<Float32Array, Int8Weight>();
-
-/** Frozen weights that a graph may run in int8 when a Linear reads them. */
-const int8Candidates = new WeakMap<Value, { data: Float32Array; shape: readonly number[]; form: QuantizedForm }>();
-
-/** Marks a frozen initializer as a Linear weight to run in int8 (called where frozen weights are bound). */
-export function allowInt8(v: Value, data: Float32Array, shape: readonly number[], form: QuantizedForm): void {
-  if (shape.length === 2) int8Candidates.set(v, { data, shape, form });
-}
+const quantized = new ArrayCache<Float32Array, Int8Weight>();
 
 function int8Of(data: Float32Array, shape: readonly number[]): Int8Weight {
-  let w = quantized.get(data);
-  if (!w) quantized.set(data, (w = quantizeLinearWeight(data, shape)));
-  return w;
+  return quantized.get(data, () => quantizeLinearWeight(data, shape));
 }
 
-/** y = x W^T + b in int8 when W was marked by allowInt8; null when it runs in float32. */
-export function int8Linear(x: Value, weight: Value, bias?: Value | null): Value | null {
-  const c = int8Candidates.get(weight);
-  if (!c || x.dtype !== 'float32') return null;
+/** y = x W^T + b with W (host data [out, in], named `name`) quantized to int8, in the given graph form. */
+export function int8Linear(x: Value, w: { data: Float32Array; shape: readonly number[]; name: string }, form: QuantizedForm, bias?: Value | null): Value {
   const g = x.graph;
-  const w = int8Of(c.data, c.shape);
-  const b = g.initializer(w.q, [w.inFeatures, w.outFeatures], 'int8', { prefix: `${weight.name}.int8` });
-  const scale = g.initializer(w.scale, [w.outFeatures], 'float32', { prefix: `${weight.name}.scale` });
-  if (c.form === 'contrib') return op.dynamicQuantizeMatMul(x, b, scale, bias ?? undefined);
+  const q = int8Of(w.data, w.shape);
+  const b = g.initializer(q.q, [q.inFeatures, q.outFeatures], 'int8', { prefix: `${w.name}.int8` });
+  const scale = g.initializer(q.scale, [q.outFeatures], 'float32', { prefix: `${w.name}.scale` });
+  if (form === 'contrib') return op.dynamicQuantizeMatMul(x, b, scale, bias ?? undefined);
   const a = op.dynamicQuantizeLinear(x);
   const acc = op.cast(op.matMulInteger(a.q, b, a.zeroPoint), 'float32');
   const y = op.mul(acc, op.mul(a.scale, scale)); // the pattern onnxruntime fuses: Mul(Cast(int32), a_scale * b_scale)

@@ -2,6 +2,8 @@
 // per trained N. Classifies a list of already-validated inputs with a given N.
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { type Session, compile, float32 } from '../engine/runtime.js';
 import { tokenFeeds } from '../mux/features.js';
 import { TASKS, type Task, parseTask } from '../data/glue.js';
@@ -28,6 +30,17 @@ export interface Encoded {
 export interface Prediction {
   label: string;
   score: number;
+}
+
+/**
+ * Runs V8's garbage collector now: the JavaScript weights (and their transposed or int8 copies) are
+ * garbage once the sessions exist, but V8 would keep them resident until its heap grows again.
+ */
+function collectGarbage(): void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed();
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }
 
 export class ServeEngine {
@@ -67,7 +80,8 @@ export class ServeEngine {
       e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
       e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params)));
     }
-    model.weights.release(); // one copy of the weights per session, in onnxruntime; none in JavaScript
+    model.weights.release(); // the sessions read the weights from the shared weights file; none stay in JavaScript
+    collectGarbage();
     return e;
   }
 

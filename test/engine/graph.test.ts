@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Graph, ShapeError, compile, op, toNumbers } from '../../src/engine/index.js';
+import { sharedWeightsBytes } from '../../src/engine/runtime.js';
 
 describe('graph builder', () => {
   it('infers shapes through broadcasting, matmul, reductions and layout ops', () => {
@@ -74,20 +75,33 @@ describe('runtime', () => {
     assert.deepEqual(toNumbers(r.n), [7]);
   });
 
-  it('builds the same session from temporary files (external weights) as from a buffer, and leaves no files', async () => {
-    const fs = await import('node:fs');
-    const os = await import('node:os');
-    const g = new Graph();
-    const x = g.input('x', 'float32', [2, 600]);
-    const w = g.initializer(Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i)), [600, 3], 'float32'); // 7 KB: external
-    const b = g.initializer(Float32Array.of(1, 2, 3), [3], 'float32'); // 12 bytes: stays inline
-    g.output('y', op.add(op.matmul(x, w), b));
+  it('builds sessions from one shared weights file: the same results as from a buffer, each array written once', async () => {
+    const wData = Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i)); // 7 KB: external
+    const build = (relu: boolean) => {
+      const g = new Graph();
+      const x = g.input('x', 'float32', [2, 600]);
+      const w = g.initializer(wData, [600, 3], 'float32');
+      const b = g.initializer(Float32Array.of(1, 2, 3), [3], 'float32'); // 12 bytes: stays inline
+      const y = op.add(op.matmul(x, w), b);
+      g.output('y', relu ? op.relu(y) : y);
+      return g;
+    };
     const feeds = { x: Float32Array.from({ length: 1200 }, (_, i) => Math.cos(i)) };
-    const before = fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('revmux-session-')).length;
-    const fromBuffer = await (await compile(g, { fromFiles: false })).run(feeds);
-    const fromFiles = await (await compile(g, { fromFiles: true })).run(feeds);
-    assert.deepEqual(toNumbers(fromFiles.y), toNumbers(fromBuffer.y));
-    assert.equal(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('revmux-session-')).length, before, 'temporary files removed');
+    const fromBuffer = await (await compile(build(false), { fromFiles: false })).run(feeds);
+    const start = sharedWeightsBytes();
+    const fromFiles = await (await compile(build(false), { fromFiles: true })).run(feeds);
+    // built from files, weights are read in place (no prepacking): the same sums, maybe in another order
+    const close = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `${v} vs ${b[i]}`));
+    close(toNumbers(fromFiles.y), toNumbers(fromBuffer.y));
+    const once = sharedWeightsBytes();
+    assert.ok(once - start >= wData.byteLength && once - start < wData.byteLength + 65536, `the weight was written (${once - start} bytes)`);
+    const second = await (await compile(build(true), { fromFiles: true })).run(feeds);
+    assert.equal(sharedWeightsBytes(), once, 'a second session reading the same array adds nothing');
+    close(toNumbers(second.y), toNumbers(fromBuffer.y).map((v) => Math.max(0, v)));
+    wData.fill(0); // changed in place: written again, and the new session sees the new values
+    const third = await (await compile(build(false), { fromFiles: true })).run(feeds);
+    assert.ok(sharedWeightsBytes() > once);
+    assert.deepEqual(toNumbers(third.y), [1, 2, 3, 1, 2, 3]);
   });
 
   it('one session serves many batch sizes and lengths', async () => {

@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Graph, compile, float32, grad, op } from '../../src/engine/index.js';
 import { Rng } from '../../src/engine/random.js';
+import { markFrozenLinear } from '../../src/nn/frozen-linear.js';
 import { linear } from '../../src/nn/layers.js';
 import { parsePrecision } from '../../src/nn/precision.js';
-import { INT8_WEIGHT_MAX, type QuantizedForm, allowInt8, quantizeLinearWeight } from '../../src/nn/quantize.js';
+import { INT8_WEIGHT_MAX, type QuantizedForm, quantizeLinearWeight } from '../../src/nn/quantize.js';
 
 /** numpy / ONNX rounding: half to even. */
 const roundEven = (x: number) => {
@@ -61,7 +62,7 @@ describe('int8 Linear', () => {
       const g = new Graph('q');
       const x = g.input('x', 'float32', [rows, K], { trainable: false });
       const wv = g.initializer(wData, [N, K], 'float32', 'w');
-      allowInt8(wv, wData, [N, K], form);
+      markFrozenLinear(wv, wData, [N, K], 'int8', form);
       g.output('y', linear(x, { weight: wv, bias: g.initializer(bData, [N], 'float32', 'b') }));
       assert.ok(!g.nodes.some((n) => n.opType === 'MatMul'), 'the float MatMul is not used');
       const y = float32((await compile(g, { optimization: 'disabled' }).then((s) => s.run({ x: xData }))).y);
@@ -80,7 +81,7 @@ describe('int8 Linear', () => {
       const g = new Graph('q');
       const x = g.input('x', 'float32', [4, 16], { trainable: false });
       const wv = g.initializer(wData, [8, 16], 'float32', 'w');
-      allowInt8(wv, wData, [8, 16], form);
+      markFrozenLinear(wv, wData, [8, 16], 'int8', form);
       g.output('y', linear(x, { weight: wv }));
       const native = float32((await (await compile(g)).run({ x: xData })).y);
       const web = await ortWeb.InferenceSession.create(g.encode(), { executionProviders: ['wasm'] });
@@ -97,7 +98,7 @@ describe('int8 Linear', () => {
     const g = new Graph('qgrad');
     const x = g.input('x', 'float32', [rows, K]);
     const wv = g.initializer(wData, [N, K], 'float32', 'w');
-    allowInt8(wv, wData, [N, K], 'contrib');
+    markFrozenLinear(wv, wData, [N, K], 'int8', 'contrib');
     const loss = op.reduceSum(op.mul(linear(x, { weight: wv }), g.initializer(rData, [rows, N], 'float32', 'r')), [0, 1], false);
     g.output('loss', loss);
     g.output('dx', grad(loss, [x])[0]);
