@@ -13,12 +13,11 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-/** Resident and peak resident memory of a process, in MB, from /proc. */
 /**
- * Resident memory (RSS), its peak, and the proportional set size (PSS). RSS counts a file page once per
- * mapping: sessions that map the same weights file each count it, though it is in memory once. PSS
- * counts each page once in all (what a container's memory limit charges), so it is the figure to read
- * when sessions share weights.
+ * Memory of a process in MB, from /proc: resident memory (RSS), its peak, and the proportional set size
+ * (PSS). RSS counts a file page once per mapping: sessions that map the same weights file each count it,
+ * though it is in memory once. PSS counts each page once in all (what a container's memory limit
+ * charges), so it is the figure to read when sessions share weights.
  */
 export function memoryMb(pid: number): { rss: number; peak: number; pss: number; pssFile: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -27,6 +26,7 @@ export function memoryMb(pid: number): { rss: number; peak: number; pss: number;
   return { rss: round(kb(status, 'VmRSS') / 1024, 1), peak: round(kb(status, 'VmHWM') / 1024, 1), pss: round(kb(rollup, 'Pss') / 1024, 1), pssFile: round(kb(rollup, 'Pss_File') / 1024, 1) };
 }
 
+/** Starts `revmux serve ARGS` on a free port and waits until /health says 200. */
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {
   const t0 = Date.now();
   const server: ChildProcess = spawn(process.execPath, [path.resolve('bin/revmux.js'), 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
