@@ -24,6 +24,8 @@ export interface ClassifierOptions {
   maxLength?: number;
   /** 'int8': the frozen backbone's Linear layers dynamically quantized; default 'fp32'. */
   precision?: Precision;
+  /** Each session gets its own prepacked copy of the weights: faster, more memory (default: one shared copy). */
+  prepackWeights?: boolean;
   /** Share batches across concurrent `classify` calls (what `revmux serve` does). */
   batching?: Partial<Omit<BatcherOptions, 'policy'>> & { timeoutMs?: number };
   /** N for every batch (1 = SISO); default: the largest loaded, or adaptive by load with `batching`. */
@@ -45,7 +47,7 @@ export class RevmuxClassifier {
   static async load(o: ClassifierOptions): Promise<RevmuxClassifier> {
     const adapters = o.adapter === undefined ? [] : Array.isArray(o.adapter) ? o.adapter : [o.adapter];
     const precision = o.precision === undefined ? undefined : parsePrecision(o.precision, 'RevmuxClassifier.load: precision');
-    const engine = await ServeEngine.load(o.model, adapters, { maxLength: o.maxLength, precision });
+    const engine = await ServeEngine.load(o.model, adapters, { maxLength: o.maxLength, precision, prepackWeights: o.prepackWeights });
     const n = o.n ?? Math.max(...engine.availableN);
     if (!engine.availableN.includes(n)) throw new Error(`n = ${n}: no adapter for it was loaded (available: ${engine.availableN.join(', ')})`);
     let batcher: Batcher | null = null;

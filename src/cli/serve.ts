@@ -20,6 +20,7 @@ export function registerServe(program: Command): void {
     .option('--buckets <list>', 'token-length bucket edges', intList, [16, 32, 64, 128])
     .option('--max-length <n>', 'tokens per input; longer inputs get 413', positiveInt, 128)
     .option('--precision <p>', PRECISION_HELP, precision, 'fp32')
+    .option('--prepack-weights', 'give each session its own prepacked copy of the weights: at BERT-base 5-11% more throughput, about one more copy of the weights in memory per N served')
     .option('--max-inputs <n>', 'inputs per request', positiveInt, 256)
     .option('--max-concurrent <n>', 'requests in flight; more get 429', positiveInt, 256)
     .option('--max-queue <n>', 'queued inputs; more get 429', positiveInt, 1024)
@@ -32,7 +33,7 @@ export function registerServe(program: Command): void {
       if (!LOOPBACK.test(o.host) && !apiKey) console.error(`revmux serve: warning: listening on ${o.host}, beyond this machine, with no --api-key: anyone who can reach it can use it`);
       const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
       if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1)) throw new Error(`--policy must be 'adaptive' or a positive integer, got '${o.policy}'`);
-      const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, precision: o.precision, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs, apiKey, requestTimeoutMs: o.requestTimeoutMs });
+      const s = await startServer({ model: o.model, adapters: o.adapter, host: o.host, port: o.port, policy, maxBatch: o.maxBatch, maxDelayMs: o.maxDelayMs, targetLatencyMs: o.targetLatencyMs, buckets: o.buckets, maxLength: o.maxLength, precision: o.precision, prepackWeights: o.prepackWeights, maxInputsPerRequest: o.maxInputs, maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, timeoutMs: o.timeoutMs, apiKey, requestTimeoutMs: o.requestTimeoutMs });
       console.error(`revmux serve: listening on ${s.url} (loading the model; GET /health says 200 when ready)`);
       try {
         await s.ready;

@@ -58,7 +58,7 @@ export class ServeEngine {
   ) {}
 
   /** Loads the backbone, its tokenizer and adapters (one per N; all must share l and the task). */
-  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string; precision?: Precision } = {}): Promise<ServeEngine> {
+  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string; precision?: Precision; prepackWeights?: boolean } = {}): Promise<ServeEngine> {
     const model = loadModel(modelDir, { precision: o.precision });
     if (!fs.existsSync(path.join(modelDir, 'tokenizer.json'))) throw new Error(`${modelDir}: no tokenizer.json; the server tokenises requests itself`);
     const tok = TextTokenizer.load(modelDir);
@@ -74,11 +74,12 @@ export class ServeEngine {
     const labelIds = adapters[0]?.config.label_ids ?? undefined;
     const head = model.taskHead({ labelIds: labelIds ?? null, tokenizer: tok });
     const e = new ServeEngine(model, modelDir, tok, task, head, Math.min(o.maxLength ?? 128, dims(model.config).maxPositions), TASKS[task].labelWords);
-    e.sessions.set(1, await compile(fusedSisoGraph(model, head)));
+    const sessionOptions = o.prepackWeights ? { prepack: true } : {};
+    e.sessions.set(1, await compile(fusedSisoGraph(model, head), sessionOptions));
     for (const a of adapters) {
       if (a.config.n === 1) continue;
       e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
-      e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params)));
+      e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params), sessionOptions));
     }
     model.weights.release(); // the sessions read the weights from the shared weights file; none stay in JavaScript
     collectGarbage();

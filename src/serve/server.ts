@@ -18,6 +18,8 @@ export interface ServeOptions extends Partial<BatcherOptions> {
   port?: number; // 8080 (0 = any free port)
   maxLength?: number; // 128 tokens per input
   precision?: Precision; // fp32
+  /** A private prepacked copy of the weights per session: faster, more memory (see SessionOptions.prepack). */
+  prepackWeights?: boolean;
   maxInputsPerRequest?: number; // 256
   maxConcurrent?: number; // 256 requests in flight
   timeoutMs?: number; // 30000
@@ -239,7 +241,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
 
   const ready = (async () => {
     try {
-      const e = await ServeEngine.load(o.model, o.adapters, { maxLength: o.maxLength, task: o.task, precision: o.precision });
+      const e = await ServeEngine.load(o.model, o.adapters, { maxLength: o.maxLength, task: o.task, precision: o.precision, prepackWeights: o.prepackWeights });
       const b = new Batcher(e, bopts, metrics);
       if (o.calibrate ?? true) {
         const sample = e.encode({ text: 'a short sentence used to measure how fast each multiplexing width runs' });

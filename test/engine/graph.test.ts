@@ -93,6 +93,8 @@ describe('runtime', () => {
     // built from files, weights are read in place (no prepacking): the same sums, maybe in another order
     const close = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `${v} vs ${b[i]}`));
     close(toNumbers(fromFiles.y), toNumbers(fromBuffer.y));
+    const prepacked = await (await compile(build(false), { fromFiles: true, prepack: true })).run(feeds);
+    assert.deepEqual(toNumbers(prepacked.y), toNumbers(fromBuffer.y), 'with prepacking, as from a buffer');
     const once = sharedWeightsBytes();
     assert.ok(once - start >= wData.byteLength && once - start < wData.byteLength + 65536, `the weight was written (${once - start} bytes)`);
     const second = await (await compile(build(true), { fromFiles: true })).run(feeds);
