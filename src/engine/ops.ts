@@ -162,14 +162,22 @@ export function gemm(a: Value, b: Value, c?: Value, o: GemmOptions = {}): Value 
  */
 export function dynamicQuantizeMatMul(x: Value, b: Value, bScale: Value, bias?: Value): Value {
   const what = () => `DynamicQuantizeMatMul(${x}, ${b})`;
-  if (x.dtype !== 'float32' || b.dtype !== 'int8' || bScale.dtype !== 'float32') throw new TypeError(`${what()}: needs float32 x, int8 weights and float32 scales`);
+  if (x.dtype !== 'float32' || b.dtype !== 'int8' || bScale.dtype !== 'float32') {
+    throw new TypeError(`${what()}: needs float32 x, int8 weights and float32 scales`);
+  }
   if (b.rank !== 2 || x.rank < 2) throw new ShapeError(`${what()}: weights must be [K, N] and x at least 2-D`);
   const [k, n] = b.shape;
-  if (x.shape[x.rank - 1] !== k) throw new ShapeError(`${what()}: inner dimensions differ (${x.shape[x.rank - 1]} vs ${k})`);
-  if (bScale.shape.join() !== String(n)) throw new ShapeError(`${what()}: one scale per column expected, got ${formatShape(bScale.shape)}`);
-  if (bias && bias.shape.join() !== String(n)) throw new ShapeError(`${what()}: bias must be [${n}], got ${formatShape(bias.shape)}`);
+  const inner = x.shape[x.rank - 1];
+  if (inner !== k) throw new ShapeError(`${what()}: inner dimensions differ (${inner} vs ${k})`);
+  if (bScale.shape.join() !== String(n)) {
+    throw new ShapeError(`${what()}: one scale per column expected, got ${formatShape(bScale.shape)}`);
+  }
+  if (bias && bias.shape.join() !== String(n)) {
+    throw new ShapeError(`${what()}: bias must be [${n}], got ${formatShape(bias.shape)}`);
+  }
   const inputs = bias ? [x, b, bScale, null, bias] : [x, b, bScale];
-  return x.graph.addNode('DynamicQuantizeMatMul', inputs, [{ dtype: 'float32', shape: [...x.shape.slice(0, -1), n] }], {}, false, CONTRIB_DOMAIN)[0];
+  const out = [{ dtype: 'float32' as const, shape: [...x.shape.slice(0, -1), n] }];
+  return x.graph.addNode('DynamicQuantizeMatMul', inputs, out, {}, false, CONTRIB_DOMAIN)[0];
 }
 
 /** Standard ONNX: x float32 -> (uint8 x, its scale, its zero point), range over the whole tensor. */
@@ -194,7 +202,8 @@ export function matMulInteger(a: Value, b: Value, aZeroPoint: Value): Value {
   const what = () => `MatMulInteger(${a}, ${b})`;
   if (a.dtype !== 'uint8' || b.dtype !== 'int8') throw new TypeError(`${what()}: needs uint8 a and int8 b`);
   if (b.rank !== 2 || a.shape[a.rank - 1] !== b.shape[0]) throw new ShapeError(`${what()}: inner dimensions differ`);
-  return a.graph.addNode('MatMulInteger', [a, b, aZeroPoint], [{ dtype: 'int32', shape: [...a.shape.slice(0, -1), b.shape[1]] }], {}, true)[0];
+  const out = [{ dtype: 'int32' as const, shape: [...a.shape.slice(0, -1), b.shape[1]] }];
+  return a.graph.addNode('MatMulInteger', [a, b, aZeroPoint], out, {}, true)[0];
 }
 
 // ---------------------------------------------------------------- normalisation, softmax

@@ -58,7 +58,7 @@ const signatureOf = (g: Graph): GraphSignature => ({
 /** Graphs with at least this many bytes of weights are loaded from files rather than from a buffer. */
 const FROM_FILE_BYTES = 64 * 1024 ** 2;
 
-/** Offsets in the weights file are multiples of this (the largest allocation granularity), so onnxruntime can map each tensor. */
+/** Offsets in the weights file are multiples of this (the largest allocation granularity), so each tensor maps. */
 const ALIGN = 65536;
 
 /**
@@ -115,7 +115,8 @@ export function sharedWeightsBytes(): number {
 
 /** A session built from a model file whose weights sit in the process's shared weights file. */
 async function createFromFiles(graph: Graph, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
-  const model = graph.encode({ external: { minBytes: 1024, place: (bytes, data) => sharedWeights.place(bytes, data) } });
+  const place = (bytes: Uint8Array, data: AnyTypedArray) => sharedWeights.place(bytes, data);
+  const model = graph.encode({ external: { minBytes: 1024, place } });
   const file = sharedWeights.modelPath();
   fs.writeFileSync(file, model);
   try {
@@ -140,7 +141,8 @@ export class Session {
     };
     const weightBytes = graph.initializers.reduce((a, i) => a + i.data.byteLength, 0);
     const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
-    if (!(opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1'))) options.extra = { session: { disable_prepacking: '1' } };
+    const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
+    if (!prepack) options.extra = { session: { disable_prepacking: '1' } };
     if (!fromFiles) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options));
     return new Session(signatureOf(graph), await createFromFiles(graph, options));
   }

@@ -19,8 +19,14 @@ interface FrozenLinearWeight {
 
 const marks = new WeakMap<Value, FrozenLinearWeight>();
 
-/** Marks a frozen [out, in] initializer: a Linear that reads it uses a prepared copy (called where frozen weights are bound). */
-export function markFrozenLinear(v: Value, data: Float32Array, shape: readonly number[], precision: Precision, form: QuantizedForm = 'contrib'): void {
+/** Marks a frozen [out, in] initializer: a Linear that reads it uses a prepared copy (where weights are bound). */
+export function markFrozenLinear(
+  v: Value,
+  data: Float32Array,
+  shape: readonly number[],
+  precision: Precision,
+  form: QuantizedForm = 'contrib',
+): void {
   if (shape.length === 2) marks.set(v, { data, shape, precision, form });
 }
 
@@ -42,7 +48,8 @@ export function frozenLinear(x: Value, weight: Value, bias?: Value | null): Valu
   if (!w || x.dtype !== 'float32') return null;
   if (w.precision === 'int8') return int8Linear(x, { ...w, name: weight.name }, w.form, bias);
   const [out, inF] = w.shape;
-  const wt = x.graph.initializer(transposedWeight(w.data, w.shape), [inF, out], 'float32', { prefix: `${weight.name}.T` });
+  const data = transposedWeight(w.data, w.shape);
+  const wt = x.graph.initializer(data, [inF, out], 'float32', { prefix: `${weight.name}.T` });
   const y = op.matmul(x, wt);
   return bias ? op.add(y, bias) : y;
 }

@@ -38,7 +38,9 @@ export const INT8_WEIGHT_MAX = 63;
  * to [in, out] for MatMul: q = round(w / s) with s = max|w| / INT8_WEIGHT_MAX over the channel.
  */
 export function quantizeLinearWeight(data: Float32Array, shape: readonly number[]): Int8Weight {
-  if (shape.length !== 2) throw new Error(`quantizeLinearWeight: expected a [out, in] weight, got [${shape.join(', ')}]`);
+  if (shape.length !== 2) {
+    throw new Error(`quantizeLinearWeight: expected a [out, in] weight, got [${shape.join(', ')}]`);
+  }
   const [out, inF] = shape;
   const q = new Int8Array(out * inF);
   const scale = new Float32Array(out);
@@ -60,7 +62,12 @@ function int8Of(data: Float32Array, shape: readonly number[]): Int8Weight {
 }
 
 /** y = x W^T + b with W (host data [out, in], named `name`) quantized to int8, in the given graph form. */
-export function int8Linear(x: Value, w: { data: Float32Array; shape: readonly number[]; name: string }, form: QuantizedForm, bias?: Value | null): Value {
+export function int8Linear(
+  x: Value,
+  w: { data: Float32Array; shape: readonly number[]; name: string },
+  form: QuantizedForm,
+  bias?: Value | null,
+): Value {
   const g = x.graph;
   const q = int8Of(w.data, w.shape);
   const b = g.initializer(q.q, [q.inFeatures, q.outFeatures], 'int8', { prefix: `${w.name}.int8` });
@@ -68,6 +75,7 @@ export function int8Linear(x: Value, w: { data: Float32Array; shape: readonly nu
   if (form === 'contrib') return op.dynamicQuantizeMatMul(x, b, scale, bias ?? undefined);
   const a = op.dynamicQuantizeLinear(x);
   const acc = op.cast(op.matMulInteger(a.q, b, a.zeroPoint), 'float32');
-  const y = op.mul(acc, op.mul(a.scale, scale)); // the pattern onnxruntime fuses: Mul(Cast(int32), a_scale * b_scale)
+  // the pattern onnxruntime fuses: Mul(Cast(int32), a_scale * b_scale)
+  const y = op.mul(acc, op.mul(a.scale, scale));
   return bias ? op.add(y, bias) : y;
 }
