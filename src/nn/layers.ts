@@ -26,8 +26,9 @@ export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 's
 export function activation(x: Value, name: Activation): Value {
   switch (name) {
     case 'gelu':
-      // 0.5 x (1 + erf(x / sqrt 2)), exact GELU
-      return op.mul(op.mul(x, 0.5), op.add(op.erf(op.mul(x, Math.SQRT1_2)), 1));
+      // x (1 + erf(x / sqrt 2)) / 2, exact GELU, in the order and ops onnxruntime's GeluFusion matches: it
+      // becomes one com.microsoft BiasGelu with the Linear's bias (results/gelu-fusion-base.json)
+      return op.mul(op.mul(x, op.add(op.erf(op.div(x, Math.SQRT2)), 1)), 0.5);
     case 'gelu_new':
     case 'gelu_pytorch_tanh': {
       // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
