@@ -55,7 +55,7 @@ describe('end to end on the synthetic task', () => {
 
     // the same adapters trained on the backbone in int8 (backward through the dequantized weights)
     const outInt8 = path.join(dir, 'adapter-int8');
-    const q = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out: outInt8, variant: 'revmux', n: 2, l: 1, epochs: 2, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {}, precision: 'int8' });
+    const q = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out: outInt8, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {}, precision: 'int8' });
     assert.ok(q.bestDevAccuracy > 0.85, `RevMUX N=2 on an int8 backbone: dev accuracy ${q.bestDevAccuracy} (SISO ${q.sisoDevAccuracy})`);
     const saved = loadAdapter(outInt8);
     assert.equal(saved.config.training.precision, 'int8');
