@@ -23,7 +23,7 @@ export function registerPretrain(program: Command): void {
     .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', positiveInt, 200)
     .option('--held-out <n>', 'held-out sequences (the first of the corpus)', positiveInt, 256)
     .option('--objective <name>', 'for --arch bert: mlm (masked LM) or causal (next token under a causal mask, through the MLM head; a warm start for mlm)', 'mlm')
-    .option('--position-init <kind>', 'a fresh BERT\'s position embeddings: random or sinusoidal (still trained)', 'random')
+    .option('--position-init <kind>', 'a fresh BERT\'s position embeddings: random, sinusoidal, or neighbours (sinusoids + heads that attend to fixed offsets); all trained', 'random')
     .option('--seed <n>', 'seed', int, 42)
     .option('--model <dir>', 'start from this BERT folder\'s weights (and config) instead of a fresh preset')
     .option('--mux <n>', 'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); writes a MUX-PLM folder for revmux finetune --method muxplm', positiveInt)
@@ -31,10 +31,10 @@ export function registerPretrain(program: Command): void {
     .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
     .action(async (o) => {
-      const { pretrain } = await import('../train/pretrain.js');
+      const { pretrain, POSITION_INITS } = await import('../train/pretrain.js');
       if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       if (o.objective !== 'mlm' && o.objective !== 'causal') throw new Error(`--objective must be mlm or causal, got ${JSON.stringify(o.objective)}`);
-      if (o.positionInit !== 'random' && o.positionInit !== 'sinusoidal') throw new Error(`--position-init must be random or sinusoidal, got ${JSON.stringify(o.positionInit)}`);
+      if (!POSITION_INITS.includes(o.positionInit)) throw new Error(`--position-init must be one of ${POSITION_INITS.join(', ')}, got ${JSON.stringify(o.positionInit)}`);
       const r = await pretrain({ ...o, heldOutSequences: o.heldOut, warmupFraction: o.warmup });
       console.log(JSON.stringify({ steps: r.steps, tokens: r.tokens, seconds: r.seconds, tokens_per_s: r.tokensPerSecond, heldout_loss: r.heldOut.loss, heldout_accuracy: r.heldOut.accuracy, parameters: r.parameters, out: o.out }, null, 2));
     });

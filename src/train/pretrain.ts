@@ -22,6 +22,7 @@ import { loadModel } from '../models/load.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
 import { runLoop } from './loop.js';
+import { neighbourAttentionInit } from './neighbour-attention-init.js';
 
 export interface PretrainOptions {
   corpus: string;
@@ -57,9 +58,10 @@ export interface PretrainOptions {
   /**
    * A fresh BERT's position embeddings: 'random' (normal, initializer_range) or 'sinusoidal' (Vaswani et
    * al.'s table scaled to the same standard deviation, still trained), which gives attention relative
-   * offsets as linear maps from the first step instead of leaving them to be learned.
+   * offsets as linear maps from the first step instead of leaving them to be learned; 'neighbours' also
+   * sets heads to attend to fixed offsets (src/train/neighbour-attention-init.ts).
    */
-  positionInit?: 'random' | 'sinusoidal';
+  positionInit?: PositionInit;
   /** A BERT's objective: masked LM, or next-token prediction under a causal mask (a warm start for masked LM). */
   objective?: 'mlm' | 'causal';
   /** Start from this BERT folder's weights instead of a fresh preset (its config wins). */
@@ -105,7 +107,9 @@ function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropo
   }
   const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
   const bert = createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
-  if (o.positionInit === 'sinusoidal') sinusoidalPositions(bert.weights.get('embeddings.position_embeddings.weight').data as Float32Array, config.hidden_size, config.initializer_range);
+  const table = bert.weights.get('embeddings.position_embeddings.weight').data as Float32Array;
+  if (o.positionInit === 'sinusoidal') sinusoidalPositions(table, config.hidden_size, config.initializer_range);
+  if (o.positionInit === 'neighbours') neighbourAttentionInit(bert);
   return bert;
 }
 
@@ -120,6 +124,9 @@ export function sinusoidalPositions(table: Float32Array, d: number, std: number)
     }
   }
 }
+
+export const POSITION_INITS = ['random', 'sinusoidal', 'neighbours'] as const;
+export type PositionInit = (typeof POSITION_INITS)[number];
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   prepareOutDir(o.out);
