@@ -185,6 +185,16 @@ export class Graph {
    * `external`, initializers of at least `minBytes` go to a side file instead (ONNX external data: the
    * protobuf itself cannot pass 2 GB): `external.place` stores the bytes and says where they went.
    */
+  /**
+   * The initializers some node reads: what encode() writes. A frozen Linear's float32 original is dropped
+   * once its transposed or int8 copy replaced it in every node.
+   */
+  liveInitializers(): { value: Value; data: AnyTypedArray }[] {
+    const read = new Set<Value>();
+    for (const n of this.nodes) for (const i of n.inputs) if (i) read.add(i);
+    return this.initializers.filter(({ value }) => read.has(value));
+  }
+
   encode(o: { external?: { minBytes: number; place: (bytes: Uint8Array, data: AnyTypedArray) => { location: string; offset: number } } } = {}): Uint8Array {
     const valueInfo = (v: Value) => ({
       name: v.name,
@@ -214,8 +224,6 @@ export class Graph {
         }
       }
     };
-    const read = new Set<Value>();
-    for (const n of this.nodes) for (const i of n.inputs) if (i) read.add(i);
     const graph = {
       name: this.name,
       node: this.nodes.map((n, i) => ({
@@ -226,7 +234,7 @@ export class Graph {
         output: n.outputs.map((v) => v.name),
         attribute: Object.entries(n.attrs).map(([k, a]) => encodeAttr(k, a)),
       })),
-      initializer: this.initializers.filter(({ value }) => read.has(value)).map(({ value, data }) => {
+      initializer: this.liveInitializers().map(({ value, data }) => {
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
         const head = { name: value.name, dims: value.shape as number[], dataType: onnxDataType(value.dtype) };
         if (!o.external || bytes.byteLength < o.external.minBytes) return { ...head, rawData: bytes };

@@ -139,7 +139,7 @@ export class Session {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
     };
-    const weightBytes = graph.initializers.reduce((a, i) => a + i.data.byteLength, 0);
+    const weightBytes = graph.liveInitializers().reduce((a, i) => a + i.data.byteLength, 0);
     const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
     const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
     if (!prepack) options.extra = { session: { disable_prepacking: '1' } };

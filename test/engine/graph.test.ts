@@ -106,6 +106,17 @@ describe('runtime', () => {
     assert.deepEqual(toNumbers(third.y), [1, 2, 3, 1, 2, 3]);
   });
 
+  it('decides "from files" by the weights some node reads, not by dropped originals', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2]);
+    g.initializer(new Float32Array(17 * 1024 ** 2), [17 * 1024 ** 2], 'float32', 'dropped_original'); // 68 MB
+    g.output('y', op.add(x, g.initializer(Float32Array.of(1, 2), [2], 'float32', 'used')));
+    assert.deepEqual(g.liveInitializers().map((i) => i.value.name), ['used']);
+    const before = sharedWeightsBytes();
+    assert.deepEqual(toNumbers((await (await compile(g)).run({ x: Float32Array.of(1, 1) })).y), [2, 3]);
+    assert.equal(sharedWeightsBytes(), before, 'built from a buffer: nothing written to the weights file');
+  });
+
   it('one session serves many batch sizes and lengths', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 'seq', 2]);
