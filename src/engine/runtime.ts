@@ -130,6 +130,8 @@ export class Session {
   private constructor(
     readonly graph: GraphSignature,
     private readonly ortSession: ort.InferenceSession,
+    /** Built from the shared weights file (large graphs) rather than from one protobuf buffer. */
+    readonly fromFiles: boolean,
   ) {}
 
   static async create(graph: Graph, opts: SessionOptions = {}): Promise<Session> {
@@ -143,8 +145,8 @@ export class Session {
     const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
     const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
     if (!prepack) options.extra = { session: { disable_prepacking: '1' } };
-    if (!fromFiles) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options));
-    return new Session(signatureOf(graph), await createFromFiles(graph, options));
+    if (!fromFiles) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options), false);
+    return new Session(signatureOf(graph), await createFromFiles(graph, options), true);
   }
 
   get outputNames(): string[] {
