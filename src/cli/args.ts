@@ -1,6 +1,6 @@
 // Option parsers for commander that reject bad numbers with the option's value in the message.
 import { InvalidArgumentError } from 'commander';
-import { PRECISIONS, type Precision } from '../nn/precision.js';
+import { PRECISIONS, type Precision, isPrecision } from '../nn/precision.js';
 
 export function int(value: string): number {
   const n = Number(value);
@@ -38,8 +38,8 @@ export const fraction = checked(num, (n) => n >= 0 && n < 1, 'at least 0 and bel
 
 /** --precision fp32 | int8 (how the frozen backbone's Linear layers run). */
 export function precision(value: string): Precision {
-  if ((PRECISIONS as readonly string[]).includes(value)) return value as Precision;
-  throw new InvalidArgumentError(`'${value}' is not a precision (known: ${PRECISIONS.join(', ')})`);
+  if (!isPrecision(value)) throw new InvalidArgumentError(`'${value}' is not a precision (known: ${PRECISIONS.join(', ')})`);
+  return value;
 }
 
 export function precisionList(value: string): Precision[] {

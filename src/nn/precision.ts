@@ -3,7 +3,11 @@
 export type Precision = 'fp32' | 'int8';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'int8'];
 
+export function isPrecision(s: string): s is Precision {
+  return (PRECISIONS as readonly string[]).includes(s);
+}
+
 export function parsePrecision(s: string, what = 'precision'): Precision {
-  if ((PRECISIONS as readonly string[]).includes(s)) return s as Precision;
+  if (isPrecision(s)) return s;
   throw new Error(`${what}: unknown precision '${s}' (known: ${PRECISIONS.join(', ')})`);
 }
