@@ -3,7 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseTask, type Task } from '../src/data/glue.js';
+import { FULL_MUX_METHODS, type FullMuxMethod } from '../src/baselines/methods.js';
 import { MUX_VARIANTS, type MuxVariant } from '../src/mux/variants.js';
+
+/** An adapter variant on the frozen backbone, or a whole-model baseline (all weights trained, l = 0). */
+export type CellMethod = MuxVariant | FullMuxMethod;
+export const isWholeModel = (m: CellMethod): m is FullMuxMethod => (FULL_MUX_METHODS as readonly string[]).includes(m);
 
 /** A grid file: the frozen backbones (one fine-tuned folder per task) and groups of cells. */
 export interface Grid {
@@ -12,7 +17,12 @@ export interface Grid {
   backbones: Record<string, Partial<Record<Task, string>>>;
   /** Adapter training of every cell; limit_* take the first examples only (quick grids, tests). */
   train: { lr: number; max_epochs: number; patience: number; evals_per_epoch: number; max_length?: number; limit_train?: number; limit_dev?: number };
-  groups: { name: string; backbone: string; tasks: Task[]; variants: MuxVariant[]; n: number[]; l: number[]; seeds: number[] }[];
+  /**
+   * Whole-model cells (DataMUX from each task's backbone folder; MUX-PLM from `muxplm[N]`, a folder of
+   * `revmux pretrain --mux N`): a fixed number of epochs, the best dev checkpoint kept.
+   */
+  whole_model?: { lr: number; epochs: number; evals_per_epoch: number; muxplm?: Record<string, string> };
+  groups: { name: string; backbone: string; tasks: Task[]; variants: CellMethod[]; n: number[]; l: number[]; seeds: number[] }[];
 }
 
 export interface Cell {
@@ -20,7 +30,7 @@ export interface Cell {
   group: string;
   backbone: string;
   task: Task;
-  variant: MuxVariant;
+  variant: CellMethod;
   n: number;
   l: number;
   seed: number;
@@ -38,7 +48,13 @@ export function readGrid(file: string): Grid {
       parseTask(t);
       if (!g.backbones[grp.backbone][t]) throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" has no folder for task ${t}`));
     }
-    for (const v of grp.variants) if (!MUX_VARIANTS.includes(v)) throw new Error(where(`group ${grp.name}: unknown variant "${v}"`));
+    for (const v of grp.variants) {
+      if (!MUX_VARIANTS.includes(v as MuxVariant) && !isWholeModel(v)) throw new Error(where(`group ${grp.name}: unknown variant "${v}" (known: ${[...MUX_VARIANTS, ...FULL_MUX_METHODS].join(', ')})`));
+      if (!isWholeModel(v)) continue;
+      if (grp.l.join() !== '0') throw new Error(where(`group ${grp.name}: ${v} multiplexes at the embeddings, so its "l" must be [0]`));
+      if (!g.whole_model) throw new Error(where(`group ${grp.name}: ${v} cells need a "whole_model" training section`));
+      for (const n of grp.n) if (v === 'muxplm' && !g.whole_model.muxplm?.[n]) throw new Error(where(`group ${grp.name}: no whole_model.muxplm["${n}"] folder (revmux pretrain --mux ${n})`));
+    }
   }
   return g;
 }

@@ -1,7 +1,8 @@
 // npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run]
 // The paper's tables at our scale, as a resumable grid of cells (issue #13). Each cell trains one
 // adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
-// epoch cap), scores it over 10 seeded pairings and writes one JSON under results/matrix/<grid>/.
+// epoch cap), or a whole-model baseline (DataMUX, MUX-PLM) for fixed epochs, scores it over 10 seeded
+// pairings and writes one JSON under results/matrix/<grid>/.
 // A cell whose JSON exists is skipped; an interrupted cell resumes from its training state in
 // runs/matrix/. docs/results.md is rendered from the JSON files alone (npm run experiment:results).
 //
@@ -9,7 +10,10 @@
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
 import fs from 'node:fs';
 import path from 'node:path';
-import { findGlueDir } from '../src/data/glue.js';
+import type { FullMuxMethod } from '../src/baselines/methods.js';
+import { loadFullMux } from '../src/baselines/full-model.js';
+import { findGlueDir, loadExamples } from '../src/data/glue.js';
+import { evaluateFullMux } from '../src/eval/full-mux.js';
 import { evaluatePairings } from '../src/eval/pairing.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import type { Backbone } from '../src/models/backbone.js';
@@ -18,9 +22,11 @@ import { loadModel } from '../src/models/load.js';
 import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import type { Features } from '../src/mux/features.js';
 import { adapterSize } from '../src/mux/spec.js';
-import { prepareFeatures, taskHead } from '../src/mux/task-features.js';
+import { prepareDevFeatures, prepareFeatures, taskHead } from '../src/mux/task-features.js';
+import type { MuxVariant } from '../src/mux/variants.js';
+import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
-import { cellFile, cellKey, cellsOf, readGrid } from './matrix-grid.js';
+import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, readGrid } from './matrix-grid.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => {
@@ -41,6 +47,39 @@ if (args.includes('--dry-run')) {
 const dataDir = findGlueDir(arg('data'));
 const models = new Map<string, { model: Backbone; hash: string }>();
 const features = new Map<string, { train: Features; dev: Features }>();
+const devOnly = new Map<string, Features>();
+const common = { maxLength: grid.train.max_length ?? 128, limitTrain: grid.train.limit_train, limitDev: grid.train.limit_dev };
+
+/** An adapter on the frozen backbone, trained until dev accuracy stops improving. */
+async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model: Backbone, out: string) {
+  const fkey = `${dir}|${c.l}`;
+  if (!features.has(fkey)) {
+    for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k); // one backbone's features in memory at a time
+    features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, ...common }));
+  }
+  const f = features.get(fkey)!;
+  const stepsPerEpoch = Math.ceil(f.train.count / 32);
+  const r = await trainMux({ model: dir, task: c.task, dataDir, out, variant: c.variant, n: c.n, l: c.l, epochs: grid.train.max_epochs, patience: grid.train.patience, lr: grid.train.lr, seed: c.seed, features: f, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)), quiet: true });
+  const { config, params } = loadAdapter(out);
+  const { head } = taskHead(model, dir, c.task);
+  const evaluation = await evaluatePairings(model, head, specOf(config), params, f.dev, { pairings: 10, seed: 4141, quiet: true });
+  return { train_examples: f.train.count, dev_examples: f.dev.count, trainable_parameters: adapterSize(specOf(config)), lr: grid.train.lr, max_epochs: grid.train.max_epochs, patience: grid.train.patience, epochs_trained: r.epochsTrained, best_step: r.bestStep, best_epoch: r.bestStep / stepsPerEpoch, selection_dev_accuracy: r.bestDevAccuracy, history: r.history, evaluation };
+}
+
+/** DataMUX (from the task's backbone) or MUX-PLM (from its multiplexed-pretrained folder): all weights trained. */
+async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string, model: Backbone, out: string) {
+  const w = grid.whole_model!;
+  if (!devOnly.has(dir)) devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common }));
+  const dev = devOnly.get(dir)!;
+  const start = c.variant === 'muxplm' ? w.muxplm![c.n] : dir;
+  const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, common.limitTrain ?? Infinity);
+  const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n)); // about: batches are by length
+  const r = await finetuneFullMux({ method: c.variant, n: c.n, model: start, task: c.task, dataDir, out, epochs: w.epochs, lr: w.lr, seed: c.seed, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / w.evals_per_epoch)), ...common, quiet: true, log: () => {} });
+  const evaluation = await evaluateFullMux(out, c.task, dataDir, dev, { pairings: 10, seed: 4141, quiet: true, limitDev: common.limitDev });
+  const trainable = allParams(loadFullMux(out).model).size();
+  return { start_model: start, train_examples: trainCount, dev_examples: dev.count, trainable_parameters: trainable, lr: w.lr, max_epochs: w.epochs, patience: null, epochs_trained: w.epochs, best_step: r.bestStep, best_epoch: (r.bestStep / r.steps) * w.epochs, selection_dev_accuracy: r.bestDevAccuracy, history: r.history, evaluation };
+}
+
 for (const c of todo) {
   const dir = grid.backbones[c.backbone][c.task]!;
   if (!models.has(dir)) {
@@ -48,41 +87,13 @@ for (const c of todo) {
     models.set(dir, { model, hash: weightsHash(model.weights) });
   }
   const { model, hash } = models.get(dir)!;
-  const fkey = `${dir}|${c.l}`;
-  if (!features.has(fkey)) {
-    for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k); // one backbone's features in memory at a time
-    features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, maxLength: grid.train.max_length ?? 128, limitTrain: grid.train.limit_train, limitDev: grid.train.limit_dev }));
-  }
-  const f = features.get(fkey)!;
   const out = path.join('runs', 'matrix', grid.name, cellKey(c));
-  const stepsPerEpoch = Math.ceil(f.train.count / 32);
   const t0 = Date.now();
-  const r = await trainMux({ model: dir, task: c.task, dataDir, out, variant: c.variant, n: c.n, l: c.l, epochs: grid.train.max_epochs, patience: grid.train.patience, lr: grid.train.lr, seed: c.seed, features: f, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)), quiet: true });
+  const v = c.variant;
+  const fields = isWholeModel(v) ? await wholeModelCell({ ...c, variant: v }, dir, model, out) : await adapterCell({ ...c, variant: v }, dir, model, out);
   const trainSeconds = (Date.now() - t0) / 1000;
-  const { config, params } = loadAdapter(out);
-  const { head } = taskHead(model, dir, c.task);
-  const ev = await evaluatePairings(model, head, specOf(config), params, f.dev, { pairings: 10, seed: 4141, quiet: true });
-  const record = {
-    cell: cellKey(c),
-    ...c,
-    backbone_dir: dir,
-    backbone_sha256: hash,
-    backbone_layers: model.numLayers,
-    backbone_hidden: model.hiddenSize,
-    train_examples: f.train.count,
-    dev_examples: f.dev.count,
-    adapter_parameters: adapterSize(specOf(config)),
-    lr: grid.train.lr,
-    max_epochs: grid.train.max_epochs,
-    patience: grid.train.patience,
-    epochs_trained: r.epochsTrained,
-    best_step: r.bestStep,
-    best_epoch: r.bestStep / stepsPerEpoch,
-    selection_dev_accuracy: r.bestDevAccuracy,
-    train_seconds: trainSeconds,
-    history: r.history,
-    evaluation: ev,
-  };
+  const record = { cell: cellKey(c), ...c, backbone_dir: dir, backbone_sha256: hash, backbone_layers: model.numLayers, backbone_hidden: model.hiddenSize, train_seconds: trainSeconds, ...fields };
   writeTextAtomic(cellFile(c), JSON.stringify(record, null, 2) + '\n');
-  console.error(`${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${r.epochsTrained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`);
+  const ev = fields.evaluation;
+  console.error(`${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${fields.epochs_trained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`);
 }

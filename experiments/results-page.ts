@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { type CellMethod, isWholeModel } from './matrix-grid.js';
 
 interface CellRecord {
   cell: string;
@@ -19,7 +20,9 @@ interface CellRecord {
   n: number;
   l: number;
   seed: number;
-  adapter_parameters: number;
+  /** Trainable weights (adapter cells written before the whole-model cells call it adapter_parameters). */
+  trainable_parameters?: number;
+  adapter_parameters?: number;
   epochs_trained: number;
   best_epoch: number;
   train_seconds: number;
@@ -67,7 +70,7 @@ function aggregate(cells: CellRecord[]): Agg {
     slots: e[0].slot_accuracy.map((_, i) => mean(e.map((x) => x.slot_accuracy[i]))),
     sensitivity: mean(e.map((x) => x.pairing_sensitivity)),
     agreement: mean(e.map((x) => x.agreement_with_siso)),
-    params: cells[0].adapter_parameters,
+    params: cells[0].trainable_parameters ?? cells[0].adapter_parameters ?? NaN,
     epochs: mean(cells.map((c) => c.epochs_trained)),
     bestEpoch: mean(cells.map((c) => c.best_epoch)),
     seconds: mean(cells.map((c) => c.train_seconds)),
@@ -110,7 +113,7 @@ function speeds(grid: string): BenchFile[] {
 }
 const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }) =>
   benches.map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && r.l === a.l)).map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : '')).join(' | ');
-const md: string[] = ['# Results: the paper\'s tables at our scale (issue #13)', '', 'Rendered by `npm run experiment:results` from the cell files under `results/matrix/` alone; each cell was', 'trained by `npm run experiment:matrix -- --grid experiments/grids/<grid>.json` (adapters until dev accuracy', 'stopped improving for 3 evaluations, two per epoch, with an epoch cap; scored over 10 seeded pairings).', 'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,', '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells', 'train on shared cores); speed at BERT-base shape is in docs/accuracy-and-speed.md and docs/int8.md.', ''];
+const md: string[] = ['# Results: the paper\'s tables at our scale (issue #13)', '', 'Rendered by `npm run experiment:results` from the cell files under `results/matrix/` alone; each cell was', 'trained by `npm run experiment:matrix -- --grid experiments/grids/<grid>.json` (adapters until dev accuracy', 'stopped improving for 3 evaluations, two per epoch, with an epoch cap; DataMUX / MUX-PLM, which train every', 'weight, for the grid\'s fixed epochs, best dev checkpoint kept; all scored over 10 seeded pairings).', 'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,', '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells', 'train on shared cores); speed at BERT-base shape is in docs/accuracy-and-speed.md and docs/int8.md.', ''];
 if (!records.length) md.push('No cells have been run yet.');
 fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
@@ -122,12 +125,14 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   for (const [task, taskCells] of groupBy(cells, (r) => `${r.backbone} / ${r.task}`)) {
     const c0 = taskCells[0];
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
-    const mainL = [...groupBy(aggs, (a) => String(a.l)).entries()].sort((a, b) => b[1].length - a[1].length)[0][1][0].l;
-    const main = aggs.filter((a) => a.l === mainL).sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
+    const adapters = aggs.filter((a) => !isWholeModel(a.variant as CellMethod));
+    const mainL = [...groupBy(adapters.length ? adapters : aggs, (a) => String(a.l)).entries()].sort((a, b) => b[1].length - a[1].length)[0][1][0].l;
+    // whole-model baselines multiplex at the embeddings (l = 0) and sit in the main table beside the adapters
+    const main = aggs.filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod)).sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
     md.push(`### ${task} (${c0.backbone_layers} layers, d = ${c0.backbone_hidden}), l = ${mainL}`, '');
-    md.push(`| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | adapter params | epochs (best / trained) | train s |${speedHeads}`, `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`);
+    md.push(`| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`, `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`);
     md.push(`| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |${benches.map(() => ' 1x |').join('')}`);
-    for (const a of main) md.push(`| ${a.variant} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`);
+    for (const a of main) md.push(`| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`);
     md.push('');
     const sweep = aggs.filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1).sort((a, b) => a.n - b.n || a.l - b.l);
     if (sweep.length) {
@@ -151,7 +156,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     const at = (v: string, n: number, l = mainL) => aggs.find((a) => a.variant === v && a.n === n && a.l === l);
     const lines: string[] = [];
     for (const n of [...new Set(main.map((a) => a.n))]) {
-      lines.push(...[claim(`RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)), claim(`ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n))].filter((x): x is string => !!x));
+      lines.push(...[claim(`RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)), claim(`ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n)), claim(`RevMUX ≥ DataMUX at N = ${n}`, at('revmux', n), at('datamux', n, 0)), claim(`RevMUX ≥ MUX-PLM at N = ${n}`, at('revmux', n), at('muxplm', n, 0))].filter((x): x is string => !!x));
     }
     const ns = [...new Set(main.filter((a) => a.variant === 'revmux').map((a) => a.n))].sort((a, b) => a - b);
     for (let i = 1; i < ns.length; i++) {

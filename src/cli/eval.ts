@@ -2,7 +2,7 @@
 // trained on it (RevMUX, ORA, vanilla) and for whole-model baselines (DataMUX, MUX-PLM folders),
 // all on the same pairings so one table compares them.
 import type { Command } from 'commander';
-import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
+import { findGlueDir, parseTask } from '../data/glue.js';
 import type { PairingResult } from '../eval/pairing.js';
 import type { Precision } from '../nn/precision.js';
 import { PRECISION_HELP, int, positiveInt, precision } from './args.js';
@@ -35,18 +35,13 @@ export function registerEval(program: Command): void {
     .option('--json <file>', 'also write the results as JSON')
     .option('--precision <p>', `${PRECISION_HELP}; the SISO reference runs in it too`, precision, 'fp32')
     .action(async (o: EvalArgs) => {
-      const { compile } = await import('../engine/runtime.js');
-      const { encodeExamples } = await import('../data/batching.js');
-      const { predictFullMux } = await import('../eval/full-mux.js');
-      const { evaluatePairings, evaluateWith } = await import('../eval/pairing.js');
+      const { evaluateFullMux } = await import('../eval/full-mux.js');
+      const { evaluatePairings } = await import('../eval/pairing.js');
       const { writeTextAtomic } = await import('../io/safetensors.js');
-      const { TextTokenizer } = await import('../io/tokenizer.js');
       const { weightsHash } = await import('../models/hash.js');
       const { loadModel } = await import('../models/load.js');
       const { checkAdapterFits, loadAdapter, specOf } = await import('../mux/adapter.js');
       const { loadFullMux } = await import('../baselines/full-model.js');
-      const { fullMuxGraph } = await import('../baselines/full-mux-graph.js');
-      const { allParams } = await import('../train/full-mux-train.js');
       const { prepareDevFeatures, taskHead } = await import('../mux/task-features.js');
       const adapterDirs = o.adapter ?? [];
       const muxDirs = o.muxModel ?? [];
@@ -65,20 +60,10 @@ export function registerEval(program: Command): void {
       for (const m of muxModels) if (m.config.task !== task) throw new Error(`${m.dir}: trained on ${m.config.task}, evaluated on ${task}`);
       const dev = await prepareDevFeatures(model, { model: o.model, task, dataDir, l, limitDev: o.limitDev });
       const { head } = taskHead(model, o.model, task);
-      const sisoPred = Int8Array.from({ length: dev.count }, (_, i) => (dev.sisoLogits[2 * i + 1] > dev.sisoLogits[2 * i] ? 1 : 0));
       const opts = { pairings: o.pairings, seed: o.seed };
       const results: ({ adapter?: string; mux_model?: string } & PairingResult)[] = [];
       for (const a of adapters) results.push({ adapter: a.dir, ...(await evaluatePairings(model, head, specOf(a.config), a.params, dev, opts)) });
-      for (const m of muxModels) {
-        const params = allParams(m.model);
-        const session = await compile(fullMuxGraph(m.model.bert, m.model.settings, params, m.model.vectors, { objective: 'task', training: false, seed: 0 }));
-        const tok = TextTokenizer.load(m.dir);
-        let examples = loadExamples(task, 'dev', dataDir);
-        if (o.limitDev) examples = examples.slice(0, o.limitDev);
-        const enc = encodeExamples(tok, examples, Number(m.config.training.maxLength ?? 128));
-        const r = await evaluateWith((order) => predictFullMux(session, params, m.model.settings, enc, order, tok.padId), { variant: m.config.method, n: m.config.n, l: 0, labels: dev.labels, sisoPred }, opts);
-        results.push({ mux_model: m.dir, ...r });
-      }
+      for (const m of muxModels) results.push({ mux_model: m.dir, ...(await evaluateFullMux(m.dir, task, dataDir, dev, { ...opts, limitDev: o.limitDev })) });
       const pct = (x: number) => (100 * x).toFixed(2);
       const siso = results[0].siso_accuracy;
       console.log(`\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ${pct(siso)}\n`);

@@ -2,10 +2,33 @@
 // given order: the same pairing protocol as the adapters (pairing.ts). A last, incomplete group is
 // filled with copies of the first examples of the order and their answers are dropped (spec §10.1).
 import type { ParamSet } from '../engine/params.js';
-import { type Session, float32 } from '../engine/runtime.js';
-import type { EncodedExample } from '../data/batching.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
+import { type EncodedExample, encodeExamples } from '../data/batching.js';
+import { type Task, loadExamples } from '../data/glue.js';
 import type { FullMuxSettings } from '../baselines/datamux.js';
-import { groupFeeds } from '../baselines/full-mux-graph.js';
+import { loadFullMux } from '../baselines/full-model.js';
+import { fullMuxGraph, groupFeeds } from '../baselines/full-mux-graph.js';
+import { TextTokenizer } from '../io/tokenizer.js';
+import type { Features } from '../mux/features.js';
+import { allParams } from '../train/full-mux-train.js';
+import { type PairingOptions, type PairingResult, evaluateWith, sisoPredictions } from './pairing.js';
+
+/**
+ * A DataMUX / MUX-PLM folder scored by the adapters' protocol: the same pairings, against the SISO
+ * backbone's dev features `dev` (labels, SISO predictions). Its own tokenizer and training length.
+ */
+export async function evaluateFullMux(dir: string, task: Task, dataDir: string | null, dev: Features, o: PairingOptions & { limitDev?: number } = {}): Promise<PairingResult> {
+  const m = loadFullMux(dir);
+  if (m.config.task !== task) throw new Error(`${dir}: trained on ${m.config.task}, evaluated on ${task}`);
+  const params = allParams(m.model);
+  const session = await compile(fullMuxGraph(m.model.bert, m.model.settings, params, m.model.vectors, { objective: 'task', training: false, seed: 0 }));
+  const tok = TextTokenizer.load(dir);
+  let examples = loadExamples(task, 'dev', dataDir);
+  if (o.limitDev) examples = examples.slice(0, o.limitDev);
+  const enc = encodeExamples(tok, examples, Number(m.config.training.maxLength ?? 128));
+  const predict = (order: number[]) => predictFullMux(session, params, m.model.settings, enc, order, tok.padId);
+  return evaluateWith(predict, { variant: m.config.method, n: m.config.n, l: 0, labels: dev.labels, sisoPred: sisoPredictions(dev) }, o);
+}
 
 export async function predictFullMux(session: Session, params: ParamSet, s: FullMuxSettings, data: readonly EncodedExample[], order: readonly number[], padId: number, batchSize = 64): Promise<Int8Array> {
   const pred = new Int8Array(data.length).fill(-1);

@@ -53,9 +53,12 @@ export async function predictGrouped(session: Session, params: ParamSet, f: Feat
 
 export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: PairingOptions = {}): Promise<PairingResult> {
   const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
-  const sisoPred = Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
+  const sisoPred = sisoPredictions(f);
   return evaluateWith((order) => predictGrouped(session, params, f, order, spec.n, o.batchSize ?? 64), { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred }, o);
 }
+
+/** The SISO backbone's label for each example (two-class tasks). */
+export const sisoPredictions = (f: Features) => Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
 
 export interface PairingOptions {
   pairings?: number;

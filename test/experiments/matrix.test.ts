@@ -28,18 +28,20 @@ describe('experiment:matrix', () => {
       name: 'tiny',
       backbones: { tiny: { synthetic: backbone } },
       train: { lr: 0.001, max_epochs: 2, patience: 1, evals_per_epoch: 2, limit_train: 400, limit_dev: 100 },
+      whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1 },
       groups: [
         { name: 'variants', backbone: 'tiny', tasks: ['synthetic'], variants: ['revmux', 'vanilla'], n: [2], l: [1], seeds: [1] },
         { name: 'sweep', backbone: 'tiny', tasks: ['synthetic'], variants: ['revmux'], n: [2], l: [0, 1], seeds: [1] },
+        { name: 'whole-model', backbone: 'tiny', tasks: ['synthetic'], variants: ['datamux'], n: [2], l: [0], seeds: [1] },
       ],
     };
     fs.writeFileSync(gridFile, JSON.stringify(grid));
   });
 
   it('runs each cell once, writes its evidence, and renders the results page from it', { timeout: 600_000 }, () => {
-    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/vanilla-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1'], 'the sweep shares l = 1 with the first group');
+    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/vanilla-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1', 'tiny/synthetic/datamux-n2-l0-s1'], 'the sweep shares l = 1 with the first group');
     run('matrix.ts', ['--grid', gridFile, '--only', 'vanilla']); // an interrupted grid: one cell done
-    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1']);
+    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1', 'tiny/synthetic/datamux-n2-l0-s1']);
     run('matrix.ts', ['--grid', gridFile]);
     assert.equal(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim(), '', 'nothing left to run');
     const cell = JSON.parse(fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/revmux-n2-l1-s1.json'), 'utf8'));
@@ -47,6 +49,10 @@ describe('experiment:matrix', () => {
     assert.equal(cell.evaluation.slot_accuracy.length, 2);
     assert.ok(cell.epochs_trained > 0 && cell.epochs_trained <= 2);
     assert.match(cell.backbone_sha256, /^[0-9a-f]{64}$/);
+    const whole = JSON.parse(fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/datamux-n2-l0-s1.json'), 'utf8'));
+    assert.equal(whole.evaluation.pairings, 10);
+    assert.equal(whole.evaluation.siso_accuracy, cell.evaluation.siso_accuracy, 'scored against the same SISO backbone');
+    assert.ok(whole.trainable_parameters > cell.trainable_parameters, 'every weight trains');
     // a speed measurement joins the table by (variant, N, l), from its bench.json alone
     fs.mkdirSync(path.join(work, 'results/matrix/tiny/speed/tiny'), { recursive: true });
     fs.writeFileSync(path.join(work, 'results/matrix/tiny/speed/tiny/bench.json'), JSON.stringify({ model: 'tiny', hidden: 32, results: [{ variant: 'revmux', n: 2, l: 1, speedup: 1.5, bound_flops: 1.8 }] }));
@@ -55,6 +61,8 @@ describe('experiment:matrix', () => {
     assert.match(page, /\| revmux \| 2 \| 1 \|.* 1\.5x \(bound 1\.8x\) \|$/m);
     assert.match(page, /\| revmux \| 2 \| 1 \| \d+\.\d\d \|/);
     assert.match(page, /\| vanilla \| 2 \| 1 \| \d+\.\d\d \|/);
+    assert.match(page, /\| datamux \(whole model, l = 0\) \| 2 \| 1 \| \d+\.\d\d \|/);
+    assert.match(page, /RevMUX ≥ DataMUX at N = 2/);
     assert.match(page, /Prefill sweep/);
     assert.match(page, /ORA ≥ vanilla|RevMUX from N|More prefill layers/);
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
@@ -62,7 +70,15 @@ describe('experiment:matrix', () => {
 
   it('refuses a grid that names a backbone or variant it does not declare', () => {
     const bad = path.join(work, 'bad.json');
-    fs.writeFileSync(bad, JSON.stringify({ name: 'bad', backbones: { a: { synthetic: 'x' } }, train: {}, groups: [{ name: 'g', backbone: 'b', tasks: ['synthetic'], variants: ['revmux'], n: [2], l: [1], seeds: [1] }] }));
-    assert.throws(() => run('matrix.ts', ['--grid', bad, '--dry-run']), /group g: backbone "b" is not in "backbones"/);
+    const group = { name: 'g', backbone: 'a', tasks: ['synthetic'], variants: ['revmux'], n: [2], l: [1], seeds: [1] };
+    const refuses = (grid: object, message: RegExp) => {
+      fs.writeFileSync(bad, JSON.stringify({ name: 'bad', backbones: { a: { synthetic: 'x' } }, train: {}, ...grid }));
+      assert.throws(() => run('matrix.ts', ['--grid', bad, '--dry-run']), message);
+    };
+    refuses({ groups: [{ ...group, backbone: 'b' }] }, /group g: backbone "b" is not in "backbones"/);
+    refuses({ groups: [{ ...group, variants: ['mux'] }] }, /group g: unknown variant "mux" \(known: revmux, ora, vanilla, datamux, muxplm\)/);
+    refuses({ groups: [{ ...group, variants: ['datamux'] }] }, /datamux multiplexes at the embeddings, so its "l" must be \[0\]/);
+    refuses({ groups: [{ ...group, variants: ['muxplm'], l: [0] }] }, /muxplm cells need a "whole_model" training section/);
+    refuses({ whole_model: { lr: 1, epochs: 1, evals_per_epoch: 1 }, groups: [{ ...group, variants: ['muxplm'], l: [0] }] }, /no whole_model.muxplm\["2"\] folder/);
   });
 });
