@@ -7,7 +7,7 @@ export function registerPretrain(program: Command): void {
     .command('pretrain')
     .description('masked-LM pretraining of a BERT encoder from a .txt / .txt.gz corpus (plain, or multiplexed as MUX-PLM with --mux N); writes a Hugging Face BertForMaskedLM folder, checkpoints atomically and resumes')
     .requiredOption('--corpus <file>', 'text corpus, one paragraph per line, documents separated by blank lines (.txt or .txt.gz, streamed)')
-    .requiredOption('--out <dir>', 'output model folder (resumable state in <out>/.train-state)')
+    .option('--out <dir>', 'output model folder (resumable state in <out>/.train-state); required unless --score-only')
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
     .option('--arch <name>', 'bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings)', 'bert')
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
@@ -30,8 +30,16 @@ export function registerPretrain(program: Command): void {
     .option('--priming <fraction>', 'with --mux: share of the budget spent on token retrieval before masked LM', fraction, 0.2)
     .option('--nu <x>', 'with --mux: norm of the Gaussian Hadamard vectors', positiveNum, 20)
     .option('--fresh', 'ignore a resumable state in <out> and start over')
+    .option('--score-only', 'score --model on the held-out slice the other options define, print it, write nothing')
     .action(async (o) => {
-      const { pretrain, POSITION_INITS } = await import('../train/pretrain.js');
+      const { pretrain, scoreHeldOut, POSITION_INITS } = await import('../train/pretrain.js');
+      if (o.scoreOnly) {
+        if (!o.model) throw new Error('--score-only needs --model DIR');
+        const r = await scoreHeldOut({ ...o, heldOutSequences: o.heldOut });
+        console.log(JSON.stringify({ model: o.model, heldout_loss: r.loss, heldout_accuracy: r.accuracy, heldout_sequences: r.sequences, seq_len: o.seqLen }, null, 2));
+        return;
+      }
+      if (!o.out) throw new Error('revmux pretrain: --out DIR is required');
       if (o.arch !== 'bert' && o.arch !== 'llama') throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       if (o.objective !== 'mlm' && o.objective !== 'causal') throw new Error(`--objective must be mlm or causal, got ${JSON.stringify(o.objective)}`);
       if (!POSITION_INITS.includes(o.positionInit)) throw new Error(`--position-init must be one of ${POSITION_INITS.join(', ')}, got ${JSON.stringify(o.positionInit)}`);

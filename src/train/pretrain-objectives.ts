@@ -33,6 +33,12 @@ export interface PretrainObjective {
   save(dir: string): void;
 }
 
+/**
+ * The held-out masks do not depend on a run's seed, so that a continuation with another seed (new
+ * training masks) is scored on the same masked tokens. 42 + 99991: what every earlier run (seed 42) used.
+ */
+const HELD_OUT_MASK_SEED = 42 + 99991;
+
 /** Loss and accuracy over fixed held-out batches, each weighted by the number of tokens it scores. */
 async function heldOutMetrics(session: Session, params: ParamSet, batches: Record<string, HostTensor>[], names: { labels: string; loss: string; correct: string }): Promise<{ loss: number; accuracy: number }> {
   let loss = 0;
@@ -80,7 +86,7 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
       const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers);
       return { states: h, logits: (x) => b.mlmLogits(x) };
     });
-  const heldRng = new Rng(o.seed + 99991);
+  const heldRng = new Rng(HELD_OUT_MASK_SEED);
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
   const evalSession = await compile(graph(false, o.seed));
@@ -205,7 +211,7 @@ export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: n
   for (const p of head.list()) params.add(p.name, p.shape, p.data);
   const heldSeqs = held.slice(0, held.length - (held.length % o.n));
   if (!heldSeqs.length) throw new Error(`pretrain --mux ${o.n}: fewer than ${o.n} held-out sequences`);
-  const heldRng = new Rng(o.seed + 99991);
+  const heldRng = new Rng(HELD_OUT_MASK_SEED);
   const heldBatches: Record<string, HostTensor>[] = [];
   for (let i = 0; i < heldSeqs.length; i += o.batchSize) heldBatches.push(maskedGroupFeeds(settings, heldSeqs.slice(i, i + o.batchSize), heldRng, mlm, tok.padId));
   const evalSession = await compile(fullMuxGraph(bert, settings, params, vectors, { objective: 'mlm', training: false, seed: o.seed }));

@@ -128,21 +128,12 @@ export function sinusoidalPositions(table: Float32Array, d: number, std: number)
 export const POSITION_INITS = ['random', 'sinusoidal', 'neighbours'] as const;
 export type PositionInit = (typeof POSITION_INITS)[number];
 
-export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
-  prepareOutDir(o.out);
-  const log = o.log ?? ((s: string) => console.error(s));
-  const seed = o.seed ?? 42;
-  const seqLen = o.seqLen ?? 128;
-  const batchSize = o.batchSize ?? 64;
-  const peak = o.lr ?? 1e-3;
-  const warm = o.warmupFraction ?? 0.05;
-  const evalEvery = o.evalEvery ?? 200;
-  const dropout = o.dropout ?? 0;
-  if (!o.maxSteps && !o.minutes) throw new Error('pretrain: give a budget, --max-steps and/or --minutes');
-  const tok = TextTokenizer.load(o.tokenizer);
-  const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
-  const config = model.config;
-
+/**
+ * The held-out slice (the first sequences of the corpus, masked once with a fixed seed for masked LM)
+ * and the objective that trains and scores `model`; training starts after the slice.
+ */
+async function objectiveFor(o: PretrainOptions, model: Bert | Llama, tok: TextTokenizer, s: { seqLen: number; batchSize: number; seed: number; dropout: number }) {
+  const { seqLen, batchSize, seed, dropout } = s;
   const special = new Set(['[CLS]', '[SEP]', '[PAD]', '[MASK]', '[UNK]'].map((t) => tok.tokenToId(t)).filter((x): x is number => x !== undefined));
   // random replacements: real tokens of the tokenizer, past the leading run of bracketed ones ([PAD], [unused0], ...)
   let firstRandomId = 0;
@@ -167,6 +158,33 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     : o.objective === 'causal'
     ? await bertCausalLm(model, held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
     : await plainMlm(model, held, mlm, { maskRate, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
+  return { objective, trainStart, heldCount, maskRate };
+}
+
+/** Held-out loss and accuracy of a model folder on the slice a run with these options holds out. */
+export async function scoreHeldOut(o: Omit<PretrainOptions, 'out'> & { model: string }): Promise<{ loss: number; accuracy: number; sequences: number }> {
+  const tok = TextTokenizer.load(o.tokenizer);
+  const model = startModel(o as PretrainOptions, tok.vocabSize, o.seqLen ?? 128, 0, o.seed ?? 42);
+  const { objective, heldCount } = await objectiveFor(o as PretrainOptions, model, tok, { seqLen: o.seqLen ?? 128, batchSize: o.batchSize ?? 64, seed: o.seed ?? 42, dropout: 0 });
+  return { ...(await objective.heldOut()), sequences: heldCount };
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  prepareOutDir(o.out);
+  const log = o.log ?? ((s: string) => console.error(s));
+  const seed = o.seed ?? 42;
+  const seqLen = o.seqLen ?? 128;
+  const batchSize = o.batchSize ?? 64;
+  const peak = o.lr ?? 1e-3;
+  const warm = o.warmupFraction ?? 0.05;
+  const evalEvery = o.evalEvery ?? 200;
+  const dropout = o.dropout ?? 0;
+  if (!o.maxSteps && !o.minutes) throw new Error('pretrain: give a budget, --max-steps and/or --minutes');
+  const tok = TextTokenizer.load(o.tokenizer);
+  const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
+  const config = model.config;
+
+  const { objective, trainStart, heldCount, maskRate } = await objectiveFor(o, model, tok, { seqLen, batchSize, seed, dropout });
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 

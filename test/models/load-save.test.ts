@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type HostTensor, float32 } from '../../src/engine/runtime.js';
+import { f16ToF32, f32ToF16 } from '../../src/io/half.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { parseConfig } from '../../src/models/config.js';
 import { runForward } from '../../src/models/forward.js';
@@ -138,6 +139,25 @@ describe('save and reload', () => {
     const a = await runForward(model, inputsFor('llama'));
     const b = await runForward(loadModel(dir), inputsFor('llama'));
     assert.deepEqual(Array.from(float32(b.logits)), Array.from(float32(a.logits)));
+  });
+  it('saves float16 weights (the committed backbones) that load as their rounded float32 values', () => {
+    const model = createModel(tinyBert, { seed: 6 });
+    const full = tmp();
+    const half = tmp();
+    saveModel(model, full);
+    saveModel(model, half, { dtype: 'float16' });
+    assert.equal(JSON.parse(fs.readFileSync(path.join(half, 'config.json'), 'utf8')).torch_dtype, 'float16');
+    const size = (d: string) => fs.statSync(path.join(d, 'model.safetensors')).size;
+    const elements = model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0);
+    assert.ok(Math.abs(size(full) - size(half) - 2 * elements) < 64, `two bytes saved per weight: ${size(half)} vs ${size(full)} bytes`);
+    const back = loadModel(half);
+    let changed = 0;
+    for (const [name, w] of model.weights.entries()) {
+      const rounded = f16ToF32(f32ToF16(w.data as Float32Array));
+      assert.deepEqual(Array.from(back.weights.get(name).data as Float32Array), Array.from(rounded), name);
+      changed += rounded.filter((v, i) => v !== (w.data as Float32Array)[i]).length;
+    }
+    assert.ok(changed > 0, 'random weights do not all fit float16 exactly');
   });
   it('BERT task heads are stored with the bert. prefix, as transformers names them', () => {
     const dir = tmp();
