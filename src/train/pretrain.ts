@@ -188,7 +188,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const params = objective.params;
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
 
-  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', objective: o.objective ?? 'mlm', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed };
+  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', objective: o.objective ?? 'mlm', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed, heldOut: heldCount };
 
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
   const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).filter((k) => k in m).map((k) => [k, m[k]]));

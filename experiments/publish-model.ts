@@ -1,0 +1,126 @@
+// npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT]
+// Commits a backbone pretrained here (issue #12): models/NAME/ gets the run's weights in float16, its
+// tokenizer and a MODEL_CARD.md written from the pretrain.json of every stage of the run (a stage
+// that started from another run's folder names it in options.model): architecture, data, the exact
+// commands, tokens and step time, and the held-out metrics, re-measured on the float16 weights.
+// Refuses a folder over 25 MB (the project's limit for committed weights).
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeTextAtomic } from '../src/io/safetensors.js';
+import { loadModel } from '../src/models/load.js';
+import { saveModel } from '../src/models/save.js';
+import { scoreHeldOut } from '../src/train/pretrain.js';
+
+const MAX_BYTES = 25 * 1024 ** 2;
+const args = process.argv.slice(2);
+const arg = (name: string, dflt?: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const run = arg('run');
+const name = arg('name');
+if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME');
+if (!/^[\w.-]+$/.test(name)) throw new Error(`--name must be a plain folder name, got ${JSON.stringify(name)}`);
+
+interface Stage {
+  dir: string;
+  steps: number;
+  tokens: number;
+  seconds: number;
+  heldOut: { loss: number; accuracy: number };
+  options: Record<string, string | number | null>;
+}
+
+/** The run and the runs it continued, oldest first. */
+function lineage(dir: string): Stage[] {
+  const file = path.join(dir, 'pretrain.json');
+  if (!fs.existsSync(file)) throw new Error(`${file}: missing; only a finished \`revmux pretrain\` run can be published`);
+  const stage = { dir, ...JSON.parse(fs.readFileSync(file, 'utf8')) } as Stage;
+  const from = stage.options.model;
+  return typeof from === 'string' ? [...lineage(from), stage] : [stage];
+}
+
+/** The command line that ran a stage (resumable: the same line continues an interrupted run). */
+function command(s: Stage, heldOut: number): string {
+  const o = s.options;
+  const parts = ['npx revmux pretrain', `--arch ${o.arch === 'llama' ? 'llama' : 'bert'}`];
+  parts.push(o.model ? `--model ${o.model}` : `--preset ${o.preset}`);
+  parts.push(`--corpus ${path.relative(process.cwd(), String(o.corpus))}`, `--tokenizer ${path.relative(process.cwd(), tokenizerOf(s))}`, `--out ${s.dir}`);
+  parts.push(`--seq-len ${o.seqLen}`, `--batch-size ${o.batchSize}`, `--lr ${o.lr}`, `--warmup ${o.warm}`);
+  if (o.minutes) parts.push(`--minutes ${o.minutes}`);
+  if (o.maxSteps) parts.push(`--max-steps ${o.maxSteps}`);
+  if (o.arch !== 'llama') parts.push(`--mask-rate ${o.maskRate}`);
+  if (!o.model && o.positionInit && o.positionInit !== 'random') parts.push(`--position-init ${o.positionInit}`);
+  if (o.objective && o.objective !== 'mlm' && o.arch !== 'llama') parts.push(`--objective ${o.objective}`);
+  parts.push(`--held-out ${o.heldOut ?? heldOut}`, `--seed ${o.seed}`);
+  return `REVMUX_THREADS=1 ${parts.join(' ')}`;
+}
+
+const stages = lineage(run);
+// runs before session 4 did not record their tokenizer: every stage of a lineage shares one
+const tokenizerOf = (s: Stage) => String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
+const last = stages[stages.length - 1];
+const heldOut = Number(arg('held-out', String(last.options.heldOut ?? 256)));
+const out = path.join('models', name);
+const model = loadModel(run);
+saveModel(model, out, { dtype: 'float16', tokenizerFrom: run });
+const bytes = fs.readdirSync(out).reduce((a, f) => a + fs.statSync(path.join(out, f)).size, 0);
+if (bytes > MAX_BYTES) {
+  fs.rmSync(out, { recursive: true });
+  throw new Error(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, over the 25 MB limit for committed weights; removed`);
+}
+const o = last.options;
+const score = await scoreHeldOut({ model: out, corpus: String(o.corpus), tokenizer: String(o.tokenizer), arch: o.arch === 'llama' ? 'llama' : 'bert', seqLen: Number(o.seqLen), batchSize: Number(o.batchSize), heldOutSequences: heldOut, maskRate: Number(o.maskRate), objective: o.arch === 'llama' ? undefined : 'mlm' });
+const c = model.config as unknown as Record<string, number | string>;
+const isDecoder = o.arch === 'llama';
+const metric = isDecoder ? 'next-token' : 'masked-token (15% of positions masked with a fixed seed)';
+const tokens = stages.reduce((a, s) => a + s.tokens, 0);
+const seconds = stages.reduce((a, s) => a + s.seconds, 0);
+const pct = (x: number) => (100 * x).toFixed(2);
+const fmt = (x: number) => x.toLocaleString('en-US');
+const card = [
+  `# ${name}`,
+  '',
+  `A ${isDecoder ? 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction' : 'BERT encoder (BertForMaskedLM) pretrained by masked-LM'} on this project's 2-core`,
+  `CPU machine with \`revmux pretrain\` (issue #12). Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB in this folder); revmux loads them as float32.`,
+  ...(arg('note') ? ['', arg('note')!] : []),
+  '',
+  '## Architecture',
+  '',
+  `\`${c.model_type}\`, ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocabulary ${fmt(Number(c.vocab_size))}, ${fmt(model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0))} parameters (config.json).`,
+  '',
+  '## Data and tokenizer',
+  '',
+  `Corpus: \`${path.relative(process.cwd(), String(o.corpus))}\` (the shared Wikipedia sample), packed into ${o.seqLen}-token sequences.`,
+  `Held-out: its first ${heldOut} sequences (${fmt(heldOut * Number(o.seqLen))} tokens), never trained on; training starts after them.`,
+  `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\` (copied here).`,
+  '',
+  '## Training, stage by stage',
+  '',
+  '| stage | from | tokens | step time | peak lr | warm-up | batch x seq | seed | held-out loss | held-out accuracy |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...stages.map((s) => `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : s.options.arch === 'llama' || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`),
+  '',
+  `In all: **${fmt(tokens)} tokens**, ${(seconds / 60).toFixed(0)} minutes of step time (each stage on one thread, REVMUX_THREADS=1; wall time was longer, the cores were shared).`,
+  '',
+  'Commands, in order (each resumable: the same line continues an interrupted stage):',
+  '',
+  '```bash',
+  ...stages.map((s) => command(s, heldOut)),
+  '```',
+  '',
+  '## Held-out metrics of these float16 weights',
+  '',
+  `${metric}: loss **${score.loss.toFixed(4)}** nats, accuracy **${pct(score.accuracy)}%** on the ${heldOut} held-out sequences`,
+  `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%). Reproduce:`,
+  '',
+  '```bash',
+  `npx revmux pretrain --score-only --arch ${isDecoder ? 'llama' : 'bert'} --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${path.relative(process.cwd(), String(o.tokenizer))} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
+  '```',
+  '',
+];
+writeTextAtomic(path.join(out, 'MODEL_CARD.md'), card.join('\n'));
+const evidence = { name, run, stages: stages.map(({ dir, steps, tokens: t, seconds: s, heldOut: h, options }) => ({ dir, steps, tokens: t, seconds: s, heldOut: h, options })), float16_heldout: score, bytes };
+fs.mkdirSync(path.join('results', 'models'), { recursive: true });
+writeTextAtomic(path.join('results', 'models', `${name}.json`), JSON.stringify(evidence, null, 2) + '\n');
+console.log(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, held-out loss ${score.loss.toFixed(4)}, accuracy ${pct(score.accuracy)}%`);
