@@ -73,11 +73,12 @@ export interface FinetuneResult {
 
 const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm');
 
-function loadBackbone(o: FinetuneOptions): Backbone {
+/** The model to fine-tune; a fresh preset gets exactly the tokenizer's vocabulary (rows past it never train). */
+function loadBackbone(o: FinetuneOptions, vocabSize: number): Backbone {
   if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
   const labels = TASKS[o.task].labelWords;
   const id2label = { 0: labels[0], 1: labels[1] };
-  if (o.init) return createModel(bertPreset(o.init, { id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') });
+  if (o.init) return createModel(bertPreset(o.init, { vocab_size: vocabSize, id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') });
   const m = loadModel(o.model!);
   m.prepareForFinetuning(o.seed ?? 42); // e.g. a fresh classifier for a pretrained encoder
   return m;
@@ -143,10 +144,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const batchSize = o.batchSize ?? 32;
   const lr = o.lr ?? 5e-5;
   const maxLength = o.maxLength ?? 128;
-  const model = loadBackbone(o);
   const tokDir = o.tokenizer ?? o.model;
   if (!tokDir) throw new Error('finetune: --tokenizer DIR is needed with --init (e.g. ../shared/data/tokenizers/bert-base-uncased)');
   const tok = TextTokenizer.load(tokDir);
+  const model = loadBackbone(o, tok.vocabSize);
 
   let train = loadExamples(o.task, 'train', o.dataDir);
   let dev = loadExamples(o.task, 'dev', o.dataDir);

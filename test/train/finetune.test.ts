@@ -7,6 +7,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SafetensorsFile } from '../../src/io/safetensors.js';
 import { type FinetuneOptions, finetune } from '../../src/train/finetune.js';
+import { syntheticTokenizerJson } from '../../src/data/synthetic.js';
+import { TextTokenizer } from '../../src/io/tokenizer.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 describe('revmux finetune', () => {
@@ -69,4 +71,15 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'out', 'config.json'), 'utf8')).model_type, kind);
     });
   }
+
+  it('gives a fresh preset exactly the tokenizer\'s vocabulary', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-ft-vocab-'));
+    const tok = path.join(dir, 'tok');
+    fs.mkdirSync(tok);
+    fs.writeFileSync(path.join(tok, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
+    const small = { hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 1, max_position_embeddings: 64 };
+    await finetune({ init: 'tiny', initConfig: small, tokenizer: tok, task: 'synthetic', dataDir: null, out: path.join(dir, 'm'), epochs: 1, limitTrain: 64, limitDev: 32, quiet: true, log: () => {} });
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'm', 'config.json'), 'utf8'));
+    assert.equal(cfg.vocab_size, TextTokenizer.load(tok).vocabSize);
+  });
 });
