@@ -58,7 +58,13 @@ for (const r of runs) {
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
   console.log(`| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`);
 }
-const points = runs.flatMap((r) => r.history.map((h) => ({ run: r.run, tokens_millions: h.tokens / 1e6, heldout_accuracy: h.heldout_acc, heldout_loss: h.heldout_loss })));
+// a run that continued another one's weights (options.model) is drawn after it, at its tokens in all
+const byName = new Map(runs.map((r) => [r.run, r]));
+const tokensBefore = (r: RunRecord): number => {
+  const from = byName.get(path.basename(String(o(r, 'model') ?? '')));
+  return from ? tokensBefore(from) + from.tokens : 0;
+};
+const points = runs.flatMap((r) => r.history.map((h) => ({ run: r.run, tokens_millions: (tokensBefore(r) + h.tokens) / 1e6, heldout_accuracy: h.heldout_acc, heldout_loss: h.heldout_loss })));
 const chart = (field: string, title: string): TopLevelSpec => ({
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
   title,
@@ -67,7 +73,7 @@ const chart = (field: string, title: string): TopLevelSpec => ({
   data: { values: points },
   mark: { type: 'line', point: true },
   encoding: {
-    x: { field: 'tokens_millions', type: 'quantitative', title: 'tokens seen (millions)' },
+    x: { field: 'tokens_millions', type: 'quantitative', title: 'tokens seen, continuations counted from their start (millions)' },
     y: { field, type: 'quantitative', title: field.replace('_', ' '), scale: { zero: false } },
     color: { field: 'run', type: 'nominal' },
   },
