@@ -63,6 +63,11 @@ for (const dtype of ['fp32', 'q8']) {
 }
 
 const result = { benchmark: 'memory', machine: machine(), preset, weight_mb: round(weightMb, 1), clients, seconds, rows, transformersjs: others };
-report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'PSS after load', 'peak RSS MB', 'x weights', 'PSS after load test', 'x weights', 'inputs/s'], rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.pss_after_load_mb, r.peak_mb, r.peak_x_weights, r.pss_after_run_mb, r.pss_x_weights, r.inputs_per_s])), result);
+report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(
+['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'PSS after load', 'peak RSS MB', 'x weights', 'PSS after load test', 'x weights', 'inputs/s'], [
+  ...rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.pss_after_load_mb, r.peak_mb, r.peak_x_weights, r.pss_after_run_mb, r.pss_x_weights, r.inputs_per_s]),
+  // transformers.js: 8 batches, not the load test (its pipeline is not a server)
+  ...others.map((r) => [r.config, '', '', r.rss_after_load_mb, round(r.rss_after_load_mb / weightMb, 2), r.pss_after_load_mb, r.peak_mb, round(r.peak_mb / weightMb, 2), r.pss_after_run_mb, round(r.pss_after_run_mb / weightMb, 2), '']),
+]), result);
 const suffix = precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`;
 writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');
