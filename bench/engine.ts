@@ -34,7 +34,10 @@ const ours = await compile(g, { threads });
 
 // Hand-written: one MatMul node, B as an initializer, no builder involved.
 const F = onnx.TensorProto.DataType.FLOAT;
-const vi = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+const vi = (name: string, dims: number[]) => ({
+  name,
+  type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+});
 const handModel = onnx.ModelProto.encode(
   onnx.ModelProto.fromObject({
     irVersion: 8,
@@ -48,7 +51,11 @@ const handModel = onnx.ModelProto.encode(
     },
   }),
 ).finish();
-const plain = await ort.InferenceSession.create(handModel, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+const plain = await ort.InferenceSession.create(handModel, {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+});
 const plainFeed = { a: new ort.Tensor('float32', A, [M, K]) };
 
 const mm = await interleaved(
@@ -68,15 +75,38 @@ const mmRatio = round(mmRows[0].gflops / mmRows[1].gflops, 3);
 // ---------------------------------------------------------------- 2. BERT-base layer
 const [H, FFN, HEADS, BATCH, SEQ] = [768, 3072, 12, 8, 128];
 const shapes = bertLayerShapes(H, FFN);
-const weights = new Map(shapes.map(([n, s]) => [n, { shape: s, data: n.endsWith('LayerNorm.weight') ? new Float32Array(s[0]).fill(1) : rng.normalArray(s.reduce((p, q) => p * q, 1), 0.02) }]));
+const weights = new Map(
+  shapes.map(([n, s]) => [
+    n,
+    {
+      shape: s,
+      data: n.endsWith('LayerNorm.weight')
+        ? new Float32Array(s[0]).fill(1)
+        : rng.normalArray(
+            s.reduce((p, q) => p * q, 1),
+            0.02,
+          ),
+    },
+  ]),
+);
 
 function buildLayer(mode: 'forward' | 'backward-input' | 'backward-all'): Graph {
   const lg = new Graph(`bert-layer-${mode}`);
   const x = lg.input('x', 'float32', ['batch', 'seq', H]);
   const mask = lg.input('mask', 'int64', ['batch', 'seq']);
   // Frozen weights are initializers; for "backward-all" they are trainable inputs instead.
-  const w = new Map(shapes.map(([n, s]) => [n, mode === 'backward-all' ? lg.input(n, 'float32', s) : lg.initializer(weights.get(n)!.data, s, 'float32', n)]));
-  const y = bertLayer(x, paddingMaskBias(mask), bertLayerWeights((n) => w.get(n)!), { heads: HEADS, act: 'gelu', eps: 1e-12 });
+  const w = new Map(
+    shapes.map(([n, s]) => [
+      n,
+      mode === 'backward-all' ? lg.input(n, 'float32', s) : lg.initializer(weights.get(n)!.data, s, 'float32', n),
+    ]),
+  );
+  const y = bertLayer(
+    x,
+    paddingMaskBias(mask),
+    bertLayerWeights((n) => w.get(n)!),
+    { heads: HEADS, act: 'gelu', eps: 1e-12 },
+  );
   lg.output('y', y);
   if (mode !== 'forward') {
     const dy = lg.input('dy', 'float32', ['batch', 'seq', H], { trainable: false });
@@ -119,7 +149,11 @@ const result = {
   bert_layer: {
     shape: { hidden: H, heads: HEADS, ffn: FFN, batch: BATCH, seq: SEQ },
     forward_gflop: round(layerFlops / 1e9, 2),
-    results: layerRows.map((r) => ({ ...r, ratio_to_forward: round(r.median_ms / fwdMs, 2), gflops_forward_equivalent: round(layerFlops / (r.median_ms * 1e6), 1) })),
+    results: layerRows.map((r) => ({
+      ...r,
+      ratio_to_forward: round(r.median_ms / fwdMs, 2),
+      gflops_forward_equivalent: round(layerFlops / (r.median_ms * 1e6), 1),
+    })),
     ratio_backward_input_to_forward: round(layerRows[1].median_ms / fwdMs, 3),
     target: 'forward+backward(dx) <= 2.5x forward',
     met: layerRows[1].median_ms / fwdMs <= 2.5,

@@ -42,7 +42,14 @@ const feeds = {
 const [M, K, N] = [B * S, config.hidden_size, config.intermediate_size];
 const mg = new Graph('matmul');
 // Summed inside the graph: returning the 4096x3072 result would time a 50 MB copy, not the GEMM.
-mg.output('c', op.reduceSum(op.matmul(mg.input('a', 'float32', [M, K]), mg.initializer(rng.uniformArray(K * N, -1, 1), [K, N], 'float32')), undefined, false));
+mg.output(
+  'c',
+  op.reduceSum(
+    op.matmul(mg.input('a', 'float32', [M, K]), mg.initializer(rng.uniformArray(K * N, -1, 1), [K, N], 'float32')),
+    undefined,
+    false,
+  ),
+);
 const mm = await compile(mg, { threads });
 const A = rng.uniformArray(M * K, -1, 1);
 
@@ -58,14 +65,27 @@ const [model_, mat] = timings.map(summarize);
 const d = config.hidden_size;
 const f = config.intermediate_size;
 // per sequence: 12 layers of QKV/O projections, FFN and the two attention products; pooler + classifier
-const modelFlops = B * (config.num_hidden_layers * (2 * S * (4 * d * d + 2 * d * f) + 4 * S * S * d) + 2 * d * d + 2 * d * 2);
+const modelFlops =
+  B * (config.num_hidden_layers * (2 * S * (4 * d * d + 2 * d * f) + 4 * S * S * d) + 2 * d * d + 2 * d * 2);
 const modelGflops = modelFlops / (model_.median_ms * 1e6);
 const peakGflops = (2 * M * K * N) / (mat.median_ms * 1e6);
 const result = {
   benchmark: 'forward',
   machine: { ...machine(), threads },
-  model: { shape: 'bert-base (random weights)', parameters: model.weights.size(), batch: B, seq: S, init_ms: initMs, session_create_ms: createMs },
-  forward: { ...model_, sequences_per_s: round((B * 1000) / model_.median_ms, 1), gflop_per_batch: round(modelFlops / 1e9, 1), gflops: round(modelGflops, 1) },
+  model: {
+    shape: 'bert-base (random weights)',
+    parameters: model.weights.size(),
+    batch: B,
+    seq: S,
+    init_ms: initMs,
+    session_create_ms: createMs,
+  },
+  forward: {
+    ...model_,
+    sequences_per_s: round((B * 1000) / model_.median_ms, 1),
+    gflop_per_batch: round(modelFlops / 1e9, 1),
+    gflops: round(modelGflops, 1),
+  },
   matmul_peak: { ...mat, gflops: round(peakGflops, 1) },
   fraction_of_matmul_peak: round(modelGflops / peakGflops, 3),
 };
@@ -77,6 +97,7 @@ report(
       [model_.name, model_.median_ms, model_.p95_ms, result.forward.gflops, result.forward.sequences_per_s],
       [mat.name, mat.median_ms, mat.p95_ms, result.matmul_peak.gflops, '-'],
     ],
-  ) + `\n\nmodel GFLOP/s / matmul GFLOP/s = ${result.fraction_of_matmul_peak}; parameters ${result.model.parameters.toLocaleString('en-US')}; init ${initMs} ms, session ${createMs} ms`,
+  ) +
+    `\n\nmodel GFLOP/s / matmul GFLOP/s = ${result.fraction_of_matmul_peak}; parameters ${result.model.parameters.toLocaleString('en-US')}; init ${initMs} ms, session ${createMs} ms`,
   result,
 );

@@ -35,7 +35,10 @@ const cases = [
   { name: 'fp32 MatMul', run: await session(null) },
   { name: 'int8 DynamicQuantizeMatMul (contrib)', run: await session('contrib') },
   { name: 'int8 standard chain, optimisation all (fused)', run: await session('standard') },
-  { name: 'int8 standard chain, optimisation basic (unfused)', run: await session('standard', { optimization: 'basic' }) },
+  {
+    name: 'int8 standard chain, optimisation basic (unfused)',
+    run: await session('standard', { optimization: 'basic' }),
+  },
 ];
 const timings = (await interleaved(cases, rounds, 3)).map(summarize);
 const gflops = (ms: number) => round((2 * rows * K * N) / ms / 1e6, 1);
@@ -46,11 +49,18 @@ const result = {
   shape: { rows, k: K, n: N },
   weight_levels: `[-${INT8_WEIGHT_MAX}, ${INT8_WEIGHT_MAX}]`,
   rounds,
-  timings: timings.map((t) => ({ ...t, gflops: gflops(t.median_ms), speedup_vs_fp32: round(timings[0].median_ms / t.median_ms, 3) })),
+  timings: timings.map((t) => ({
+    ...t,
+    gflops: gflops(t.median_ms),
+    speedup_vs_fp32: round(timings[0].median_ms / t.median_ms, 3),
+  })),
 };
 report(
   `one Linear [${rows} x ${K}] x [${K} x ${N}], ${result.threads} threads, ${rounds} interleaved rounds`,
-  table(['case', 'median ms', 'p95 ms', 'GFLOP/s', 'vs fp32'], result.timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.gflops, `${t.speedup_vs_fp32}x`])),
+  table(
+    ['case', 'median ms', 'p95 ms', 'GFLOP/s', 'vs fp32'],
+    result.timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.gflops, `${t.speedup_vs_fp32}x`]),
+  ),
   result,
 );
 writeTextAtomic('results/int8/matmul.json', JSON.stringify(result, null, 2) + '\n');

@@ -19,13 +19,19 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const preset = arg('preset', 'base');
-const [n, l, B, S, rounds] = ['n', 'l', 'batch', 'seq', 'rounds'].map((k, i) => Number(arg(k, ['2', '3', '32', '64', '5'][i])));
+const [n, l, B, S, rounds] = ['n', 'l', 'batch', 'seq', 'rounds'].map((k, i) =>
+  Number(arg(k, ['2', '3', '32', '64', '5'][i])),
+);
 
 const config = bertPreset(preset, { num_labels: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 });
 const model = createModel(config, { seed: 0, heads: (x) => !x.startsWith('cls.') });
 const rng = new Rng(0);
 const V = config.vocab_size;
-const examples = Array.from({ length: B }, () => ({ ids: Array.from({ length: S }, () => 1000 + rng.int(V - 1000)), typeIds: new Array(S).fill(0), label: rng.int(2) }));
+const examples = Array.from({ length: B }, () => ({
+  ids: Array.from({ length: S }, () => 1000 + rng.int(V - 1000)),
+  typeIds: new Array(S).fill(0),
+  label: rng.int(2),
+}));
 const head = model.taskHead({ labelIds: null });
 const spec = { variant: 'revmux' as const, n, l, d: config.hidden_size, dropout: 0.1 };
 const adapter = initAdapter(spec, 3);
@@ -37,7 +43,16 @@ async function sessions(precision: Precision) {
   const prefill = await compile(prefillGraph(model, l));
   const feats = await computeFeatures(model, head, l, examples, 0, { quiet: true });
   const groups = assembleGroups(feats, [...examples.keys()], n, { training: true });
-  const step = await compile(muxGraph(model, head, spec, adapter, { withLoss: true, adapterDropout: true, backboneDropout: true, seed: 4, lambda: 0.25, mu: 1 }));
+  const step = await compile(
+    muxGraph(model, head, spec, adapter, {
+      withLoss: true,
+      adapterDropout: true,
+      backboneDropout: true,
+      seed: 4,
+      lambda: 0.25,
+      mu: 1,
+    }),
+  );
   return { prefill: () => prefill.run(feeds), step: () => step.run({ ...adapter.feeds(), ...groups }) };
 }
 const fp32 = await sessions('fp32');
@@ -71,7 +86,10 @@ const result = {
 };
 report(
   `adapter training, backbone fp32 vs int8: random bert-${preset}, RevMUX N=${n} l=${l}, batch ${B} x ${S}, ${result.threads} threads`,
-  table(['case', 'median ms', 'p95 ms', 'min ms'], timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms])),
+  table(
+    ['case', 'median ms', 'p95 ms', 'min ms'],
+    timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms]),
+  ),
   result,
 );
 writeTextAtomic(`results/int8/train-${preset}.json`, JSON.stringify(result, null, 2) + '\n');

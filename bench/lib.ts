@@ -23,7 +23,11 @@ export interface Summary {
  * Runs each case once per round, in turn, for `rounds` rounds after `warmup` rounds.
  * Interleaving means a slow phase of a shared machine lands on every case equally.
  */
-export async function interleaved(cases: { name: string; run: () => Promise<unknown> }[], rounds: number, warmup = 2): Promise<Timing[]> {
+export async function interleaved(
+  cases: { name: string; run: () => Promise<unknown> }[],
+  rounds: number,
+  warmup = 2,
+): Promise<Timing[]> {
   const out = cases.map((c) => ({ name: c.name, samples: [] as number[] }));
   for (let r = 0; r < warmup + rounds; r++) {
     for (let i = 0; i < cases.length; i++) {
@@ -37,11 +41,22 @@ export async function interleaved(cases: { name: string; run: () => Promise<unkn
 }
 
 export function summarize(t: Timing): Summary {
-  return { name: t.name, calls: t.samples.length, median_ms: round(quantile(t.samples, 0.5)), p95_ms: round(quantile(t.samples, 0.95)), min_ms: round(Math.min(...t.samples)) };
+  return {
+    name: t.name,
+    calls: t.samples.length,
+    median_ms: round(quantile(t.samples, 0.5)),
+    p95_ms: round(quantile(t.samples, 0.95)),
+    min_ms: round(Math.min(...t.samples)),
+  };
 }
 
 export function machine() {
-  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, platform: `${os.platform()}-${os.arch()}` };
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    platform: `${os.platform()}-${os.arch()}`,
+  };
 }
 
 /** A plain-text table with right-aligned numbers. */

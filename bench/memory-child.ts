@@ -9,7 +9,12 @@ const [dir, dtype, batches] = process.argv.slice(2);
 const { pipeline, env } = await import('@huggingface/transformers');
 env.allowRemoteModels = false;
 env.localModelPath = '/';
-const pipe = await pipeline('text-classification', path.resolve(dir), { local_files_only: true, dtype: dtype as 'fp32' | 'q8', device: 'cpu', session_options: { intraOpNumThreads: defaultThreads(), interOpNumThreads: 1 } });
+const pipe = await pipeline('text-classification', path.resolve(dir), {
+  local_files_only: true,
+  dtype: dtype as 'fp32' | 'q8',
+  device: 'cpu',
+  session_options: { intraOpNumThreads: defaultThreads(), interOpNumThreads: 1 },
+});
 console.log('loaded');
 const texts = loadExamples('sst2', 'dev', findGlueDir()).map((e) => e.textA);
 for (let b = 0; b < Number(batches); b++) await pipe(texts.slice(b * 32, b * 32 + 32));

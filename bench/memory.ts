@@ -35,13 +35,37 @@ const configs = [
 ];
 const rows = [];
 for (const { precision, ...c } of precisions.flatMap((precision) => configs.map((c) => ({ ...c, precision })))) {
-  const s = await startServe(['--model', model, ...c.adapters.flatMap((a) => ['--adapter', a]), '--max-concurrent', String(clients * 2), '--precision', precision]);
+  const s = await startServe([
+    '--model',
+    model,
+    ...c.adapters.flatMap((a) => ['--adapter', a]),
+    '--max-concurrent',
+    String(clients * 2),
+    '--precision',
+    precision,
+  ]);
   const loaded = memoryMb(s.pid);
   const load = await closedLoop(s.url, texts, clients, seconds);
   const after = memoryMb(s.pid);
   await s.stop();
-  rows.push({ config: c.name, precision, start_s: round(s.startSeconds, 1), rss_after_load_mb: loaded.rss, pss_after_load_mb: loaded.pss, peak_mb: after.peak, pss_after_run_mb: after.pss, pss_file_after_run_mb: after.pssFile, rss_x_weights: round(loaded.rss / weightMb, 2), pss_x_weights: round(after.pss / weightMb, 2), peak_x_weights: round(after.peak / weightMb, 2), inputs_per_s: round(load.inputs_per_s, 1), errors: load.errors });
-  console.error(`${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after the load test`);
+  rows.push({
+    config: c.name,
+    precision,
+    start_s: round(s.startSeconds, 1),
+    rss_after_load_mb: loaded.rss,
+    pss_after_load_mb: loaded.pss,
+    peak_mb: after.peak,
+    pss_after_run_mb: after.pss,
+    pss_file_after_run_mb: after.pssFile,
+    rss_x_weights: round(loaded.rss / weightMb, 2),
+    pss_x_weights: round(after.pss / weightMb, 2),
+    peak_x_weights: round(after.peak / weightMb, 2),
+    inputs_per_s: round(load.inputs_per_s, 1),
+    errors: load.errors,
+  });
+  console.error(
+    `${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after the load test`,
+  );
 }
 // transformers.js on the same weights (revmux's SISO export), measured the same way
 const tjsDir = path.join(path.dirname(out), `transformersjs-${preset}`);
@@ -49,25 +73,90 @@ await exportModel({ model, out: tjsDir });
 await exportModel({ model, out: tjsDir, precision: 'int8' });
 const others = [];
 for (const dtype of ['fp32', 'q8']) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/memory-child.ts', tjsDir, dtype, '8'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/memory-child.ts', tjsDir, dtype, '8'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let said = '';
   child.stdout!.on('data', (d) => (said += d));
-  const until = (word: string) => new Promise<void>((resolve) => { const t = setInterval(() => said.includes(word) && (clearInterval(t), resolve()), 50); });
+  const until = (word: string) =>
+    new Promise<void>((resolve) => {
+      const t = setInterval(() => said.includes(word) && (clearInterval(t), resolve()), 50);
+    });
   await until('loaded');
   const loaded = memoryMb(child.pid!);
   await until('ran');
   const after = memoryMb(child.pid!);
   child.kill();
-  others.push({ config: `transformers.js SISO, dtype ${dtype}`, rss_after_load_mb: loaded.rss, pss_after_load_mb: loaded.pss, peak_mb: after.peak, pss_after_run_mb: after.pss, note: 'after 8 batches of 32 SST-2 sentences, not the load test' });
-  console.error(`transformers.js ${dtype}: RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after 8 batches`);
+  others.push({
+    config: `transformers.js SISO, dtype ${dtype}`,
+    rss_after_load_mb: loaded.rss,
+    pss_after_load_mb: loaded.pss,
+    peak_mb: after.peak,
+    pss_after_run_mb: after.pss,
+    note: 'after 8 batches of 32 SST-2 sentences, not the load test',
+  });
+  console.error(
+    `transformers.js ${dtype}: RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after 8 batches`,
+  );
 }
 
-const result = { benchmark: 'memory', machine: machine(), preset, weight_mb: round(weightMb, 1), clients, seconds, rows, transformersjs: others };
-report(`revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`, table(
-['config', 'precision', 'start s', 'RSS after load MB', 'x weights', 'PSS after load', 'peak RSS MB', 'x weights', 'PSS after load test', 'x weights', 'inputs/s'], [
-  ...rows.map((r) => [r.config, r.precision, r.start_s, r.rss_after_load_mb, r.rss_x_weights, r.pss_after_load_mb, r.peak_mb, r.peak_x_weights, r.pss_after_run_mb, r.pss_x_weights, r.inputs_per_s]),
-  // transformers.js: 8 batches, not the load test (its pipeline is not a server)
-  ...others.map((r) => [r.config, '', '', r.rss_after_load_mb, round(r.rss_after_load_mb / weightMb, 2), r.pss_after_load_mb, r.peak_mb, round(r.peak_mb / weightMb, 2), r.pss_after_run_mb, round(r.pss_after_run_mb / weightMb, 2), '']),
-]), result);
+const result = {
+  benchmark: 'memory',
+  machine: machine(),
+  preset,
+  weight_mb: round(weightMb, 1),
+  clients,
+  seconds,
+  rows,
+  transformersjs: others,
+};
+report(
+  `revmux serve memory, BERT-${preset} shape (float32 weights ${round(weightMb, 0)} MB)`,
+  table(
+    [
+      'config',
+      'precision',
+      'start s',
+      'RSS after load MB',
+      'x weights',
+      'PSS after load',
+      'peak RSS MB',
+      'x weights',
+      'PSS after load test',
+      'x weights',
+      'inputs/s',
+    ],
+    [
+      ...rows.map((r) => [
+        r.config,
+        r.precision,
+        r.start_s,
+        r.rss_after_load_mb,
+        r.rss_x_weights,
+        r.pss_after_load_mb,
+        r.peak_mb,
+        r.peak_x_weights,
+        r.pss_after_run_mb,
+        r.pss_x_weights,
+        r.inputs_per_s,
+      ]),
+      // transformers.js: 8 batches, not the load test (its pipeline is not a server)
+      ...others.map((r) => [
+        r.config,
+        '',
+        '',
+        r.rss_after_load_mb,
+        round(r.rss_after_load_mb / weightMb, 2),
+        r.pss_after_load_mb,
+        r.peak_mb,
+        round(r.peak_mb / weightMb, 2),
+        r.pss_after_run_mb,
+        round(r.pss_after_run_mb / weightMb, 2),
+        '',
+      ]),
+    ],
+  ),
+  result,
+);
 const suffix = precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`;
 writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');

@@ -17,16 +17,34 @@ export interface RandomServingModel {
   adapters: string[];
 }
 
-export function writeRandomServingModel(out: string, o: { preset?: string; n?: number; ns?: number[]; l?: number; tokenizer?: string } = {}): RandomServingModel {
+export function writeRandomServingModel(
+  out: string,
+  o: { preset?: string; n?: number; ns?: number[]; l?: number; tokenizer?: string } = {},
+): RandomServingModel {
   const ns = o.ns ?? [o.n ?? 2];
   const l = o.l ?? 3;
   const config = bertPreset(o.preset ?? 'base', { num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } });
-  saveModel(createModel(config, { seed: 0, heads: (x) => !x.startsWith('cls.') }), out, { tokenizerFrom: o.tokenizer ?? '../shared/data/tokenizers/bert-base-uncased' });
+  saveModel(createModel(config, { seed: 0, heads: (x) => !x.startsWith('cls.') }), out, {
+    tokenizerFrom: o.tokenizer ?? '../shared/data/tokenizers/bert-base-uncased',
+  });
   const base = baseModelInfo(loadModel(out));
   const adapters = ns.map((n) => {
     const spec = { variant: 'revmux' as const, n, l, d: config.hidden_size, dropout: 0.1 };
     const adapter = `${out}-revmux-n${n}-l${l}`;
-    saveAdapter(adapter, { revmux_version: revmuxVersion(), ...spec, layout: LAYOUT, task: 'sst2', label_words: ['negative', 'positive'], label_ids: null, base_model: base, training: { note: 'random weights, for speed measurements only' } }, initAdapter(spec, 0));
+    saveAdapter(
+      adapter,
+      {
+        revmux_version: revmuxVersion(),
+        ...spec,
+        layout: LAYOUT,
+        task: 'sst2',
+        label_words: ['negative', 'positive'],
+        label_ids: null,
+        base_model: base,
+        training: { note: 'random weights, for speed measurements only' },
+      },
+      initAdapter(spec, 0),
+    );
     return path.resolve(adapter);
   });
   return { model: path.resolve(out), adapter: adapters[0], adapters };

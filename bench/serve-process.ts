@@ -23,13 +23,22 @@ export function memoryMb(pid: number): { rss: number; peak: number; pss: number;
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rss: round(kb(status, 'VmRSS') / 1024, 1), peak: round(kb(status, 'VmHWM') / 1024, 1), pss: round(kb(rollup, 'Pss') / 1024, 1), pssFile: round(kb(rollup, 'Pss_File') / 1024, 1) };
+  return {
+    rss: round(kb(status, 'VmRSS') / 1024, 1),
+    peak: round(kb(status, 'VmHWM') / 1024, 1),
+    pss: round(kb(rollup, 'Pss') / 1024, 1),
+    pssFile: round(kb(rollup, 'Pss_File') / 1024, 1),
+  };
 }
 
 /** Starts `revmux serve ARGS` on a free port and waits until /health says 200. */
 export async function startServe(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess> {
   const t0 = Date.now();
-  const server: ChildProcess = spawn(process.execPath, [path.resolve('bin/revmux.js'), 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [path.resolve('bin/revmux.js'), 'serve', '--port', '0', ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'], env },
+  );
   let log = '';
   server.stderr!.on('data', (d) => (log += d));
   const url = await new Promise<string>((resolve, reject) => {
@@ -39,7 +48,16 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = proces
     }, 50);
     server.on('exit', (code) => reject(new Error(`revmux serve exited with ${code}: ${log}`)));
   });
-  for (let i = 0; i < 3000 && (await fetch(`${url}/health`).then((r) => r.status, () => 0)) !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+  for (
+    let i = 0;
+    i < 3000 &&
+    (await fetch(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200;
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 100));
   return {
     url,
     pid: server.pid!,

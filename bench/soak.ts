@@ -20,10 +20,23 @@ const seconds = Number(arg('seconds', '600'));
 const policy = arg('policy', 'adaptive')!;
 let modelDir = arg('model');
 let adapterDir = arg('adapter');
-if (!modelDir) ({ model: modelDir, adapter: adapterDir } = writeRandomServingModel('runs/random-bert-mini', { preset: 'mini', n: 2, l: 1 }));
+if (!modelDir)
+  ({ model: modelDir, adapter: adapterDir } = writeRandomServingModel('runs/random-bert-mini', {
+    preset: 'mini',
+    n: 2,
+    l: 1,
+  }));
 const texts = loadExamples('sst2', 'dev', findGlueDir()).map((e) => e.textA);
 
-const server = await startServe(['--model', modelDir!, ...(adapterDir ? ['--adapter', adapterDir] : []), '--policy', policy, '--max-concurrent', String(clients * 2)]);
+const server = await startServe([
+  '--model',
+  modelDir!,
+  ...(adapterDir ? ['--adapter', adapterDir] : []),
+  '--policy',
+  policy,
+  '--max-concurrent',
+  String(clients * 2),
+]);
 const url = server.url;
 await closedLoop(url, texts, 8, 2); // warm-up
 const start = memoryMb(server.pid!);
@@ -53,8 +66,32 @@ const result = {
 report(
   `revmux serve soak: ${clients} clients for ${seconds} s`,
   table(
-    ['requests', 'ok', 'errors (not 429)', 'inputs/s', 'p50 ms', 'p99 ms', 'RSS start MB', 'RSS end MB', 'RSS peak MB', 'growth'],
-    [[result.requests, result.ok, result.errors_other_than_429, result.inputs_per_s, result.p50_ms, result.p99_ms, start.rss, end.rss, end.peak, `${round(100 * result.rss_growth, 1)}%`]],
+    [
+      'requests',
+      'ok',
+      'errors (not 429)',
+      'inputs/s',
+      'p50 ms',
+      'p99 ms',
+      'RSS start MB',
+      'RSS end MB',
+      'RSS peak MB',
+      'growth',
+    ],
+    [
+      [
+        result.requests,
+        result.ok,
+        result.errors_other_than_429,
+        result.inputs_per_s,
+        result.p50_ms,
+        result.p99_ms,
+        start.rss,
+        end.rss,
+        end.peak,
+        `${round(100 * result.rss_growth, 1)}%`,
+      ],
+    ],
   ) + `\n\nerrors: ${JSON.stringify(load.errors)}; targets: no errors other than 429, RSS growth < 20%`,
   result,
 );

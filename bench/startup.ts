@@ -16,9 +16,23 @@ if (!fs.existsSync(reference)) throw new Error(`${reference}: the tiny reference
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-startup-')), 'out.safetensors');
 const beforeIdx = process.argv.indexOf('--before');
 const before = beforeIdx > 0 ? path.resolve(process.argv[beforeIdx + 1]) : null;
-const cli = (fromSource: boolean, args: string[], root = '.') => async () =>
-  execFileSync(process.execPath, [path.join(root, 'bin/revmux.js'), ...args], { env: { ...process.env, REVMUX_FROM_SOURCE: fromSource ? '1' : '0' }, stdio: 'ignore' });
-const forward = ['forward', '--model', reference, '--input', path.join(reference, 'golden.safetensors'), '--out', out, '--no-hidden'];
+const cli =
+  (fromSource: boolean, args: string[], root = '.') =>
+  async () =>
+    execFileSync(process.execPath, [path.join(root, 'bin/revmux.js'), ...args], {
+      env: { ...process.env, REVMUX_FROM_SOURCE: fromSource ? '1' : '0' },
+      stdio: 'ignore',
+    });
+const forward = [
+  'forward',
+  '--model',
+  reference,
+  '--input',
+  path.join(reference, 'golden.safetensors'),
+  '--out',
+  out,
+  '--no-hidden',
+];
 const cases = [
   { name: 'revmux --help, tsx (sources)', run: cli(true, ['--help']) },
   { name: 'revmux --help, dist', run: cli(false, ['--help']) },
@@ -34,6 +48,20 @@ const cases = [
 const timings = (await interleaved(cases, rounds, 1)).map(summarize);
 const ratio = (a: number, b: number) => Math.round((100 * timings[a].median_ms) / timings[b].median_ms) / 100;
 const vsBefore = before ? { before, help_speedup_vs_before: ratio(4, 1), forward_speedup_vs_before: ratio(5, 3) } : {};
-const result = { machine: machine(), rounds, timings, help_speedup: ratio(0, 1), forward_speedup: ratio(2, 3), ...vsBefore };
-report('start-up, median of interleaved runs', table(['command', 'median ms', 'p95 ms', 'min ms'], timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms])), result);
+const result = {
+  machine: machine(),
+  rounds,
+  timings,
+  help_speedup: ratio(0, 1),
+  forward_speedup: ratio(2, 3),
+  ...vsBefore,
+};
+report(
+  'start-up, median of interleaved runs',
+  table(
+    ['command', 'median ms', 'p95 ms', 'min ms'],
+    timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms]),
+  ),
+  result,
+);
 writeTextAtomic('results/startup.json', JSON.stringify(result, null, 2) + '\n');

@@ -48,11 +48,23 @@ const { pipeline, env } = await import('@huggingface/transformers');
 env.allowRemoteModels = false;
 env.localModelPath = '/';
 const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1 };
-const tjs = async (dtype: 'fp32' | 'q8') => pipeline('text-classification', path.resolve(tjsDir), { local_files_only: true, dtype, device: 'cpu', session_options: sessionOptions });
+const tjs = async (dtype: 'fp32' | 'q8') =>
+  pipeline('text-classification', path.resolve(tjsDir), {
+    local_files_only: true,
+    dtype,
+    device: 'cpu',
+    session_options: sessionOptions,
+  });
 const tjsFp32 = await tjs('fp32');
 const tjsQ8 = await tjs('q8');
 // one classifier per case, each with only the sessions it runs
-const revmux = async (precision: 'fp32' | 'int8', n: number) => RevmuxClassifier.load({ model: served.model, adapter: n === 1 ? [] : served.adapters[[2, 4].indexOf(n)], precision, n });
+const revmux = async (precision: 'fp32' | 'int8', n: number) =>
+  RevmuxClassifier.load({
+    model: served.model,
+    adapter: n === 1 ? [] : served.adapters[[2, 4].indexOf(n)],
+    precision,
+    n,
+  });
 const mine = {
   'revmux SISO fp32': await revmux('fp32', 1),
   'revmux SISO int8': await revmux('int8', 1),
@@ -67,9 +79,15 @@ const probe = texts.slice(0, batch);
 const agree = async (a: typeof tjsFp32, b: RevmuxClassifier) => {
   const x = (await a(probe)) as { label: string; score: number }[];
   const y = await b.classify(probe);
-  return { labels_equal: x.every((p, i) => p.label === y[i].label), max_score_diff: round(Math.max(...x.map((p, i) => Math.abs(p.score - y[i].score))), 7) };
+  return {
+    labels_equal: x.every((p, i) => p.label === y[i].label),
+    max_score_diff: round(Math.max(...x.map((p, i) => Math.abs(p.score - y[i].score))), 7),
+  };
 };
-const sanity = { fp32: await agree(tjsFp32, mine['revmux SISO fp32']), int8_vs_q8: await agree(tjsQ8, mine['revmux SISO int8']) };
+const sanity = {
+  fp32: await agree(tjsFp32, mine['revmux SISO fp32']),
+  int8_vs_q8: await agree(tjsQ8, mine['revmux SISO int8']),
+};
 console.error(`transformers.js vs revmux SISO on one batch: ${JSON.stringify(sanity)}`);
 
 const cases = [
@@ -94,18 +112,31 @@ const result = {
   rounds,
   threads,
   texts: 'SST-2 dev sentences, consecutive batches',
-  transformersjs_version: JSON.parse(fs.readFileSync('node_modules/@huggingface/transformers/package.json', 'utf8')).version,
+  transformersjs_version: JSON.parse(fs.readFileSync('node_modules/@huggingface/transformers/package.json', 'utf8'))
+    .version,
   onnxruntime_node_version: JSON.parse(fs.readFileSync('node_modules/onnxruntime-node/package.json', 'utf8')).version,
   sanity,
   rows,
   targets: {
-    revmux_siso_fp32_within_10pct_of_transformersjs_fp32: Math.abs(1 - rows.find((r) => r.name === 'revmux SISO fp32')!.vs_transformersjs_fp32) <= 0.1,
-    revmux_n2_int8_at_least_1_5x_transformersjs_q8: rows.find((r) => r.name === 'revmux N=2 int8')!.vs_transformersjs_q8 >= 1.5,
+    revmux_siso_fp32_within_10pct_of_transformersjs_fp32:
+      Math.abs(1 - rows.find((r) => r.name === 'revmux SISO fp32')!.vs_transformersjs_fp32) <= 0.1,
+    revmux_n2_int8_at_least_1_5x_transformersjs_q8:
+      rows.find((r) => r.name === 'revmux N=2 int8')!.vs_transformersjs_q8 >= 1.5,
   },
 };
 report(
   `transformers.js vs revmux, random bert-${preset}, batch ${batch}, ${threads} threads, ${rounds} interleaved rounds`,
-  table(['case', 'ex/s', 'p50 ms', 'p95 ms', 'vs tjs fp32', 'vs tjs q8'], rows.map((r) => [r.name, r.examples_per_s, r.median_ms, r.p95_ms, `${r.vs_transformersjs_fp32}x`, `${r.vs_transformersjs_q8}x`])),
+  table(
+    ['case', 'ex/s', 'p50 ms', 'p95 ms', 'vs tjs fp32', 'vs tjs q8'],
+    rows.map((r) => [
+      r.name,
+      r.examples_per_s,
+      r.median_ms,
+      r.p95_ms,
+      `${r.vs_transformersjs_fp32}x`,
+      `${r.vs_transformersjs_q8}x`,
+    ]),
+  ),
   result,
 );
 writeTextAtomic(outFile, JSON.stringify(result, null, 2) + '\n');

@@ -37,7 +37,10 @@ const pct = (x: number) => Math.round(10000 * x) / 100;
 
 const sisoBy: Record<Precision, number> = { fp32: 0, int8: 0 };
 const rows: Record<string, unknown>[] = [];
-const scores: Record<Precision, Map<string, { mean: number; std: number; siso: number }>> = { fp32: new Map(), int8: new Map() };
+const scores: Record<Precision, Map<string, { mean: number; std: number; siso: number }>> = {
+  fp32: new Map(),
+  int8: new Map(),
+};
 for (const precision of ['fp32', 'int8'] as Precision[]) {
   const model = loadModel(modelDir, { precision });
   const hash = weightsHash(model.weights);
@@ -50,7 +53,11 @@ for (const precision of ['fp32', 'int8'] as Precision[]) {
     const dev = await prepareDevFeatures(model, { model: modelDir, task, dataDir, l, quiet: true });
     siso = sisoAccuracy(dev);
     for (const a of adapters.filter((x) => x.config.l === l)) {
-      const ev = await evaluatePairings(model, head, specOf(a.config), a.params, dev, { pairings: 10, seed: 4141, quiet: true });
+      const ev = await evaluatePairings(model, head, specOf(a.config), a.params, dev, {
+        pairings: 10,
+        seed: 4141,
+        quiet: true,
+      });
       scores[precision].set(a.dir, { mean: ev.mean, std: ev.std, siso: ev.siso_accuracy });
       console.error(`${precision}: ${a.dir} ${pct(ev.mean)} ± ${pct(ev.std)} (SISO ${pct(ev.siso_accuracy)})`);
     }
@@ -63,8 +70,20 @@ for (const dir of adapterDirs) {
   const f = scores.fp32.get(dir)!;
   const q = scores.int8.get(dir)!;
   const trainedIn = String(a.config.training?.precision ?? 'fp32');
-  rows.push({ adapter: dir, variant: a.config.variant, n: a.config.n, l: a.config.l, trained_in: trainedIn, fp32: f.mean, fp32_std: f.std, int8: q.mean, int8_std: q.std });
-  console.log(`${path.basename(dir)} (trained on ${trainedIn}): fp32 ${pct(f.mean)} ± ${pct(f.std)}, int8 ${pct(q.mean)} ± ${pct(q.std)}, difference ${(100 * (q.mean - f.mean)).toFixed(2)}`);
+  rows.push({
+    adapter: dir,
+    variant: a.config.variant,
+    n: a.config.n,
+    l: a.config.l,
+    trained_in: trainedIn,
+    fp32: f.mean,
+    fp32_std: f.std,
+    int8: q.mean,
+    int8_std: q.std,
+  });
+  console.log(
+    `${path.basename(dir)} (trained on ${trainedIn}): fp32 ${pct(f.mean)} ± ${pct(f.std)}, int8 ${pct(q.mean)} ± ${pct(q.std)}, difference ${(100 * (q.mean - f.mean)).toFixed(2)}`,
+  );
 }
 const result = {
   experiment: 'int8-accuracy',

@@ -16,13 +16,29 @@ export interface Grid {
   note?: string;
   backbones: Record<string, Partial<Record<Task, string>>>;
   /** Adapter training of every cell; limit_* take the first examples only (quick grids, tests). */
-  train: { lr: number; max_epochs: number; patience: number; evals_per_epoch: number; max_length?: number; limit_train?: number; limit_dev?: number };
+  train: {
+    lr: number;
+    max_epochs: number;
+    patience: number;
+    evals_per_epoch: number;
+    max_length?: number;
+    limit_train?: number;
+    limit_dev?: number;
+  };
   /**
    * Whole-model cells (DataMUX from each task's backbone folder; MUX-PLM from `muxplm[N]`, a folder of
    * `revmux pretrain --mux N`): a fixed number of epochs, the best dev checkpoint kept.
    */
   whole_model?: { lr: number; epochs: number; evals_per_epoch: number; muxplm?: Record<string, string> };
-  groups: { name: string; backbone: string; tasks: Task[]; variants: CellMethod[]; n: number[]; l: number[]; seeds: number[] }[];
+  groups: {
+    name: string;
+    backbone: string;
+    tasks: Task[];
+    variants: CellMethod[];
+    n: number[];
+    l: number[];
+    seeds: number[];
+  }[];
 }
 
 export interface Cell {
@@ -41,19 +57,32 @@ export const cellKey = (c: Cell) => `${c.backbone}/${c.task}/${c.variant}-n${c.n
 export function readGrid(file: string): Grid {
   const g = JSON.parse(fs.readFileSync(file, 'utf8')) as Grid;
   const where = (s: string) => `${file}: ${s}`;
-  if (!/^[\w.-]+$/.test(g.name ?? '')) throw new Error(where(`"name" must be a plain folder name, got ${JSON.stringify(g.name)}`));
+  if (!/^[\w.-]+$/.test(g.name ?? ''))
+    throw new Error(where(`"name" must be a plain folder name, got ${JSON.stringify(g.name)}`));
   for (const grp of g.groups ?? []) {
-    if (!g.backbones?.[grp.backbone]) throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" is not in "backbones"`));
+    if (!g.backbones?.[grp.backbone])
+      throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" is not in "backbones"`));
     for (const t of grp.tasks) {
       parseTask(t);
-      if (!g.backbones[grp.backbone][t]) throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" has no folder for task ${t}`));
+      if (!g.backbones[grp.backbone][t])
+        throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" has no folder for task ${t}`));
     }
     for (const v of grp.variants) {
-      if (!MUX_VARIANTS.includes(v as MuxVariant) && !isWholeModel(v)) throw new Error(where(`group ${grp.name}: unknown variant "${v}" (known: ${[...MUX_VARIANTS, ...FULL_MUX_METHODS].join(', ')})`));
+      if (!MUX_VARIANTS.includes(v as MuxVariant) && !isWholeModel(v))
+        throw new Error(
+          where(
+            `group ${grp.name}: unknown variant "${v}" (known: ${[...MUX_VARIANTS, ...FULL_MUX_METHODS].join(', ')})`,
+          ),
+        );
       if (!isWholeModel(v)) continue;
-      if (grp.l.join() !== '0') throw new Error(where(`group ${grp.name}: ${v} multiplexes at the embeddings, so its "l" must be [0]`));
+      if (grp.l.join() !== '0')
+        throw new Error(where(`group ${grp.name}: ${v} multiplexes at the embeddings, so its "l" must be [0]`));
       if (!g.whole_model) throw new Error(where(`group ${grp.name}: ${v} cells need a "whole_model" training section`));
-      for (const n of grp.n) if (v === 'muxplm' && !g.whole_model.muxplm?.[n]) throw new Error(where(`group ${grp.name}: no whole_model.muxplm["${n}"] folder (revmux pretrain --mux ${n})`));
+      for (const n of grp.n)
+        if (v === 'muxplm' && !g.whole_model.muxplm?.[n])
+          throw new Error(
+            where(`group ${grp.name}: no whole_model.muxplm["${n}"] folder (revmux pretrain --mux ${n})`),
+          );
     }
   }
   return g;

@@ -48,7 +48,11 @@ const dataDir = findGlueDir(arg('data'));
 const models = new Map<string, { model: Backbone; hash: string }>();
 const features = new Map<string, { train: Features; dev: Features }>();
 const devOnly = new Map<string, Features>();
-const common = { maxLength: grid.train.max_length ?? 128, limitTrain: grid.train.limit_train, limitDev: grid.train.limit_dev };
+const common = {
+  maxLength: grid.train.max_length ?? 128,
+  limitTrain: grid.train.limit_train,
+  limitDev: grid.train.limit_dev,
+};
 
 /** An adapter on the frozen backbone, trained until dev accuracy stops improving. */
 async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model: Backbone, out: string) {
@@ -59,25 +63,91 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
   }
   const f = features.get(fkey)!;
   const stepsPerEpoch = Math.ceil(f.train.count / 32);
-  const r = await trainMux({ model: dir, task: c.task, dataDir, out, variant: c.variant, n: c.n, l: c.l, epochs: grid.train.max_epochs, patience: grid.train.patience, lr: grid.train.lr, seed: c.seed, features: f, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)), quiet: true });
+  const r = await trainMux({
+    model: dir,
+    task: c.task,
+    dataDir,
+    out,
+    variant: c.variant,
+    n: c.n,
+    l: c.l,
+    epochs: grid.train.max_epochs,
+    patience: grid.train.patience,
+    lr: grid.train.lr,
+    seed: c.seed,
+    features: f,
+    evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)),
+    quiet: true,
+  });
   const { config, params } = loadAdapter(out);
   const { head } = taskHead(model, dir, c.task);
-  const evaluation = await evaluatePairings(model, head, specOf(config), params, f.dev, { pairings: 10, seed: 4141, quiet: true });
-  return { train_examples: f.train.count, dev_examples: f.dev.count, trainable_parameters: adapterSize(specOf(config)), lr: grid.train.lr, max_epochs: grid.train.max_epochs, patience: grid.train.patience, epochs_trained: r.epochsTrained, best_step: r.bestStep, best_epoch: r.bestStep / stepsPerEpoch, selection_dev_accuracy: r.bestDevAccuracy, history: r.history, evaluation };
+  const evaluation = await evaluatePairings(model, head, specOf(config), params, f.dev, {
+    pairings: 10,
+    seed: 4141,
+    quiet: true,
+  });
+  return {
+    train_examples: f.train.count,
+    dev_examples: f.dev.count,
+    trainable_parameters: adapterSize(specOf(config)),
+    lr: grid.train.lr,
+    max_epochs: grid.train.max_epochs,
+    patience: grid.train.patience,
+    epochs_trained: r.epochsTrained,
+    best_step: r.bestStep,
+    best_epoch: r.bestStep / stepsPerEpoch,
+    selection_dev_accuracy: r.bestDevAccuracy,
+    history: r.history,
+    evaluation,
+  };
 }
 
 /** DataMUX (from the task's backbone) or MUX-PLM (from its multiplexed-pretrained folder): all weights trained. */
 async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string, model: Backbone, out: string) {
   const w = grid.whole_model!;
-  if (!devOnly.has(dir)) devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common }));
+  if (!devOnly.has(dir))
+    devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common }));
   const dev = devOnly.get(dir)!;
   const start = c.variant === 'muxplm' ? w.muxplm![c.n] : dir;
   const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, common.limitTrain ?? Infinity);
   const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n)); // about: batches are by length
-  const r = await finetuneFullMux({ method: c.variant, n: c.n, model: start, task: c.task, dataDir, out, epochs: w.epochs, lr: w.lr, seed: c.seed, evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / w.evals_per_epoch)), ...common, quiet: true, log: () => {} });
-  const evaluation = await evaluateFullMux(out, c.task, dataDir, dev, { pairings: 10, seed: 4141, quiet: true, limitDev: common.limitDev });
+  const r = await finetuneFullMux({
+    method: c.variant,
+    n: c.n,
+    model: start,
+    task: c.task,
+    dataDir,
+    out,
+    epochs: w.epochs,
+    lr: w.lr,
+    seed: c.seed,
+    evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / w.evals_per_epoch)),
+    ...common,
+    quiet: true,
+    log: () => {},
+  });
+  const evaluation = await evaluateFullMux(out, c.task, dataDir, dev, {
+    pairings: 10,
+    seed: 4141,
+    quiet: true,
+    limitDev: common.limitDev,
+  });
   const trainable = allParams(loadFullMux(out).model).size();
-  return { start_model: start, train_examples: trainCount, dev_examples: dev.count, trainable_parameters: trainable, lr: w.lr, max_epochs: w.epochs, patience: null, epochs_trained: w.epochs, best_step: r.bestStep, best_epoch: (r.bestStep / r.steps) * w.epochs, selection_dev_accuracy: r.bestDevAccuracy, history: r.history, evaluation };
+  return {
+    start_model: start,
+    train_examples: trainCount,
+    dev_examples: dev.count,
+    trainable_parameters: trainable,
+    lr: w.lr,
+    max_epochs: w.epochs,
+    patience: null,
+    epochs_trained: w.epochs,
+    best_step: r.bestStep,
+    best_epoch: (r.bestStep / r.steps) * w.epochs,
+    selection_dev_accuracy: r.bestDevAccuracy,
+    history: r.history,
+    evaluation,
+  };
 }
 
 for (const c of todo) {
@@ -90,10 +160,23 @@ for (const c of todo) {
   const out = path.join('runs', 'matrix', grid.name, cellKey(c));
   const t0 = Date.now();
   const v = c.variant;
-  const fields = isWholeModel(v) ? await wholeModelCell({ ...c, variant: v }, dir, model, out) : await adapterCell({ ...c, variant: v }, dir, model, out);
+  const fields = isWholeModel(v)
+    ? await wholeModelCell({ ...c, variant: v }, dir, model, out)
+    : await adapterCell({ ...c, variant: v }, dir, model, out);
   const trainSeconds = (Date.now() - t0) / 1000;
-  const record = { cell: cellKey(c), ...c, backbone_dir: dir, backbone_sha256: hash, backbone_layers: model.numLayers, backbone_hidden: model.hiddenSize, train_seconds: trainSeconds, ...fields };
+  const record = {
+    cell: cellKey(c),
+    ...c,
+    backbone_dir: dir,
+    backbone_sha256: hash,
+    backbone_layers: model.numLayers,
+    backbone_hidden: model.hiddenSize,
+    train_seconds: trainSeconds,
+    ...fields,
+  };
   writeTextAtomic(cellFile(c), JSON.stringify(record, null, 2) + '\n');
   const ev = fields.evaluation;
-  console.error(`${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${fields.epochs_trained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`);
+  console.error(
+    `${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${fields.epochs_trained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`,
+  );
 }

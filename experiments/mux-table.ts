@@ -40,12 +40,35 @@ for (const n of ns)
   for (const variant of variants) {
     const dir = path.join(out, `${variant}-n${n}-l${l}`);
     const tTrain = Date.now();
-    const r = await trainMux({ model: modelDir, task, dataDir, out: dir, variant, n, l, epochs, lr, limitTrain, seed: 42, features, evalEvery: Math.ceil(features.train.count / 32 / 4), fresh: true });
+    const r = await trainMux({
+      model: modelDir,
+      task,
+      dataDir,
+      out: dir,
+      variant,
+      n,
+      l,
+      epochs,
+      lr,
+      limitTrain,
+      seed: 42,
+      features,
+      evalEvery: Math.ceil(features.train.count / 32 / 4),
+      fresh: true,
+    });
     const trainSeconds = (Date.now() - tTrain) / 1000;
     const { config, params } = loadAdapter(dir);
     const ev = await evaluatePairings(model, head, specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
-    rows.push({ adapter_parameters: adapterSize(specOf(config)), train_seconds: trainSeconds, train_examples_per_s: r.trainExamplesPerSecond, selected_step: r.bestStep, ...ev });
-    console.error(`${variant} N=${n}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)})`);
+    rows.push({
+      adapter_parameters: adapterSize(specOf(config)),
+      train_seconds: trainSeconds,
+      train_examples_per_s: r.trainExamplesPerSecond,
+      selected_step: r.bestStep,
+      ...ev,
+    });
+    console.error(
+      `${variant} N=${n}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)})`,
+    );
   }
 const siso = features.dev.count ? (rows[0] as { siso_accuracy: number }).siso_accuracy : NaN;
 const pct = (x: number) => (100 * x).toFixed(2);
@@ -55,9 +78,30 @@ const md = [
   '| model | N | trainable params | dev accuracy (mean ± std) | pairing sensitivity | agrees with SISO |',
   '| --- | --- | --- | --- | --- | --- |',
   `| SISO backbone | 1 | (frozen) | ${pct(siso)} | 0 | 100 |`,
-  ...rows.map((r: any) => `| ${r.variant} | ${r.n} | ${(r.adapter_parameters / 1e6).toFixed(2)}M | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`),
+  ...rows.map(
+    (r: any) =>
+      `| ${r.variant} | ${r.n} | ${(r.adapter_parameters / 1e6).toFixed(2)}M | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`,
+  ),
 ].join('\n');
 fs.mkdirSync(out, { recursive: true });
 writeTextAtomic(path.join(out, 'table.md'), md + '\n');
-writeTextAtomic(path.join(out, 'table.json'), JSON.stringify({ model: modelDir, task, l, epochs, lr, train_examples: features.train.count, dev_examples: features.dev.count, siso_accuracy: siso, rows, seconds: (Date.now() - t0) / 1000 }, null, 2) + '\n');
+writeTextAtomic(
+  path.join(out, 'table.json'),
+  JSON.stringify(
+    {
+      model: modelDir,
+      task,
+      l,
+      epochs,
+      lr,
+      train_examples: features.train.count,
+      dev_examples: features.dev.count,
+      siso_accuracy: siso,
+      rows,
+      seconds: (Date.now() - t0) / 1000,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 console.log(md);

@@ -39,9 +39,26 @@ for (const dir of args) {
     const s = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
     const { packer: _packer, elapsed, tokens, ...options } = s.meta;
     const last = s.history[s.history.length - 1];
-    r = { steps: s.step, tokens, seconds: elapsed, heldOut: { loss: last.heldout_loss, accuracy: last.heldout_acc }, history: s.history, options, stopped_before_budget: true };
+    r = {
+      steps: s.step,
+      tokens,
+      seconds: elapsed,
+      heldOut: { loss: last.heldout_loss, accuracy: last.heldout_acc },
+      history: s.history,
+      options,
+      stopped_before_budget: true,
+    };
   } else throw new Error(`${file}: not found, nor a checkpoint in ${stateFile}`);
-  const record = { run: path.basename(dir), ...r, options: { ...r.options, corpus: path.basename(String(r.options.corpus)), tokenizer: r.options.tokenizer ? path.basename(String(r.options.tokenizer)) : 'bert-base-uncased', maskRate: r.options.maskRate ?? 0.15 } };
+  const record = {
+    run: path.basename(dir),
+    ...r,
+    options: {
+      ...r.options,
+      corpus: path.basename(String(r.options.corpus)),
+      tokenizer: r.options.tokenizer ? path.basename(String(r.options.tokenizer)) : 'bert-base-uncased',
+      maskRate: r.options.maskRate ?? 0.15,
+    },
+  };
   writeTextAtomic(path.join(outDir, `${record.run}.json`), JSON.stringify(record, null, 2) + '\n');
 }
 
@@ -51,12 +68,16 @@ const runs: RunRecord[] = fs
   .sort()
   .map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')));
 const o = (r: RunRecord, k: string) => r.options[k];
-console.log('| run | arch | objective | tokenizer | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | held-out loss | held-out accuracy |');
+console.log(
+  '| run | arch | objective | tokenizer | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | held-out loss | held-out accuracy |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
   const objective = o(r, 'arch') === 'llama' || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
-  console.log(`| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`);
+  console.log(
+    `| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`,
+  );
 }
 // a run that continued another one's weights (options.model) is drawn after it, at its tokens in all
 const byName = new Map(runs.map((r) => [r.run, r]));
@@ -64,7 +85,14 @@ const tokensBefore = (r: RunRecord): number => {
   const from = byName.get(path.basename(String(o(r, 'model') ?? '')));
   return from ? tokensBefore(from) + from.tokens : 0;
 };
-const points = runs.flatMap((r) => r.history.map((h) => ({ run: r.run, tokens_millions: (tokensBefore(r) + h.tokens) / 1e6, heldout_accuracy: h.heldout_acc, heldout_loss: h.heldout_loss })));
+const points = runs.flatMap((r) =>
+  r.history.map((h) => ({
+    run: r.run,
+    tokens_millions: (tokensBefore(r) + h.tokens) / 1e6,
+    heldout_accuracy: h.heldout_acc,
+    heldout_loss: h.heldout_loss,
+  })),
+);
 const chart = (field: string, title: string): TopLevelSpec => ({
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
   title,
@@ -73,10 +101,22 @@ const chart = (field: string, title: string): TopLevelSpec => ({
   data: { values: points },
   mark: { type: 'line', point: true },
   encoding: {
-    x: { field: 'tokens_millions', type: 'quantitative', title: 'tokens seen, continuations counted from their start (millions)' },
+    x: {
+      field: 'tokens_millions',
+      type: 'quantitative',
+      title: 'tokens seen, continuations counted from their start (millions)',
+    },
     y: { field, type: 'quantitative', title: field.replace('_', ' '), scale: { zero: false } },
     color: { field: 'run', type: 'nominal' },
   },
 });
-await renderChart({ hconcat: [chart('heldout_accuracy', 'held-out accuracy (MLM: masked tokens; LLaMA: next token)'), chart('heldout_loss', 'held-out loss (nats)')] } as unknown as TopLevelSpec, plotBase);
+await renderChart(
+  {
+    hconcat: [
+      chart('heldout_accuracy', 'held-out accuracy (MLM: masked tokens; LLaMA: next token)'),
+      chart('heldout_loss', 'held-out loss (nats)'),
+    ],
+  } as unknown as TopLevelSpec,
+  plotBase,
+);
 console.log(`\nwrote ${outDir}/*.json and ${plotBase}.{svg,png}`);

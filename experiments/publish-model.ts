@@ -34,7 +34,8 @@ interface Stage {
 /** The run and the runs it continued, oldest first. */
 function lineage(dir: string): Stage[] {
   const file = path.join(dir, 'pretrain.json');
-  if (!fs.existsSync(file)) throw new Error(`${file}: missing; only a finished \`revmux pretrain\` run can be published`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file}: missing; only a finished \`revmux pretrain\` run can be published`);
   const stage = { dir, ...JSON.parse(fs.readFileSync(file, 'utf8')) } as Stage;
   const from = stage.options.model;
   return typeof from === 'string' ? [...lineage(from), stage] : [stage];
@@ -45,7 +46,11 @@ function command(s: Stage, heldOut: number): string {
   const o = s.options;
   const parts = ['npx revmux pretrain', `--arch ${o.arch === 'llama' ? 'llama' : 'bert'}`];
   parts.push(o.model ? `--model ${o.model}` : `--preset ${o.preset}`);
-  parts.push(`--corpus ${path.relative(process.cwd(), String(o.corpus))}`, `--tokenizer ${path.relative(process.cwd(), tokenizerOf(s))}`, `--out ${s.dir}`);
+  parts.push(
+    `--corpus ${path.relative(process.cwd(), String(o.corpus))}`,
+    `--tokenizer ${path.relative(process.cwd(), tokenizerOf(s))}`,
+    `--out ${s.dir}`,
+  );
   parts.push(`--seq-len ${o.seqLen}`, `--batch-size ${o.batchSize}`, `--lr ${o.lr}`, `--warmup ${o.warm}`);
   if (o.minutes) parts.push(`--minutes ${o.minutes}`);
   if (o.maxSteps) parts.push(`--max-steps ${o.maxSteps}`);
@@ -58,7 +63,8 @@ function command(s: Stage, heldOut: number): string {
 
 const stages = lineage(run);
 // runs before session 4 did not record their tokenizer: every stage of a lineage shares one
-const tokenizerOf = (s: Stage) => String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
+const tokenizerOf = (s: Stage) =>
+  String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
 const last = stages[stages.length - 1];
 const heldOut = Number(arg('held-out', String(last.options.heldOut ?? 256)));
 const out = path.join('models', name);
@@ -70,7 +76,17 @@ if (bytes > MAX_BYTES) {
   throw new Error(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, over the 25 MB limit for committed weights; removed`);
 }
 const o = last.options;
-const score = await scoreHeldOut({ model: out, corpus: String(o.corpus), tokenizer: String(o.tokenizer), arch: o.arch === 'llama' ? 'llama' : 'bert', seqLen: Number(o.seqLen), batchSize: Number(o.batchSize), heldOutSequences: heldOut, maskRate: Number(o.maskRate), objective: o.arch === 'llama' ? undefined : 'mlm' });
+const score = await scoreHeldOut({
+  model: out,
+  corpus: String(o.corpus),
+  tokenizer: String(o.tokenizer),
+  arch: o.arch === 'llama' ? 'llama' : 'bert',
+  seqLen: Number(o.seqLen),
+  batchSize: Number(o.batchSize),
+  heldOutSequences: heldOut,
+  maskRate: Number(o.maskRate),
+  objective: o.arch === 'llama' ? undefined : 'mlm',
+});
 const c = model.config as unknown as Record<string, number | string>;
 const isDecoder = o.arch === 'llama';
 const metric = isDecoder ? 'next-token' : 'masked-token (15% of positions masked with a fixed seed)';
@@ -99,7 +115,10 @@ const card = [
   '',
   '| stage | from | tokens | step time | peak lr | warm-up | batch x seq | seed | held-out loss | held-out accuracy |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...stages.map((s) => `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : s.options.arch === 'llama' || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`),
+  ...stages.map(
+    (s) =>
+      `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : s.options.arch === 'llama' || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`,
+  ),
   '',
   `In all: **${fmt(tokens)} tokens**, ${(seconds / 60).toFixed(0)} minutes of step time (each stage on one thread, REVMUX_THREADS=1; wall time was longer, the cores were shared).`,
   '',
@@ -120,7 +139,22 @@ const card = [
   '',
 ];
 writeTextAtomic(path.join(out, 'MODEL_CARD.md'), card.join('\n'));
-const evidence = { name, run, stages: stages.map(({ dir, steps, tokens: t, seconds: s, heldOut: h, options }) => ({ dir, steps, tokens: t, seconds: s, heldOut: h, options })), float16_heldout: score, bytes };
+const evidence = {
+  name,
+  run,
+  stages: stages.map(({ dir, steps, tokens: t, seconds: s, heldOut: h, options }) => ({
+    dir,
+    steps,
+    tokens: t,
+    seconds: s,
+    heldOut: h,
+    options,
+  })),
+  float16_heldout: score,
+  bytes,
+};
 fs.mkdirSync(path.join('results', 'models'), { recursive: true });
 writeTextAtomic(path.join('results', 'models', `${name}.json`), JSON.stringify(evidence, null, 2) + '\n');
-console.log(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, held-out loss ${score.loss.toFixed(4)}, accuracy ${pct(score.accuracy)}%`);
+console.log(
+  `${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, held-out loss ${score.loss.toFixed(4)}, accuracy ${pct(score.accuracy)}%`,
+);

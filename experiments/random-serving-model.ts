@@ -8,5 +8,10 @@ const arg = (n: string, d: string) => {
   const i = args.indexOf(`--${n}`);
   return i >= 0 ? args[i + 1] : d;
 };
-const written = writeRandomServingModel(arg('out', 'runs/random-bert-base'), { preset: arg('preset', 'base'), n: Number(arg('n', '2')), l: Number(arg('l', '3')), tokenizer: arg('tokenizer', '../shared/data/tokenizers/bert-base-uncased') });
+const written = writeRandomServingModel(arg('out', 'runs/random-bert-base'), {
+  preset: arg('preset', 'base'),
+  n: Number(arg('n', '2')),
+  l: Number(arg('l', '3')),
+  tokenizer: arg('tokenizer', '../shared/data/tokenizers/bert-base-uncased'),
+});
 console.log(`wrote ${written.model} and ${written.adapter}`);

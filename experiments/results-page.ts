@@ -26,17 +26,35 @@ interface CellRecord {
   epochs_trained: number;
   best_epoch: number;
   train_seconds: number;
-  evaluation: { mean: number; std: number; siso_accuracy: number; pairing_sensitivity: number; agreement_with_siso: number; slot_accuracy: number[] };
+  evaluation: {
+    mean: number;
+    std: number;
+    siso_accuracy: number;
+    pairing_sensitivity: number;
+    agreement_with_siso: number;
+    slot_accuracy: number[];
+  };
 }
 
 function files(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === 'speed' ? [] : files(path.join(dir, e.name))) : e.name.endsWith('.json') ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? e.name === 'speed'
+          ? []
+          : files(path.join(dir, e.name))
+        : e.name.endsWith('.json')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN);
+const sd = (xs: number[]) =>
+  xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN;
 
 interface Agg {
   variant: string;
@@ -87,7 +105,12 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
 function claim(name: string, a: Agg | undefined, b: Agg | undefined): string | null {
   if (!a || !b) return null;
   const diff = a.acc - b.acc;
-  const noise = Math.max(a.pairingSd, b.pairingSd, Number.isNaN(a.seedSd) ? 0 : a.seedSd, Number.isNaN(b.seedSd) ? 0 : b.seedSd);
+  const noise = Math.max(
+    a.pairingSd,
+    b.pairingSd,
+    Number.isNaN(a.seedSd) ? 0 : a.seedSd,
+    Number.isNaN(b.seedSd) ? 0 : b.seedSd,
+  );
   const verdict = diff >= noise ? 'holds' : diff >= -noise ? 'within the spread (no clear order)' : '**does not hold**';
   return `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, largest spread ${pct(noise)}): ${verdict}.`;
 }
@@ -112,8 +135,22 @@ function speeds(grid: string): BenchFile[] {
   });
 }
 const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }) =>
-  benches.map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && r.l === a.l)).map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : '')).join(' | ');
-const md: string[] = ['# Results: the paper\'s tables at our scale (issue #13)', '', 'Rendered by `npm run experiment:results` from the cell files under `results/matrix/` alone; each cell was', 'trained by `npm run experiment:matrix -- --grid experiments/grids/<grid>.json` (adapters until dev accuracy', 'stopped improving for 3 evaluations, two per epoch, with an epoch cap; DataMUX / MUX-PLM, which train every', 'weight, for the grid\'s fixed epochs, best dev checkpoint kept; all scored over 10 seeded pairings).', 'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,', '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells', 'train on shared cores); speed at BERT-base shape is in docs/accuracy-and-speed.md and docs/int8.md.', ''];
+  benches
+    .map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && r.l === a.l))
+    .map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : ''))
+    .join(' | ');
+const md: string[] = [
+  "# Results: the paper's tables at our scale (issue #13)",
+  '',
+  'Rendered by `npm run experiment:results` from the cell files under `results/matrix/` alone; each cell was',
+  'trained by `npm run experiment:matrix -- --grid experiments/grids/<grid>.json` (adapters until dev accuracy',
+  'stopped improving for 3 evaluations, two per epoch, with an epoch cap; DataMUX / MUX-PLM, which train every',
+  "weight, for the grid's fixed epochs, best dev checkpoint kept; all scored over 10 seeded pairings).",
+  'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,',
+  '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells',
+  'train on shared cores); speed at BERT-base shape is in docs/accuracy-and-speed.md and docs/int8.md.',
+  '',
+];
 if (!records.length) md.push('No cells have been run yet.');
 fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
@@ -121,22 +158,45 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   const benches = speeds(grid);
   const speedHeads = benches.map((b) => ` speed-up, ${b.model} (d = ${b.hidden}) |`).join('');
   const speedRule = benches.map(() => ' --- |').join('');
-  if (!benches.length) md.push(`No speed-up measured for this grid yet (\`revmux bench ... --out results/matrix/${grid}/speed/<name>\`).`, '');
+  if (!benches.length)
+    md.push(
+      `No speed-up measured for this grid yet (\`revmux bench ... --out results/matrix/${grid}/speed/<name>\`).`,
+      '',
+    );
   for (const [task, taskCells] of groupBy(cells, (r) => `${r.backbone} / ${r.task}`)) {
     const c0 = taskCells[0];
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
     const adapters = aggs.filter((a) => !isWholeModel(a.variant as CellMethod));
-    const mainL = [...groupBy(adapters.length ? adapters : aggs, (a) => String(a.l)).entries()].sort((a, b) => b[1].length - a[1].length)[0][1][0].l;
+    const mainL = [...groupBy(adapters.length ? adapters : aggs, (a) => String(a.l)).entries()].sort(
+      (a, b) => b[1].length - a[1].length,
+    )[0][1][0].l;
     // whole-model baselines multiplex at the embeddings (l = 0) and sit in the main table beside the adapters
-    const main = aggs.filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod)).sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
+    const main = aggs
+      .filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod))
+      .sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
     md.push(`### ${task} (${c0.backbone_layers} layers, d = ${c0.backbone_hidden}), l = ${mainL}`, '');
-    md.push(`| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`, `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`);
-    md.push(`| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |${benches.map(() => ' 1x |').join('')}`);
-    for (const a of main) md.push(`| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`);
+    md.push(
+      `| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`,
+    );
+    md.push(
+      `| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |${benches.map(() => ' 1x |').join('')}`,
+    );
+    for (const a of main)
+      md.push(
+        `| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`,
+      );
     md.push('');
-    const sweep = aggs.filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1).sort((a, b) => a.n - b.n || a.l - b.l);
+    const sweep = aggs
+      .filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1)
+      .sort((a, b) => a.n - b.n || a.l - b.l);
     if (sweep.length) {
-      md.push('Prefill sweep (RevMUX):', '', '| N | l | dev accuracy | ± pairings | agrees with SISO |', '| --- | --- | --- | --- | --- |');
+      md.push(
+        'Prefill sweep (RevMUX):',
+        '',
+        '| N | l | dev accuracy | ± pairings | agrees with SISO |',
+        '| --- | --- | --- | --- | --- |',
+      );
       for (const a of sweep) md.push(`| ${a.n} | ${a.l} | ${pct(a.acc)} | ${pct(a.pairingSd)} | ${pct(a.agreement)} |`);
       md.push('');
     }
@@ -146,9 +206,17 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
       title: `${task}: accuracy against N (l = ${mainL})`,
       width: 420,
       height: 260,
-      data: { values: main.map((a) => ({ variant: a.variant, n: a.n, accuracy: 100 * a.acc })).concat([{ variant: 'SISO', n: 1, accuracy: 100 * main[0].siso }]) },
+      data: {
+        values: main
+          .map((a) => ({ variant: a.variant, n: a.n, accuracy: 100 * a.acc }))
+          .concat([{ variant: 'SISO', n: 1, accuracy: 100 * main[0].siso }]),
+      },
       mark: { type: 'line', point: true },
-      encoding: { x: { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'N' }, y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' }, color: { field: 'variant', type: 'nominal' } },
+      encoding: {
+        x: { field: 'n', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'N' },
+        y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' },
+        color: { field: 'variant', type: 'nominal' },
+      },
     };
     await renderChart(spec, path.join('docs', 'img', `results-${slug}`));
     md.push(`![accuracy against N](img/results-${slug}.png)`, '');
@@ -156,17 +224,28 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     const at = (v: string, n: number, l = mainL) => aggs.find((a) => a.variant === v && a.n === n && a.l === l);
     const lines: string[] = [];
     for (const n of [...new Set(main.map((a) => a.n))]) {
-      lines.push(...[claim(`RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)), claim(`ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n)), claim(`RevMUX ≥ DataMUX at N = ${n}`, at('revmux', n), at('datamux', n, 0)), claim(`RevMUX ≥ MUX-PLM at N = ${n}`, at('revmux', n), at('muxplm', n, 0))].filter((x): x is string => !!x));
+      lines.push(
+        ...[
+          claim(`RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)),
+          claim(`ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n)),
+          claim(`RevMUX ≥ DataMUX at N = ${n}`, at('revmux', n), at('datamux', n, 0)),
+          claim(`RevMUX ≥ MUX-PLM at N = ${n}`, at('revmux', n), at('muxplm', n, 0)),
+        ].filter((x): x is string => !!x),
+      );
     }
     const ns = [...new Set(main.filter((a) => a.variant === 'revmux').map((a) => a.n))].sort((a, b) => a - b);
     for (let i = 1; i < ns.length; i++) {
       const drop = (at('revmux', ns[i - 1])?.acc ?? NaN) - (at('revmux', ns[i])?.acc ?? NaN);
-      lines.push(`- RevMUX from N = ${ns[i - 1]} to ${ns[i]}: ${drop >= 0 ? 'loses' : 'gains'} ${pct(Math.abs(drop))} points.`);
+      lines.push(
+        `- RevMUX from N = ${ns[i - 1]} to ${ns[i]}: ${drop >= 0 ? 'loses' : 'gains'} ${pct(Math.abs(drop))} points.`,
+      );
     }
     for (const n of [...new Set(sweep.map((a) => a.n))]) {
       const ls = sweep.filter((a) => a.n === n);
       const monotone = ls.every((a, i) => i === 0 || a.acc >= ls[i - 1].acc - a.pairingSd);
-      lines.push(`- More prefill layers keep more accuracy (RevMUX, N = ${n}): ${ls.map((a) => `l = ${a.l}: ${pct(a.acc)}`).join(', ')}: ${monotone ? 'holds (never drops by more than the pairing spread)' : '**does not hold**'}.`);
+      lines.push(
+        `- More prefill layers keep more accuracy (RevMUX, N = ${n}): ${ls.map((a) => `l = ${a.l}: ${pct(a.acc)}`).join(', ')}: ${monotone ? 'holds (never drops by more than the pairing spread)' : '**does not hold**'}.`,
+      );
     }
     md.push(...lines, '');
   }

@@ -1,6 +1,12 @@
 // revmux's library entry point (`import { RevmuxClassifier } from 'revmux'`): inference, export,
 // training and evaluation as typed functions, the same ones the CLI runs.
-export { type ClassifierInput, type ClassifierOptions, InputTooLongError, type Prediction, RevmuxClassifier } from './api/classifier.js';
+export {
+  type ClassifierInput,
+  type ClassifierOptions,
+  InputTooLongError,
+  type Prediction,
+  RevmuxClassifier,
+} from './api/classifier.js';
 export { type ExportOptions, type ExportResult, type RevmuxManifest, exportModel } from './export/onnx.js';
 export { type FinetuneOptions, type FinetuneResult, finetune } from './train/finetune.js';
 export { type MuxTrainOptions, type MuxTrainResult, trainMux } from './train/mux-train.js';

@@ -46,14 +46,27 @@ export class RevmuxClassifier {
 
   static async load(o: ClassifierOptions): Promise<RevmuxClassifier> {
     const adapters = o.adapter === undefined ? [] : Array.isArray(o.adapter) ? o.adapter : [o.adapter];
-    const precision = o.precision === undefined ? undefined : parsePrecision(o.precision, 'RevmuxClassifier.load: precision');
-    const engine = await ServeEngine.load(o.model, adapters, { maxLength: o.maxLength, precision, prepackWeights: o.prepackWeights });
+    const precision =
+      o.precision === undefined ? undefined : parsePrecision(o.precision, 'RevmuxClassifier.load: precision');
+    const engine = await ServeEngine.load(o.model, adapters, {
+      maxLength: o.maxLength,
+      precision,
+      prepackWeights: o.prepackWeights,
+    });
     const n = o.n ?? Math.max(...engine.availableN);
-    if (!engine.availableN.includes(n)) throw new Error(`n = ${n}: no adapter for it was loaded (available: ${engine.availableN.join(', ')})`);
+    if (!engine.availableN.includes(n))
+      throw new Error(`n = ${n}: no adapter for it was loaded (available: ${engine.availableN.join(', ')})`);
     let batcher: Batcher | null = null;
     if (o.batching) {
       const b = o.batching;
-      const opts: BatcherOptions = { maxBatch: b.maxBatch ?? 64, maxDelayMs: b.maxDelayMs ?? 5, maxQueue: b.maxQueue ?? 4096, buckets: b.buckets ?? [16, 32, 64, 128], targetLatencyMs: b.targetLatencyMs ?? 200, policy: o.n ?? 'adaptive' };
+      const opts: BatcherOptions = {
+        maxBatch: b.maxBatch ?? 64,
+        maxDelayMs: b.maxDelayMs ?? 5,
+        maxQueue: b.maxQueue ?? 4096,
+        buckets: b.buckets ?? [16, 32, 64, 128],
+        targetLatencyMs: b.targetLatencyMs ?? 200,
+        policy: o.n ?? 'adaptive',
+      };
       batcher = new Batcher(engine, opts, new ServerMetrics());
       const sample = engine.encode({ text: 'a short sentence used to measure how fast each multiplexing width runs' });
       if (opts.policy === 'adaptive' && sample.ok) await batcher.calibrate(sample.enc);
@@ -81,7 +94,8 @@ export class RevmuxClassifier {
     if (this.batcher) return this.batcher.submit(encs, this.timeoutMs);
     const out: Prediction[] = [];
     const chunk = Math.max(this.n, Math.floor(64 / this.n) * this.n);
-    for (let s = 0; s < encs.length; s += chunk) out.push(...(await this.engine.classify(encs.slice(s, s + chunk), this.n)));
+    for (let s = 0; s < encs.length; s += chunk)
+      out.push(...(await this.engine.classify(encs.slice(s, s + chunk), this.n)));
     return out;
   }
 
@@ -91,11 +105,15 @@ export class RevmuxClassifier {
   }
 
   private encode(x: ClassifierInput, index: number): Encoded {
-    const input: ClassifyInput = typeof x === 'string' ? { text: x } : Array.isArray(x) ? { text: x[0], textPair: x[1] } : x;
-    if (typeof input.text !== 'string' || (input.textPair !== undefined && typeof input.textPair !== 'string')) throw new TypeError(`input ${index}: expected a string, { text, textPair } or [text, textPair]`);
+    const input: ClassifyInput =
+      typeof x === 'string' ? { text: x } : Array.isArray(x) ? { text: x[0], textPair: x[1] } : x;
+    if (typeof input.text !== 'string' || (input.textPair !== undefined && typeof input.textPair !== 'string'))
+      throw new TypeError(`input ${index}: expected a string, { text, textPair } or [text, textPair]`);
     const r = this.engine.encode(input);
-    if (!r.ok) throw new InputTooLongError(`input ${index}: ${r.tokens !== undefined ? `${r.tokens} tokens` : `${r.chars} characters`}, over the limit of ${this.engine.maxLength} tokens`);
+    if (!r.ok)
+      throw new InputTooLongError(
+        `input ${index}: ${r.tokens !== undefined ? `${r.tokens} tokens` : `${r.chars} characters`}, over the limit of ${this.engine.maxLength} tokens`,
+      );
     return r.enc;
   }
 }
-

@@ -59,7 +59,11 @@ export const prefixLength = (s: FullMuxSettings) => (s.method === 'datamux' ? s.
  * DataMUX's prefix tokens: [unused0] as filler and [unused1..N] as index tokens when the vocabulary
  * has them (BERT's does); otherwise the last ids of the vocabulary, as the original code does.
  */
-export function prefixIds(n: number, vocabSize: number, tokenToId: (t: string) => number | undefined): { fillerId: number; indexIds: number[] } {
+export function prefixIds(
+  n: number,
+  vocabSize: number,
+  tokenToId: (t: string) => number | undefined,
+): { fillerId: number; indexIds: number[] } {
   const unused = Array.from({ length: n + 1 }, (_, i) => tokenToId(`[unused${i}]`));
   if (unused.every((x) => x !== undefined)) return { fillerId: unused[0]!, indexIds: unused.slice(1) as number[] };
   return { fillerId: vocabSize - 1, indexIds: Array.from({ length: n }, (_, i) => vocabSize - 2 - i) };
@@ -77,16 +81,39 @@ export function headShapes(s: FullMuxSettings, d: number, vocab: number): [strin
   ];
   const classifier = s.numLabels > 0 ? lin('demux.classifier', s.numLabels, d) : [];
   if (s.method === 'datamux') {
-    return [...lin('demux.dense1', d, 2 * d), ...ln('demux.LayerNorm'), ...lin('demux.dense2', d, d), ...classifier, ...lin('retrieval.dense', d, 2 * d), ...ln('retrieval.LayerNorm'), ['retrieval.bias', [vocab]]];
+    return [
+      ...lin('demux.dense1', d, 2 * d),
+      ...ln('demux.LayerNorm'),
+      ...lin('demux.dense2', d, d),
+      ...classifier,
+      ...lin('retrieval.dense', d, 2 * d),
+      ...ln('retrieval.LayerNorm'),
+      ['retrieval.bias', [vocab]],
+    ];
   }
-  return [['demux.keys', [s.n, d]], ...lin('demux.dense1', d, 2 * d), ...(s.demuxLayers >= 3 ? lin('demux.dense_mid', d, d) : []), ...lin('demux.dense2', d, d), ...ln('demux.LayerNorm'), ['demux.vocab_bias', [vocab]], ...classifier];
+  return [
+    ['demux.keys', [s.n, d]],
+    ...lin('demux.dense1', d, 2 * d),
+    ...(s.demuxLayers >= 3 ? lin('demux.dense_mid', d, d) : []),
+    ...lin('demux.dense2', d, d),
+    ...ln('demux.LayerNorm'),
+    ['demux.vocab_bias', [vocab]],
+    ...classifier,
+  ];
 }
 
 /**
  * Fresh head parameters: BERT's init (weights N(0, std), biases 0, LayerNorm 1/0), MUX-PLM keys
  * N(0, 1). Tensors present in `existing` (a loaded model) are taken from there instead.
  */
-export function initHead(s: FullMuxSettings, d: number, vocab: number, std: number, seed: number, existing?: ParamSet): ParamSet {
+export function initHead(
+  s: FullMuxSettings,
+  d: number,
+  vocab: number,
+  std: number,
+  seed: number,
+  existing?: ParamSet,
+): ParamSet {
   const rng = new Rng(seed);
   const ps = new ParamSet();
   for (const [name, shape] of headShapes(s, d, vocab)) {
@@ -131,9 +158,20 @@ export interface MixedStream {
  * Embeds each instance of ids/mask/types [G, N, S] separately, mixes them with the vectors [N, d],
  * sends the mix through the embedding module again and runs all layers: [G, S, d].
  */
-export function multiplexedEncoder(b: BertGraph, vectors: Value, ids: Value, mask: Value, types: Value | null, layers: number): MixedStream {
+export function multiplexedEncoder(
+  b: BertGraph,
+  vectors: Value,
+  ids: Value,
+  mask: Value,
+  types: Value | null,
+  layers: number,
+): MixedStream {
   const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
-  const inputs: ModelInputs = { inputIds: flat(ids), attentionMask: flat(mask), ...(types ? { tokenTypeIds: flat(types) } : {}) };
+  const inputs: ModelInputs = {
+    inputIds: flat(ids),
+    attentionMask: flat(mask),
+    ...(types ? { tokenTypeIds: flat(types) } : {}),
+  };
   const d = vectors.shape[1] as number;
   const e = op.reshape(b.embed(inputs), ids.shape.concat([d]) as (string | number)[], [ids]); // [G, N, S, d]
   const mixed = op.reduceMean(op.mul(e, op.unsqueeze(vectors, [1])), [1], false); // [G, S, d]
@@ -152,7 +190,8 @@ function pairLinear(w: W, name: string, a: Value, b: Value): Value {
   return op.add(op.add(linear(a, { weight: left }), linear(b, { weight: right })), w(`${name}.bias`));
 }
 
-const layerNorm = (w: W, name: string, x: Value, eps: number) => op.layerNorm(x, w(`${name}.weight`), w(`${name}.bias`), { epsilon: eps });
+const layerNorm = (w: W, name: string, x: Value, eps: number) =>
+  op.layerNorm(x, w(`${name}.weight`), w(`${name}.bias`), { epsilon: eps });
 
 export interface HeadContext {
   w: W;
@@ -164,20 +203,34 @@ export interface HeadContext {
 /** DataMUX index demux for classification: keys [G, N, d], shared [CLS] state [G, 1, d] -> logits [G, N, C]. */
 export function datamuxClassify(c: HeadContext, keys: Value, cls: Value): Value {
   const z = layerNorm(c.w, 'demux.LayerNorm', activation(pairLinear(c.w, 'demux.dense1', keys, cls), c.act), c.eps);
-  const hidden = activation(linear(c.dropout(z), { weight: c.w('demux.dense2.weight'), bias: c.w('demux.dense2.bias') }), c.act);
+  const hidden = activation(
+    linear(c.dropout(z), { weight: c.w('demux.dense2.weight'), bias: c.w('demux.dense2.bias') }),
+    c.act,
+  );
   return linear(c.dropout(hidden), { weight: c.w('demux.classifier.weight'), bias: c.w('demux.classifier.bias') });
 }
 
 /** DataMUX retrieval head: keys [M, d], states [M, d] -> vocabulary logits [M, V] (decoder tied to the word embeddings). */
 export function datamuxRetrieve(c: HeadContext, wordEmbeddings: Value, keys: Value, states: Value): Value {
-  const z = layerNorm(c.w, 'retrieval.LayerNorm', activation(pairLinear(c.w, 'retrieval.dense', keys, states), c.act), c.eps);
+  const z = layerNorm(
+    c.w,
+    'retrieval.LayerNorm',
+    activation(pairLinear(c.w, 'retrieval.dense', keys, states), c.act),
+    c.eps,
+  );
   return op.add(op.matmul(z, op.transpose(wordEmbeddings, [1, 0])), c.w('retrieval.bias'));
 }
 
 /** MUX-PLM index_pos demux: keys and states broadcast against each other -> demultiplexed states. */
 export function muxplmDemux(c: HeadContext, keys: Value, states: Value, demuxLayers: number): Value {
   let a = c.dropout(activation(pairLinear(c.w, 'demux.dense1', keys, states), c.act));
-  if (demuxLayers >= 3) a = op.add(a, c.dropout(activation(linear(a, { weight: c.w('demux.dense_mid.weight'), bias: c.w('demux.dense_mid.bias') }), c.act)));
+  if (demuxLayers >= 3)
+    a = op.add(
+      a,
+      c.dropout(
+        activation(linear(a, { weight: c.w('demux.dense_mid.weight'), bias: c.w('demux.dense_mid.bias') }), c.act),
+      ),
+    );
   const out = activation(linear(a, { weight: c.w('demux.dense2.weight'), bias: c.w('demux.dense2.bias') }), c.act);
   return layerNorm(c.w, 'demux.LayerNorm', op.add(a, out), c.eps);
 }

@@ -44,7 +44,15 @@ export interface FullMuxModel {
 }
 
 export function settingsOf(c: FullMuxConfig): FullMuxSettings {
-  return { method: c.method, n: c.n, nu: c.nu, demuxLayers: c.demux_layers, numLabels: c.num_labels, fillerId: c.filler_id, indexIds: c.index_ids };
+  return {
+    method: c.method,
+    n: c.n,
+    nu: c.nu,
+    demuxLayers: c.demux_layers,
+    numLabels: c.num_labels,
+    fillerId: c.filler_id,
+    indexIds: c.index_ids,
+  };
 }
 
 /** The encoder without BERT's own heads (pooler, classifier, MLM head), which the multiplexers replace. */
@@ -60,7 +68,15 @@ export function isFullMuxFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, MUX_CONFIG));
 }
 
-export function saveFullMux(dir: string, m: FullMuxModel, config: Omit<FullMuxConfig, 'revmux_version' | 'method' | 'n' | 'nu' | 'demux_layers' | 'num_labels' | 'filler_id' | 'index_ids'>, tokenizerFrom: string): void {
+export function saveFullMux(
+  dir: string,
+  m: FullMuxModel,
+  config: Omit<
+    FullMuxConfig,
+    'revmux_version' | 'method' | 'n' | 'nu' | 'demux_layers' | 'num_labels' | 'filler_id' | 'index_ids'
+  >,
+  tokenizerFrom: string,
+): void {
   const s = m.settings;
   saveModel(m.bert, dir, { tokenizerFrom });
   const vectors = new ParamSet();
@@ -68,21 +84,36 @@ export function saveFullMux(dir: string, m: FullMuxModel, config: Omit<FullMuxCo
   const all = new ParamSet();
   for (const p of [...vectors.list(), ...m.head.list()]) all.add(p.name, p.shape, p.data);
   all.save(path.join(dir, MUX_WEIGHTS), { method: s.method, n: String(s.n) });
-  const full: FullMuxConfig = { revmux_version: revmuxVersion(), method: s.method, n: s.n, nu: s.nu, demux_layers: s.demuxLayers, num_labels: s.numLabels, filler_id: s.fillerId, index_ids: s.indexIds, ...config };
+  const full: FullMuxConfig = {
+    revmux_version: revmuxVersion(),
+    method: s.method,
+    n: s.n,
+    nu: s.nu,
+    demux_layers: s.demuxLayers,
+    num_labels: s.numLabels,
+    filler_id: s.fillerId,
+    index_ids: s.indexIds,
+    ...config,
+  };
   writeTextAtomic(path.join(dir, MUX_CONFIG), JSON.stringify(full, null, 2) + '\n'); // last: marks a complete folder
 }
 
 export function readFullMuxConfig(dir: string): FullMuxConfig {
   const file = path.join(dir, MUX_CONFIG);
-  if (!fs.existsSync(file)) throw new Error(`${dir}: no ${MUX_CONFIG} (is this a DataMUX / MUX-PLM folder written by revmux finetune --method or revmux pretrain --mux?)`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `${dir}: no ${MUX_CONFIG} (is this a DataMUX / MUX-PLM folder written by revmux finetune --method or revmux pretrain --mux?)`,
+    );
   let c: FullMuxConfig;
   try {
     c = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  for (const k of ['method', 'n', 'nu', 'demux_layers', 'num_labels', 'filler_id', 'index_ids'] as const) if (c[k] === undefined) throw new Error(`${file}: missing "${k}"`);
-  if (!FULL_MUX_METHODS.includes(c.method)) throw new Error(`${file}: method "${c.method}" is not one of ${FULL_MUX_METHODS.join(', ')}`);
+  for (const k of ['method', 'n', 'nu', 'demux_layers', 'num_labels', 'filler_id', 'index_ids'] as const)
+    if (c[k] === undefined) throw new Error(`${file}: missing "${k}"`);
+  if (!FULL_MUX_METHODS.includes(c.method))
+    throw new Error(`${file}: method "${c.method}" is not one of ${FULL_MUX_METHODS.join(', ')}`);
   return c;
 }
 
@@ -90,10 +121,15 @@ export function readFullMuxConfig(dir: string): FullMuxConfig {
  * Loads a folder. `settings` overrides (e.g. fine-tuning a pretrained MUX-PLM adds a classifier
  * and a third demux layer): head tensors the folder lacks are freshly initialised.
  */
-export function loadFullMux(dir: string, settings?: Partial<FullMuxSettings>, seed = 42): { model: FullMuxModel; config: FullMuxConfig } {
+export function loadFullMux(
+  dir: string,
+  settings?: Partial<FullMuxSettings>,
+  seed = 42,
+): { model: FullMuxModel; config: FullMuxConfig } {
   const config = readFullMuxConfig(dir);
   const bert = loadModel(dir);
-  if (!(bert instanceof Bert)) throw new Error(`${dir}: ${config.method} needs a BERT encoder, found model_type ${bert.modelType}`);
+  if (!(bert instanceof Bert))
+    throw new Error(`${dir}: ${config.method} needs a BERT encoder, found model_type ${bert.modelType}`);
   const s = { ...settingsOf(config), ...settings };
   const file = SafetensorsFile.open(path.join(dir, MUX_WEIGHTS));
   try {
@@ -101,10 +137,18 @@ export function loadFullMux(dir: string, settings?: Partial<FullMuxSettings>, se
     for (const name of file.names()) stored.add(name, file.info(name).shape, file.readFloat32(name));
     if (!stored.has('mux.vectors')) throw new Error(`${dir}/${MUX_WEIGHTS}: no tensor 'mux.vectors'`);
     const vectors = stored.get('mux.vectors');
-    if (vectors.shape.join() !== [s.n, bert.hiddenSize].join()) throw new Error(`${dir}/${MUX_WEIGHTS}: mux.vectors is [${vectors.shape.join(', ')}], expected [${s.n}, ${bert.hiddenSize}] for N = ${s.n}`);
+    if (vectors.shape.join() !== [s.n, bert.hiddenSize].join())
+      throw new Error(
+        `${dir}/${MUX_WEIGHTS}: mux.vectors is [${vectors.shape.join(', ')}], expected [${s.n}, ${bert.hiddenSize}] for N = ${s.n}`,
+      );
     const head = initHead(s, bert.hiddenSize, bert.config.vocab_size, bert.config.initializer_range, seed, stored);
-    const unknown = stored.names().filter((n) => n !== 'mux.vectors' && !headShapes(s, bert.hiddenSize, bert.config.vocab_size).some(([h]) => h === n));
-    if (unknown.length && !settings) throw new Error(`${dir}/${MUX_WEIGHTS}: tensors this ${s.method} model does not use: ${unknown.join(', ')}`);
+    const unknown = stored
+      .names()
+      .filter(
+        (n) => n !== 'mux.vectors' && !headShapes(s, bert.hiddenSize, bert.config.vocab_size).some(([h]) => h === n),
+      );
+    if (unknown.length && !settings)
+      throw new Error(`${dir}/${MUX_WEIGHTS}: tensors this ${s.method} model does not use: ${unknown.join(', ')}`);
     return { model: { bert, settings: s, head, vectors: vectors.data }, config };
   } finally {
     file.close();

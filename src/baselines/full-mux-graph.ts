@@ -12,7 +12,18 @@ import type { HostTensor } from '../engine/runtime.js';
 import type { Rng } from '../engine/random.js';
 import type { Bert } from '../models/bert.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
-import { type FullMuxSettings, type HeadContext, datamuxClassify, datamuxRetrieve, declareGroupInputs, multiplexedEncoder, muxplmClassify, muxplmDemux, muxplmVocab, prefixLength } from './datamux.js';
+import {
+  type FullMuxSettings,
+  type HeadContext,
+  datamuxClassify,
+  datamuxRetrieve,
+  declareGroupInputs,
+  multiplexedEncoder,
+  muxplmClassify,
+  muxplmDemux,
+  muxplmVocab,
+  prefixLength,
+} from './datamux.js';
 import { padRows } from '../data/padding.js';
 
 /** task: classification (DataMUX adds retrieval × retrievalWeight); retrieval: priming; mlm: masked LM. */
@@ -28,7 +39,13 @@ export interface FullMuxGraphOptions {
   retrievalWeight?: number;
 }
 
-export function fullMuxGraph(model: Bert, s: FullMuxSettings, params: ParamSet, vectors: Float32Array, o: FullMuxGraphOptions): Graph {
+export function fullMuxGraph(
+  model: Bert,
+  s: FullMuxSettings,
+  params: ParamSet,
+  vectors: Float32Array,
+  o: FullMuxGraphOptions,
+): Graph {
   const g = new Graph(`${s.method}-${o.objective}-${o.training ? 'train' : 'eval'}-n${s.n}`);
   const p = params.declare(g);
   const d = model.hiddenSize;
@@ -43,7 +60,12 @@ export function fullMuxGraph(model: Bert, s: FullMuxSettings, params: ParamSet, 
   };
   const pDrop = model.config.hidden_dropout_prob;
   let dropCount = 0;
-  const c: HeadContext = { w, act: model.config.hidden_act, eps: model.config.layer_norm_eps, dropout: (x) => (dropout && pDrop > 0 ? op.dropout(x, pDrop, true, o.seed * 1000 + 500 + dropCount++).output : x) };
+  const c: HeadContext = {
+    w,
+    act: model.config.hidden_act,
+    eps: model.config.layer_norm_eps,
+    dropout: (x) => (dropout && pDrop > 0 ? op.dropout(x, pDrop, true, o.seed * 1000 + 500 + dropCount++).output : x),
+  };
   const { h } = multiplexedEncoder(b, v, ids, mask, types, model.numLayers); // [G, S, d]
   const words = w('embeddings.word_embeddings.weight');
   const k = prefixLength(s);
@@ -122,15 +144,25 @@ export function groupFeeds(s: FullMuxSettings, seqs: readonly GroupSequence[], p
   }));
   const b = padRows(prefixed, padId);
   const shape = [rows / s.n, s.n, b.seq];
-  const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+  const feeds: Record<string, HostTensor> = {
+    input_ids: { data: b.inputIds, shape },
+    attention_mask: { data: b.attentionMask, shape: [...shape] },
+  };
   if (s.method === 'datamux') feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
   return { feeds, seq: b.seq, groups: rows / s.n };
 }
 
 /** Scored triples as aux_* feeds; `key` is the instance index i (converted for DataMUX here). */
-function auxFeeds(s: FullMuxSettings, triples: { group: number; t: number; instance: number; label: number }[], S: number): Record<string, HostTensor> {
+function auxFeeds(
+  s: FullMuxSettings,
+  triples: { group: number; t: number; instance: number; label: number }[],
+  S: number,
+): Record<string, HostTensor> {
   const M = triples.length;
-  const big = (f: (x: (typeof triples)[number]) => number) => ({ data: BigInt64Array.from(triples, (x) => BigInt(f(x))), shape: [M] });
+  const big = (f: (x: (typeof triples)[number]) => number) => ({
+    data: BigInt64Array.from(triples, (x) => BigInt(f(x))),
+    shape: [M],
+  });
   return {
     aux_pos: big((x) => x.group * S + x.t),
     aux_key: big((x) => (s.method === 'datamux' ? x.group * s.n + x.instance : x.instance)),
@@ -142,7 +174,12 @@ function auxFeeds(s: FullMuxSettings, triples: { group: number; t: number; insta
  * Token retrieval (spec §9.4): at every position t after the prefix, a random instance r_t whose
  * token at t is real (not padding) is asked for. Positions where r_t has only padding are skipped.
  */
-export function retrievalFeeds(s: FullMuxSettings, seqs: readonly GroupSequence[], S: number, rng: Rng): Record<string, HostTensor> {
+export function retrievalFeeds(
+  s: FullMuxSettings,
+  seqs: readonly GroupSequence[],
+  S: number,
+  rng: Rng,
+): Record<string, HostTensor> {
   const k = prefixLength(s);
   const triples: { group: number; t: number; instance: number; label: number }[] = [];
   for (let grp = 0; grp < seqs.length / s.n; grp++) {
@@ -157,11 +194,22 @@ export function retrievalFeeds(s: FullMuxSettings, seqs: readonly GroupSequence[
 }
 
 /** Masked-LM targets of each instance (positions flat over rows, as maskSequences returns them) as aux feeds. */
-export function mlmFeeds(s: FullMuxSettings, positions: BigInt64Array, labels: BigInt64Array, rowLength: number, S: number): Record<string, HostTensor> {
+export function mlmFeeds(
+  s: FullMuxSettings,
+  positions: BigInt64Array,
+  labels: BigInt64Array,
+  rowLength: number,
+  S: number,
+): Record<string, HostTensor> {
   const k = prefixLength(s);
   const triples = Array.from(positions, (p, m) => {
     const row = Math.floor(Number(p) / rowLength);
-    return { group: Math.floor(row / s.n), t: k + (Number(p) % rowLength), instance: row % s.n, label: Number(labels[m]) };
+    return {
+      group: Math.floor(row / s.n),
+      t: k + (Number(p) % rowLength),
+      instance: row % s.n,
+      label: Number(labels[m]),
+    };
   });
   return auxFeeds(s, triples, S);
 }

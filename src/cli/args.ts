@@ -38,7 +38,8 @@ export const fraction = checked(num, (n) => n >= 0 && n < 1, 'at least 0 and bel
 
 /** --precision fp32 | int8 (how the frozen backbone's Linear layers run). */
 export function precision(value: string): Precision {
-  if (!isPrecision(value)) throw new InvalidArgumentError(`'${value}' is not a precision (known: ${PRECISIONS.join(', ')})`);
+  if (!isPrecision(value))
+    throw new InvalidArgumentError(`'${value}' is not a precision (known: ${PRECISIONS.join(', ')})`);
   return value;
 }
 
@@ -46,4 +47,5 @@ export function precisionList(value: string): Precision[] {
   return value.split(',').map((v) => precision(v.trim()));
 }
 
-export const PRECISION_HELP = 'fp32, or int8: the frozen backbone\'s Linear layers dynamically quantized (7-bit weights per channel; attention, norms and adapters stay float32)';
+export const PRECISION_HELP =
+  "fp32, or int8: the frozen backbone's Linear layers dynamically quantized (7-bit weights per channel; attention, norms and adapters stay float32)";

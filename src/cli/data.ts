@@ -7,17 +7,24 @@ export function registerData(program: Command): void {
   const data = program.command('data').description('datasets');
   data
     .command('download')
-    .description('download GLUE SST-2, MRPC, RTE, QNLI from their public sources into <dir>/<Task>/{train,dev}.tsv (needs internet access)')
+    .description(
+      'download GLUE SST-2, MRPC, RTE, QNLI from their public sources into <dir>/<Task>/{train,dev}.tsv (needs internet access)',
+    )
     .option('--dir <dir>', 'where to put them', 'data/glue')
     .option('--tasks <list>', 'comma-separated tasks', GLUE_TASKS.join(','))
     .action(async (o: { dir: string; tasks: string }) => {
       const { downloadGlue } = await import('../data/download.js');
-      const tasks = o.tasks.split(',').map((t) => parseTask(t.trim())).filter((t): t is GlueTask => t !== 'synthetic');
+      const tasks = o.tasks
+        .split(',')
+        .map((t) => parseTask(t.trim()))
+        .filter((t): t is GlueTask => t !== 'synthetic');
       await downloadGlue(o.dir, tasks);
     });
   data
     .command('trim-vocab')
-    .description('a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring character kept, so no new [UNK]); for pretraining small backbones')
+    .description(
+      'a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring character kept, so no new [UNK]); for pretraining small backbones',
+    )
     .requiredOption('--corpus <file>', 'text corpus (.txt or .txt.gz) whose pieces are counted')
     .requiredOption('--out <dir>', 'folder for tokenizer.json, vocab.txt, tokenizer_config.json')
     .option('--tokenizer <dir>', 'WordPiece tokenizer to trim', '../shared/data/tokenizers/bert-base-uncased')
@@ -33,7 +40,8 @@ export function registerData(program: Command): void {
       const glue = findGlueDir(o.glue);
       if (!glue) throw new Error('trim-vocab: no GLUE folder found (pass --glue DIR)');
       for (const task of GLUE_TASKS) {
-        for (const ex of loadGlue(glue, task, 'train')) for (const t of [ex.textA, ex.textB]) if (t) countPieces(tok, t, counts);
+        for (const ex of loadGlue(glue, task, 'train'))
+          for (const t of [ex.textA, ex.textB]) if (t) countPieces(tok, t, counts);
       }
       const original = Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i) ?? '');
       const pieces = trimVocabulary(original, counts, o.size);
@@ -44,7 +52,15 @@ export function registerData(program: Command): void {
         total += c;
         if (kept.has(p)) covered += c;
       }
-      const stats = { from: o.tokenizer, corpus: o.corpus, glue_train_sets: GLUE_TASKS, size: pieces.length, distinct_pieces_used: counts.size, pieces_counted: total, share_of_pieces_kept_as_is: covered / total };
+      const stats = {
+        from: o.tokenizer,
+        corpus: o.corpus,
+        glue_train_sets: GLUE_TASKS,
+        size: pieces.length,
+        distinct_pieces_used: counts.size,
+        pieces_counted: total,
+        share_of_pieces_kept_as_is: covered / total,
+      };
       writeTrimmedTokenizer(o.tokenizer, pieces, o.out, stats);
       console.log(JSON.stringify(stats, null, 2));
     });

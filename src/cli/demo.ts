@@ -4,14 +4,25 @@ import type { Command } from 'commander';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('make (or reuse) a small frozen SST-2 backbone, train RevMUX N=2 adapters, compare SISO and RevMUX accuracy over 10 pairings, measure throughput, print one summary and write plots (offline, minutes on 2 cores)')
+    .description(
+      'make (or reuse) a small frozen SST-2 backbone, train RevMUX N=2 adapters, compare SISO and RevMUX accuracy over 10 pairings, measure throughput, print one summary and write plots (offline, minutes on 2 cores)',
+    )
     .option('--cache <dir>', 'where backbones and adapters are kept between runs', '.revmux-cache')
     .option('--out <dir>', 'summary.md, summary.json and plots', 'runs/demo')
-    .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue; none = synthetic task)')
+    .option(
+      '--data <dir>',
+      'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue; none = synthetic task)',
+    )
     .option('--quick', 'smaller data and fewer timing rounds (about a minute)')
     .option('--no-bench-base', 'skip timing the BERT-base shape')
     .action(async (o) => {
       const { runDemo } = await import('../demo/demo.js');
-      await runDemo({ cache: o.cache, out: o.out, data: o.data, quick: o.quick, benchBase: o.quick ? false : o.benchBase });
+      await runDemo({
+        cache: o.cache,
+        out: o.out,
+        data: o.data,
+        quick: o.quick,
+        benchBase: o.quick ? false : o.benchBase,
+      });
     });
 }

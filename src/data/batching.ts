@@ -48,10 +48,24 @@ export interface TensorBatch {
   labels: HostTensor;
 }
 
-export function collate(examples: readonly EncodedExample[], indices: readonly number[], padId: number, padTo?: number): TensorBatch {
+export function collate(
+  examples: readonly EncodedExample[],
+  indices: readonly number[],
+  padId: number,
+  padTo?: number,
+): TensorBatch {
   const n = indices.length;
-  const b = padRows(indices.map((i) => examples[i]), padId, { minLength: padTo });
+  const b = padRows(
+    indices.map((i) => examples[i]),
+    padId,
+    { minLength: padTo },
+  );
   const labels = BigInt64Array.from(indices, (i) => BigInt(examples[i].label));
   const shape = [n, b.seq];
-  return { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] }, token_type_ids: { data: b.tokenTypeIds, shape: [...shape] }, labels: { data: labels, shape: [n] } };
+  return {
+    input_ids: { data: b.inputIds, shape },
+    attention_mask: { data: b.attentionMask, shape: [...shape] },
+    token_type_ids: { data: b.tokenTypeIds, shape: [...shape] },
+    labels: { data: labels, shape: [n] },
+  };
 }

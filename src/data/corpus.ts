@@ -39,7 +39,12 @@ export interface PackedSequence {
  * Packs tokenised lines into sequences of exactly `seqLen` tokens ([CLS] + content + [SEP]).
  * `state` is updated as sequences are emitted, so saving it lets a run resume at the same token.
  */
-export async function* packSequences(file: string, tok: TextTokenizer, seqLen: number, state: PackerState): AsyncGenerator<PackedSequence> {
+export async function* packSequences(
+  file: string,
+  tok: TextTokenizer,
+  seqLen: number,
+  state: PackerState,
+): AsyncGenerator<PackedSequence> {
   const cls = tok.tokenToId('[CLS]');
   const sep = tok.tokenToId('[SEP]');
   if (cls === undefined || sep === undefined) throw new Error(`${tok.source}: packing needs [CLS] and [SEP] tokens`);

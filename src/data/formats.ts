@@ -14,6 +14,9 @@ export function labelWordIds(tok: TextTokenizer, task: Task, o: { leadingSpace: 
     if (id === undefined) throw new Error(`${tok.source}: the label word '${w}' has no token id`);
     return id;
   }) as [number, number];
-  if (ids[0] === ids[1]) throw new Error(`${tok.source}: both label words start with the same token (${ids[0]}); pass different label words`);
+  if (ids[0] === ids[1])
+    throw new Error(
+      `${tok.source}: both label words start with the same token (${ids[0]}); pass different label words`,
+    );
   return ids;
 }

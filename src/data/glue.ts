@@ -30,16 +30,48 @@ export interface TaskInfo {
 }
 
 export const TASKS: Record<Task, TaskInfo> = {
-  synthetic: { folder: '(built in)', columns: { a: 'sentence', label: 'label' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['negative', 'positive'] },
-  sst2: { folder: 'SST-2', columns: { a: 'sentence', label: 'label' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['negative', 'positive'] },
-  mrpc: { folder: 'MRPC', columns: { a: '#1 String', b: '#2 String', label: 'Quality' }, labelIndex: { '0': 0, '1': 1 }, labelWords: ['no', 'yes'] },
-  rte: { folder: 'RTE', columns: { a: 'sentence1', b: 'sentence2', label: 'label' }, labelIndex: { not_entailment: 0, entailment: 1 }, labelWords: ['no', 'yes'] },
-  qnli: { folder: 'QNLI', columns: { a: 'question', b: 'sentence', label: 'label' }, labelIndex: { not_entailment: 0, entailment: 1 }, labelWords: ['no', 'yes'] },
+  synthetic: {
+    folder: '(built in)',
+    columns: { a: 'sentence', label: 'label' },
+    labelIndex: { '0': 0, '1': 1 },
+    labelWords: ['negative', 'positive'],
+  },
+  sst2: {
+    folder: 'SST-2',
+    columns: { a: 'sentence', label: 'label' },
+    labelIndex: { '0': 0, '1': 1 },
+    labelWords: ['negative', 'positive'],
+  },
+  mrpc: {
+    folder: 'MRPC',
+    columns: { a: '#1 String', b: '#2 String', label: 'Quality' },
+    labelIndex: { '0': 0, '1': 1 },
+    labelWords: ['no', 'yes'],
+  },
+  rte: {
+    folder: 'RTE',
+    columns: { a: 'sentence1', b: 'sentence2', label: 'label' },
+    labelIndex: { not_entailment: 0, entailment: 1 },
+    labelWords: ['no', 'yes'],
+  },
+  qnli: {
+    folder: 'QNLI',
+    columns: { a: 'question', b: 'sentence', label: 'label' },
+    labelIndex: { not_entailment: 0, entailment: 1 },
+    labelWords: ['no', 'yes'],
+  },
 };
 
 export function parseTask(name: string): Task {
   const t = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const alias: Record<string, Task> = { sst2: 'sst2', sst: 'sst2', mrpc: 'mrpc', rte: 'rte', qnli: 'qnli', synthetic: 'synthetic' };
+  const alias: Record<string, Task> = {
+    sst2: 'sst2',
+    sst: 'sst2',
+    mrpc: 'mrpc',
+    rte: 'rte',
+    qnli: 'qnli',
+    synthetic: 'synthetic',
+  };
   const task = alias[t];
   if (!task) throw new Error(`unknown task '${name}' (known: ${GLUE_TASKS.join(', ')}, synthetic)`);
   return task;
@@ -48,7 +80,10 @@ export function parseTask(name: string): Task {
 /** Examples of a task's split: GLUE from `dataDir`, the synthetic task generated in memory. */
 export function loadExamples(task: Task, split: 'train' | 'dev', dataDir: string | null): Example[] {
   if (task === 'synthetic') return syntheticExamples(split);
-  if (!dataDir) throw new Error(`no GLUE data folder for ${task}: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)`);
+  if (!dataDir)
+    throw new Error(
+      `no GLUE data folder for ${task}: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)`,
+    );
   return loadGlue(dataDir, task, split);
 }
 
@@ -57,7 +92,9 @@ export function loadExamples(task: Task, split: 'train' | 'dev', dataDir: string
  * that exists). Returns null when none does, so callers can fall back or explain.
  */
 export function findGlueDir(explicit?: string): string | null {
-  const candidates = explicit ? [explicit] : [process.env.REVMUX_DATA, 'data/glue', '../shared/data/glue'].filter((x): x is string => !!x);
+  const candidates = explicit
+    ? [explicit]
+    : [process.env.REVMUX_DATA, 'data/glue', '../shared/data/glue'].filter((x): x is string => !!x);
   for (const c of candidates) {
     const p = path.resolve(c);
     if (fs.existsSync(p) && fs.statSync(p).isDirectory()) return p;
@@ -72,7 +109,8 @@ export function glueFile(dir: string, task: GlueTask, split: 'train' | 'dev'): s
 
 export function loadGlue(dir: string, task: GlueTask, split: 'train' | 'dev'): Example[] {
   const file = glueFile(dir, task, split);
-  if (!fs.existsSync(file)) throw new Error(`${file}: not found (expected the GLUE layout <dir>/${TASKS[task].folder}/${split}.tsv)`);
+  if (!fs.existsSync(file))
+    throw new Error(`${file}: not found (expected the GLUE layout <dir>/${TASKS[task].folder}/${split}.tsv)`);
   return parseGlueTsv(fs.readFileSync(file, 'utf8'), task, file);
 }
 
@@ -92,11 +130,13 @@ export function parseGlueTsv(text: string, task: GlueTask, file = 'input'): Exam
   const out: Example[] = [];
   for (let n = 1; n < lines.length; n++) {
     const fields = lines[n].replace(/\r$/, '').split('\t');
-    if (fields.length !== header.length) throw new Error(`${file}:${n + 1}: ${fields.length} fields, the header has ${header.length}`);
+    if (fields.length !== header.length)
+      throw new Error(`${file}:${n + 1}: ${fields.length} fields, the header has ${header.length}`);
     const raw = fields[il];
     // own keys only: 'constructor' or '__proto__' must not resolve through Object.prototype
     const label = Object.hasOwn(info.labelIndex, raw) ? info.labelIndex[raw] : undefined;
-    if (typeof label !== 'number') throw new Error(`${file}:${n + 1}: label '${raw}' is not one of ${Object.keys(info.labelIndex).join(', ')}`);
+    if (typeof label !== 'number')
+      throw new Error(`${file}:${n + 1}: label '${raw}' is not one of ${Object.keys(info.labelIndex).join(', ')}`);
     const ex: Example = { textA: fields[ia].trim(), label };
     if (ib >= 0) ex.textB = fields[ib].trim();
     out.push(ex);

@@ -21,7 +21,11 @@ export interface PaddedBatch {
  * Right-pads `items` to the longest (at least `minLength`, default 1). `rows` beyond the items are
  * all-padding rows (a multiplexed batch's empty slots).
  */
-export function padRows(items: readonly TokenRow[], padId: number, o: { rows?: number; minLength?: number } = {}): PaddedBatch {
+export function padRows(
+  items: readonly TokenRow[],
+  padId: number,
+  o: { rows?: number; minLength?: number } = {},
+): PaddedBatch {
   const rows = o.rows ?? items.length;
   if (rows < items.length) throw new Error(`padRows: ${items.length} items do not fit in ${rows} rows`);
   const seq = Math.max(o.minLength ?? 1, ...items.map((e) => e.ids.length));

@@ -6,7 +6,38 @@ import type { Example } from './glue.js';
 
 const POSITIVE = ['good', 'great', 'fine', 'nice', 'happy', 'excellent', 'lovely', 'bright', 'warm', 'fun'];
 const NEGATIVE = ['bad', 'awful', 'poor', 'sad', 'ugly', 'terrible', 'boring', 'dark', 'cold', 'dull'];
-const NEUTRAL = ['the', 'a', 'movie', 'day', 'story', 'house', 'city', 'music', 'food', 'people', 'was', 'is', 'and', 'very', 'quite', 'with', 'some', 'many', 'old', 'new', 'long', 'short', 'red', 'blue', 'river', 'road', 'book', 'game', 'team', 'school'];
+const NEUTRAL = [
+  'the',
+  'a',
+  'movie',
+  'day',
+  'story',
+  'house',
+  'city',
+  'music',
+  'food',
+  'people',
+  'was',
+  'is',
+  'and',
+  'very',
+  'quite',
+  'with',
+  'some',
+  'many',
+  'old',
+  'new',
+  'long',
+  'short',
+  'red',
+  'blue',
+  'river',
+  'road',
+  'book',
+  'game',
+  'team',
+  'school',
+];
 
 export const SYNTHETIC_SIZES = { train: 8000, dev: 1000 };
 
@@ -41,27 +72,73 @@ export function syntheticExamples(split: 'train' | 'dev', count = SYNTHETIC_SIZE
  */
 export function syntheticTokenizerJson(): Record<string, unknown> {
   // + the verbalizer words, so T5 / LLaMA heads can answer with them
-  return wordPieceTokenizerJson(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...POSITIVE, ...NEGATIVE, ...NEUTRAL, 'negative', 'positive', 'no', 'yes']);
+  return wordPieceTokenizerJson([
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    ...POSITIVE,
+    ...NEGATIVE,
+    ...NEUTRAL,
+    'negative',
+    'positive',
+    'no',
+    'yes',
+  ]);
 }
 
 /** A bert-base-uncased-style tokenizer.json over `pieces` (in id order; must hold the five specials). */
 export function wordPieceTokenizerJson(pieces: readonly string[]): Record<string, unknown> {
   const vocab = Object.fromEntries(pieces.map((w, i) => [w, i]));
-  const special = (content: string) => ({ id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (content: string) => ({
+    id: vocab[content],
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map(special),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
-      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
-      special_tokens: { '[CLS]': { id: '[CLS]', ids: [vocab['[CLS]']], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [vocab['[SEP]']], tokens: ['[SEP]'] } },
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [vocab['[CLS]']], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [vocab['[SEP]']], tokens: ['[SEP]'] },
+      },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   };
 }

@@ -20,7 +20,11 @@ export function countPieces(tok: TextTokenizer, text: string, counts: Map<string
 }
 
 /** The kept pieces in id order: specials first, then the original order of the rest. */
-export function trimVocabulary(original: readonly string[], counts: ReadonlyMap<string, number>, size: number): string[] {
+export function trimVocabulary(
+  original: readonly string[],
+  counts: ReadonlyMap<string, number>,
+  size: number,
+): string[] {
   const known = new Set(original);
   for (const s of SPECIALS) if (!known.has(s)) throw new Error(`trim-vocab: the tokenizer has no ${s} token`);
   const keep = new Set(SPECIALS);
@@ -29,8 +33,11 @@ export function trimVocabulary(original: readonly string[], counts: ReadonlyMap<
       for (const p of [ch, `##${ch}`]) if (known.has(p)) keep.add(p);
     }
   }
-  if (keep.size > size) throw new Error(`trim-vocab: --size ${size} is below the ${keep.size} special and character pieces that must stay`);
-  const byCount = [...counts.entries()].filter(([p]) => known.has(p) && !keep.has(p)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  if (keep.size > size)
+    throw new Error(`trim-vocab: --size ${size} is below the ${keep.size} special and character pieces that must stay`);
+  const byCount = [...counts.entries()]
+    .filter(([p]) => known.has(p) && !keep.has(p))
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   for (const [p] of byCount) {
     if (keep.size >= size) break;
     keep.add(p);
@@ -39,11 +46,21 @@ export function trimVocabulary(original: readonly string[], counts: ReadonlyMap<
 }
 
 /** Writes `outDir` with tokenizer.json, vocab.txt and tokenizer_config.json over the kept pieces. */
-export function writeTrimmedTokenizer(fromDir: string, pieces: readonly string[], outDir: string, provenance: Record<string, unknown>): void {
+export function writeTrimmedTokenizer(
+  fromDir: string,
+  pieces: readonly string[],
+  outDir: string,
+  provenance: Record<string, unknown>,
+): void {
   const json = JSON.parse(fs.readFileSync(path.join(fromDir, 'tokenizer.json'), 'utf8'));
   // Older files leave out model.type; a WordPiece model is the one with a subword prefix and no merges.
-  const wordPiece = json.model?.type === 'WordPiece' || (json.model?.type === undefined && json.model?.continuing_subword_prefix && !json.model?.merges);
-  if (!wordPiece) throw new Error(`${fromDir}/tokenizer.json: trim-vocab handles WordPiece tokenizers, this one is ${json.model?.type}`);
+  const wordPiece =
+    json.model?.type === 'WordPiece' ||
+    (json.model?.type === undefined && json.model?.continuing_subword_prefix && !json.model?.merges);
+  if (!wordPiece)
+    throw new Error(
+      `${fromDir}/tokenizer.json: trim-vocab handles WordPiece tokenizers, this one is ${json.model?.type}`,
+    );
   const id = new Map(pieces.map((p, i) => [p, i]));
   json.model.vocab = Object.fromEntries(id);
   for (const t of json.added_tokens ?? []) {
@@ -59,5 +76,8 @@ export function writeTrimmedTokenizer(fromDir: string, pieces: readonly string[]
   writeTextAtomic(path.join(outDir, 'vocab.txt'), pieces.join('\n') + '\n');
   const configFile = path.join(fromDir, 'tokenizer_config.json');
   const config = fs.existsSync(configFile) ? JSON.parse(fs.readFileSync(configFile, 'utf8')) : {};
-  writeTextAtomic(path.join(outDir, 'tokenizer_config.json'), JSON.stringify({ ...config, revmux_trimmed: provenance }, null, 2) + '\n');
+  writeTextAtomic(
+    path.join(outDir, 'tokenizer_config.json'),
+    JSON.stringify({ ...config, revmux_trimmed: provenance }, null, 2) + '\n',
+  );
 }

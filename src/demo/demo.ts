@@ -49,7 +49,10 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const haveSst2 = !!dataDir && fs.existsSync(path.join(dataDir, 'SST-2', 'train.tsv'));
   const task: Task = haveSst2 ? 'sst2' : 'synthetic';
   let tokenizer = fs.existsSync(path.join(BERT_TOKENIZER, 'tokenizer.json')) ? BERT_TOKENIZER : null;
-  if (!haveSst2) log('no GLUE SST-2 found (--data, $REVMUX_DATA, ./data/glue, ../shared/data/glue): using the built-in SYNTHETIC task instead (label = more positive than negative words). Its numbers say nothing about SST-2.');
+  if (!haveSst2)
+    log(
+      'no GLUE SST-2 found (--data, $REVMUX_DATA, ./data/glue, ../shared/data/glue): using the built-in SYNTHETIC task instead (label = more positive than negative words). Its numbers say nothing about SST-2.',
+    );
   if (!tokenizer) {
     if (task !== 'synthetic') throw new Error(`SST-2 needs the bert-base-uncased tokenizer; none at ${BERT_TOKENIZER}`);
     tokenizer = path.join(o.cache, 'synthetic-tokenizer');
@@ -65,9 +68,24 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const done = path.join(backbone, 'finetune.json');
   if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
-    log(`fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can be downloaded here)`);
+    log(
+      `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can be downloaded here)`,
+    );
     // lr 5e-4: at 1e-3 this post-LayerNorm model learned SST-2 much more slowly (65% vs 80% dev)
-    await finetune({ init: 'tiny', layers: 4, tokenizer, task, dataDir, out: backbone, epochs: 1, lr: task === 'sst2' ? 5e-4 : 1e-3, maxLength: 64, limitTrain: trainLimit, seed: 42, log });
+    await finetune({
+      init: 'tiny',
+      layers: 4,
+      tokenizer,
+      task,
+      dataDir,
+      out: backbone,
+      epochs: 1,
+      lr: task === 'sst2' ? 5e-4 : 1e-3,
+      maxLength: 64,
+      limitTrain: trainLimit,
+      seed: 42,
+      log,
+    });
   }
   const model = loadModel(backbone);
 
@@ -77,24 +95,69 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   let features;
   if (fs.existsSync(path.join(adapterDir, 'train.json'))) log(`reusing ${adapterDir}`);
   else {
-    const r = await trainMux({ model: backbone, task, dataDir, out: adapterDir, variant: 'revmux', n: 2, l: 1, epochs: 1, lr: 1e-3, maxLength: 64, limitTrain: trainLimit, seed: 42, log });
+    const r = await trainMux({
+      model: backbone,
+      task,
+      dataDir,
+      out: adapterDir,
+      variant: 'revmux',
+      n: 2,
+      l: 1,
+      epochs: 1,
+      lr: 1e-3,
+      maxLength: 64,
+      limitTrain: trainLimit,
+      seed: 42,
+      log,
+    });
     features = r.features;
   }
 
   // 3. Accuracy under the pairing protocol
   step('3/5 accuracy: SISO vs RevMUX N = 2 over 10 random pairings');
   const { config, params } = loadAdapter(adapterDir);
-  if (!features) features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
-  const ev = await evaluatePairings(model, model.taskHead({ labelIds: config.label_ids }), specOf(config), params, features.dev, { pairings: 10, seed: 4141 });
+  if (!features)
+    features = { dev: await prepareDevFeatures(model, { model: backbone, task, dataDir, l: 1, maxLength: 64 }) };
+  const ev = await evaluatePairings(
+    model,
+    model.taskHead({ labelIds: config.label_ids }),
+    specOf(config),
+    params,
+    features.dev,
+    { pairings: 10, seed: 4141 },
+  );
 
   // 4. Throughput
   step('4/5 throughput, interleaved SISO vs multiplexed');
   const rounds = o.quick ? 2 : 8;
-  const small = await measureThroughput(model, { variants: ['revmux'], ns: [1, 2, 4, 8], ls: [1], batch: 64, seq: 64, rounds, warmup: 1, seed: 1, adapters: new Map([['revmux:2:1', params]]), log });
+  const small = await measureThroughput(model, {
+    variants: ['revmux'],
+    ns: [1, 2, 4, 8],
+    ls: [1],
+    batch: 64,
+    seq: 64,
+    rounds,
+    warmup: 1,
+    seed: 1,
+    adapters: new Map([['revmux:2:1', params]]),
+    log,
+  });
   let base: ThroughputRow[] = [];
   if (o.benchBase ?? !o.quick) {
     log('BERT-base shape (random weights, 12 layers, d = 768), batch 32, seq 128, l = 3');
-    base = (await measureThroughput(randomModel('bert-base'), { variants: ['revmux'], ns: [2, 4], ls: [3], batch: 32, seq: 128, rounds: Math.max(2, Math.floor(rounds / 2)), warmup: 1, seed: 1, log })).rows;
+    base = (
+      await measureThroughput(randomModel('bert-base'), {
+        variants: ['revmux'],
+        ns: [2, 4],
+        ls: [3],
+        batch: 32,
+        seq: 128,
+        rounds: Math.max(2, Math.floor(rounds / 2)),
+        warmup: 1,
+        seed: 1,
+        log,
+      })
+    ).rows;
   }
 
   // 5. Summary
@@ -115,19 +178,58 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     '',
     '| N | SISO ex/s | RevMUX ex/s | speedup | bound (FLOPs) |',
     '| --- | --- | --- | --- | --- |',
-    ...small.rows.map((r) => `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`),
+    ...small.rows.map(
+      (r) =>
+        `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`,
+    ),
   ];
   if (base.length) {
-    lines.push('', 'At BERT-base shape (random weights; speed does not depend on them), batch 32, seq 128, l = 3 of 12:', '', '| N | SISO ex/s | RevMUX ex/s | speedup | bound (FLOPs) |', '| --- | --- | --- | --- | --- |');
-    lines.push(...base.map((r) => `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`));
+    lines.push(
+      '',
+      'At BERT-base shape (random weights; speed does not depend on them), batch 32, seq 128, l = 3 of 12:',
+      '',
+      '| N | SISO ex/s | RevMUX ex/s | speedup | bound (FLOPs) |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    lines.push(
+      ...base.map(
+        (r) =>
+          `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`,
+      ),
+    );
   }
   fs.mkdirSync(o.out, { recursive: true });
   const plots = [
-    await renderChart(speedupChart([...small.rows, ...base].map((r) => ({ l: r.l, n: r.n, measured: r.speedup, theoretical: r.bound_flops })), 'RevMUX speedup over SISO (l = 1: demo model; l = 3: BERT-base shape)'), path.join(o.out, 'speedup')),
-    await renderChart(accuracyChart([{ label: 'SISO', speedup: 1, accuracy: 100 * ev.siso_accuracy }, { label: 'RevMUX N=2', speedup: speed2.speedup, accuracy: 100 * ev.mean }], `${task}: accuracy vs speedup`), path.join(o.out, 'accuracy-vs-speedup')),
+    await renderChart(
+      speedupChart(
+        [...small.rows, ...base].map((r) => ({ l: r.l, n: r.n, measured: r.speedup, theoretical: r.bound_flops })),
+        'RevMUX speedup over SISO (l = 1: demo model; l = 3: BERT-base shape)',
+      ),
+      path.join(o.out, 'speedup'),
+    ),
+    await renderChart(
+      accuracyChart(
+        [
+          { label: 'SISO', speedup: 1, accuracy: 100 * ev.siso_accuracy },
+          { label: 'RevMUX N=2', speedup: speed2.speedup, accuracy: 100 * ev.mean },
+        ],
+        `${task}: accuracy vs speedup`,
+      ),
+      path.join(o.out, 'accuracy-vs-speedup'),
+    ),
   ];
-  lines.push('', `Plots: ${plots.map((p) => p.png).join(', ')} (+ .svg). Total time ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
-  const summary = { task, synthetic: task === 'synthetic', accuracy: ev, throughput: small.rows, throughput_bert_base: base, seconds: (Date.now() - t0) / 1000 };
+  lines.push(
+    '',
+    `Plots: ${plots.map((p) => p.png).join(', ')} (+ .svg). Total time ${((Date.now() - t0) / 1000).toFixed(0)} s.`,
+  );
+  const summary = {
+    task,
+    synthetic: task === 'synthetic',
+    accuracy: ev,
+    throughput: small.rows,
+    throughput_bert_base: base,
+    seconds: (Date.now() - t0) / 1000,
+  };
   writeTextAtomic(path.join(o.out, 'summary.md'), lines.join('\n') + '\n');
   writeTextAtomic(path.join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   console.log(lines.join('\n'));

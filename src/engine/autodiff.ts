@@ -33,7 +33,8 @@ export function grad(loss: Value, wrt: readonly Value[]): Value[] {
   const active = new Set<Value>(wrt);
   for (const n of nodes) {
     if (n.noGrad || !(n.opType in VJP_RULES)) continue;
-    if (n.inputs.some((i) => i !== null && active.has(i))) for (const o of n.outputs) if (isFloat(o.dtype)) active.add(o);
+    if (n.inputs.some((i) => i !== null && active.has(i)))
+      for (const o of n.outputs) if (isFloat(o.dtype)) active.add(o);
   }
   if (!active.has(loss)) return wrt.map((w) => zerosLike(w));
 

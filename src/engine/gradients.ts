@@ -76,7 +76,11 @@ function reduceAxes(n: Node): number[] {
 /** The number of elements reduced over, as a scalar of x's dtype (read at run time if symbolic). */
 function reducedCount(x: Value, axes: number[]): Value {
   const dims = axes.map((a) => x.shape[a]);
-  if (dims.every((d) => typeof d === 'number')) return x.graph.scalar((dims as number[]).reduce((p, q) => p * q, 1), x.dtype);
+  if (dims.every((d) => typeof d === 'number'))
+    return x.graph.scalar(
+      (dims as number[]).reduce((p, q) => p * q, 1),
+      x.dtype,
+    );
   const sizes = op.reduceSum(op.cast(op.expand(x.graph.scalar(1, x.dtype), x.shape, [x]), x.dtype), axes, false);
   return op.reshape(op.slice(op.reshape(sizes, [-1]), [{ axis: 0, start: 0, end: 1 }]), []);
 }
@@ -84,7 +88,10 @@ function reducedCount(x: Value, axes: number[]): Value {
 export const VJP_RULES: Record<string, VjpRule> = {
   Identity: (_n, [d]) => [d],
   Add: (n, [d], w) => [w[0] ? unbroadcast(d!, n.inputs[0]!) : null, w[1] ? unbroadcast(d!, n.inputs[1]!) : null],
-  Sub: (n, [d], w) => [w[0] ? unbroadcast(d!, n.inputs[0]!) : null, w[1] ? unbroadcast(op.neg(d!), n.inputs[1]!) : null],
+  Sub: (n, [d], w) => [
+    w[0] ? unbroadcast(d!, n.inputs[0]!) : null,
+    w[1] ? unbroadcast(op.neg(d!), n.inputs[1]!) : null,
+  ],
   Mul: (n, [d], w) => {
     const [a, b] = n.inputs as Value[];
     return [w[0] ? unbroadcast(op.mul(d!, b), a) : null, w[1] ? unbroadcast(op.mul(d!, a), b) : null];
@@ -227,7 +234,10 @@ export const VJP_RULES: Record<string, VjpRule> = {
   Concat: (n, [d], w) => {
     const axis = int(n, 'axis', 0);
     const sizes = n.inputs.map((x) => x!.shape[axis]);
-    if (!sizes.every((s) => typeof s === 'number')) throw new Error(`Concat gradient along a symbolic axis (${sizes.join(', ')}) is not supported; concatenate along a fixed-size axis`);
+    if (!sizes.every((s) => typeof s === 'number'))
+      throw new Error(
+        `Concat gradient along a symbolic axis (${sizes.join(', ')}) is not supported; concatenate along a fixed-size axis`,
+      );
     const parts = op.split(d!, sizes as number[], axis);
     return parts.map((p, i) => (w[i] ? p : null));
   },
@@ -295,7 +305,8 @@ function padSliceBack(d: Value, x: Value, starts: number[], ends: number[], axes
       begin[ax] = s;
       end[ax] = dim - Math.max(e, s);
     } else {
-      if (starts[k] < 0 || ends[k] < 0) throw new Error(`Slice gradient on symbolic axis '${dim}' needs non-negative starts and ends`);
+      if (starts[k] < 0 || ends[k] < 0)
+        throw new Error(`Slice gradient on symbolic axis '${dim}' needs non-negative starts and ends`);
       begin[ax] = starts[k];
       // pad at the end = dim - min(end, dim), read at run time
       const dimV = op.reshape(op.slice(op.shapeOf(x), [{ axis: 0, start: ax, end: ax + 1 }]), [1]);
@@ -303,6 +314,11 @@ function padSliceBack(d: Value, x: Value, starts: number[], ends: number[], axes
     }
   });
   const all = [...begin, ...end];
-  const pads = all.every((p) => typeof p === 'number') ? g.int64s(all as number[]) : op.concat(all.map((p) => (typeof p === 'number' ? g.int64s([p]) : p)), 0);
+  const pads = all.every((p) => typeof p === 'number')
+    ? g.int64s(all as number[])
+    : op.concat(
+        all.map((p) => (typeof p === 'number' ? g.int64s([p]) : p)),
+        0,
+      );
   return op.padZeros(d, pads, x.shape as Dim[]);
 }

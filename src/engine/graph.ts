@@ -26,7 +26,10 @@ export const attr = {
   ints: (value: number[]): Attr => ({ kind: 'ints', value }),
   floats: (value: number[]): Attr => ({ kind: 'floats', value }),
   string: (value: string): Attr => ({ kind: 'string', value }),
-  tensor: (dtype: DType, shape: number[], data: AnyTypedArray): Attr => ({ kind: 'tensor', value: { dtype, shape, data } }),
+  tensor: (dtype: DType, shape: number[], data: AnyTypedArray): Attr => ({
+    kind: 'tensor',
+    value: { dtype, shape, data },
+  }),
 };
 
 export class Value {
@@ -123,7 +126,8 @@ export class Graph {
   initializer(data: AnyTypedArray, shape: readonly number[], dtype: DType, name?: string | { prefix: string }): Value {
     const n = shape.reduce((p, d) => p * d, 1);
     const label = typeof name === 'string' ? name : (name?.prefix ?? 'const');
-    if (data.length !== n) throw new Error(`initializer '${label}': ${data.length} elements for shape ${formatShape(shape)} (${n})`);
+    if (data.length !== n)
+      throw new Error(`initializer '${label}': ${data.length} elements for shape ${formatShape(shape)} (${n})`);
     let vname: string;
     if (typeof name === 'string') {
       this.claim(name);
@@ -140,7 +144,16 @@ export class Graph {
     const key = `${dtype}:${Object.is(x, -0) ? '-0' : x}`;
     let v = this.scalarCache.get(key);
     if (!v) {
-      const data = dtype === 'int64' ? BigInt64Array.of(BigInt(x)) : dtype === 'float64' ? Float64Array.of(x) : dtype === 'int32' ? Int32Array.of(x) : dtype === 'bool' ? Uint8Array.of(x ? 1 : 0) : Float32Array.of(x);
+      const data =
+        dtype === 'int64'
+          ? BigInt64Array.of(BigInt(x))
+          : dtype === 'float64'
+            ? Float64Array.of(x)
+            : dtype === 'int32'
+              ? Int32Array.of(x)
+              : dtype === 'bool'
+                ? Uint8Array.of(x ? 1 : 0)
+                : Float32Array.of(x);
       v = this.initializer(data, [], dtype);
       this.scalarCache.set(key, v);
     }
@@ -148,11 +161,23 @@ export class Graph {
   }
 
   int64s(values: readonly number[]): Value {
-    return this.initializer(BigInt64Array.from(values, (x) => BigInt(x)), [values.length], 'int64');
+    return this.initializer(
+      BigInt64Array.from(values, (x) => BigInt(x)),
+      [values.length],
+      'int64',
+    );
   }
 
-  addNode(opType: string, inputs: (Value | null)[], outSpecs: { dtype: DType; shape: readonly Dim[] }[], attrs: Record<string, Attr> = {}, noGrad = false, domain = ''): Value[] {
-    for (const i of inputs) if (i && i.graph !== this) throw new Error(`${opType}: input ${i.name} belongs to another graph`);
+  addNode(
+    opType: string,
+    inputs: (Value | null)[],
+    outSpecs: { dtype: DType; shape: readonly Dim[] }[],
+    attrs: Record<string, Attr> = {},
+    noGrad = false,
+    domain = '',
+  ): Value[] {
+    for (const i of inputs)
+      if (i && i.graph !== this) throw new Error(`${opType}: input ${i.name} belongs to another graph`);
     const outputs: Value[] = [];
     const node: Node = { opType, inputs, outputs, attrs, noGrad, ...(domain ? { domain } : {}) };
     for (const s of outSpecs) outputs.push(new Value(this, this.freshName(opType), s.dtype, [...s.shape], node));
@@ -195,7 +220,14 @@ export class Graph {
     return this.initializers.filter(({ value }) => read.has(value));
   }
 
-  encode(o: { external?: { minBytes: number; place: (bytes: Uint8Array, data: AnyTypedArray) => { location: string; offset: number } } } = {}): Uint8Array {
+  encode(
+    o: {
+      external?: {
+        minBytes: number;
+        place: (bytes: Uint8Array, data: AnyTypedArray) => { location: string; offset: number };
+      };
+    } = {},
+  ): Uint8Array {
     const valueInfo = (v: Value) => ({
       name: v.name,
       type: {
@@ -220,7 +252,15 @@ export class Graph {
           return { name, type: T.STRING, s: new TextEncoder().encode(a.value) };
         case 'tensor': {
           const d = a.value.data;
-          return { name, type: T.TENSOR, t: { dims: a.value.shape, dataType: onnxDataType(a.value.dtype), rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) } };
+          return {
+            name,
+            type: T.TENSOR,
+            t: {
+              dims: a.value.shape,
+              dataType: onnxDataType(a.value.dtype),
+              rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+            },
+          };
         }
       }
     };

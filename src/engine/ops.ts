@@ -32,7 +32,14 @@ function requireFloat(op: string, x: Value): void {
   if (!isFloat(x.dtype)) throw new TypeError(`${op}: expects a float tensor, got ${x}`);
 }
 
-function one(g: Graph, op: string, inputs: (Value | null)[], dtype: DType, shape: readonly Dim[], attrs: Record<string, Attr> = {}): Value {
+function one(
+  g: Graph,
+  op: string,
+  inputs: (Value | null)[],
+  dtype: DType,
+  shape: readonly Dim[],
+  attrs: Record<string, Attr> = {},
+): Value {
   return g.addNode(op, inputs, [{ dtype, shape }], attrs)[0];
 }
 
@@ -225,14 +232,21 @@ export function logSoftmax(x: Value, axis = -1): Value {
  * float32 uses the fused ONNX op; onnxruntime has no float64 kernel for it, so float64 graphs
  * (used for exact gradient checks) get the same formula from primitive ops.
  */
-export function layerNorm(x: Value, scale: Value, bias: Value | null, o: { axis?: number; epsilon?: number } = {}): Value {
+export function layerNorm(
+  x: Value,
+  scale: Value,
+  bias: Value | null,
+  o: { axis?: number; epsilon?: number } = {},
+): Value {
   requireFloat('LayerNormalization', x);
   const what = () => `LayerNormalization(${x}, ${scale}${bias ? `, ${bias}` : ''})`;
   const axis = normAxis(o.axis ?? -1, x.rank, what);
   const eps = o.epsilon ?? 1e-5;
   const normShape = x.shape.slice(axis);
-  if (formatShape(scale.shape) !== formatShape(normShape)) throw new ShapeError(`${what()}: scale must have shape ${formatShape(normShape)}, got ${formatShape(scale.shape)}`);
-  if (bias && formatShape(bias.shape) !== formatShape(normShape)) throw new ShapeError(`${what()}: bias must have shape ${formatShape(normShape)}, got ${formatShape(bias.shape)}`);
+  if (formatShape(scale.shape) !== formatShape(normShape))
+    throw new ShapeError(`${what()}: scale must have shape ${formatShape(normShape)}, got ${formatShape(scale.shape)}`);
+  if (bias && formatShape(bias.shape) !== formatShape(normShape))
+    throw new ShapeError(`${what()}: bias must have shape ${formatShape(normShape)}, got ${formatShape(bias.shape)}`);
   if (x.dtype === 'float64') {
     const axes = normShape.map((_, i) => axis + i);
     const centered = sub(x, reduceMean(x, axes, true));
@@ -260,7 +274,12 @@ function reducedShape(x: Value, axes: number[], keepdims: boolean): Dim[] {
   return keepdims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
 }
 
-function reduce(op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', x: Value, axes: number[] | undefined, keepdims: boolean): Value {
+function reduce(
+  op: 'ReduceSum' | 'ReduceMean' | 'ReduceMax',
+  x: Value,
+  axes: number[] | undefined,
+  keepdims: boolean,
+): Value {
   const what = () => `${op}(${x})`;
   const ax = axes === undefined ? x.shape.map((_, i) => i) : axes.map((a) => normAxis(a, x.rank, what));
   const shape = reducedShape(x, ax, keepdims);
@@ -291,17 +310,33 @@ export function shapeTensor(g: Graph, dims: readonly Dim[], refs: readonly Value
     if (typeof d === 'number') return g.int64s([d]);
     for (const r of refs) {
       const i = r.shape.indexOf(d);
-      if (i >= 0) return g.addNode('Gather', [shapeOf(r), g.int64s([i])], [{ dtype: 'int64', shape: [1] }], { axis: attr.int(0) }, true)[0];
+      if (i >= 0)
+        return g.addNode(
+          'Gather',
+          [shapeOf(r), g.int64s([i])],
+          [{ dtype: 'int64', shape: [1] }],
+          { axis: attr.int(0) },
+          true,
+        )[0];
     }
     const factors = d.split('*');
     if (factors.length > 1) {
       let acc = shapeTensor(g, [/^\d+$/.test(factors[0]) ? Number(factors[0]) : factors[0]], refs);
-      for (const f of factors.slice(1)) acc = g.addNode('Mul', [acc, shapeTensor(g, [/^\d+$/.test(f) ? Number(f) : f], refs)], [{ dtype: 'int64', shape: [1] }], {}, true)[0];
+      for (const f of factors.slice(1))
+        acc = g.addNode(
+          'Mul',
+          [acc, shapeTensor(g, [/^\d+$/.test(f) ? Number(f) : f], refs)],
+          [{ dtype: 'int64', shape: [1] }],
+          {},
+          true,
+        )[0];
       return acc;
     }
     throw new ShapeError(`cannot find the size of symbolic dimension '${d}' in ${refs.map(String).join(', ')}`);
   });
-  return parts.length === 1 ? parts[0] : g.addNode('Concat', parts, [{ dtype: 'int64', shape: [dims.length] }], { axis: attr.int(0) }, true)[0];
+  return parts.length === 1
+    ? parts[0]
+    : g.addNode('Concat', parts, [{ dtype: 'int64', shape: [dims.length] }], { axis: attr.int(0) }, true)[0];
 }
 
 /**
@@ -318,7 +353,8 @@ export function reshape(x: Value, dims: readonly Dim[], refs: readonly Value[] =
   if (minus === 1) {
     const known = dims.filter((d) => d !== -1);
     const inferred = divideDims(x.shape, known);
-    if (inferred === undefined) throw new ShapeError(`${what()}: the size of x is not divisible by ${formatShape(known)}`);
+    if (inferred === undefined)
+      throw new ShapeError(`${what()}: the size of x is not divisible by ${formatShape(known)}`);
     out = dims.map((d) => (d === -1 ? inferred : d));
   } else {
     const a = multiplyDims(x.shape);
@@ -347,8 +383,16 @@ export function reshape(x: Value, dims: readonly Dim[], refs: readonly Value[] =
 
 export function transpose(x: Value, perm: number[]): Value {
   const what = () => `Transpose(${x}, perm=[${perm}])`;
-  if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) throw new ShapeError(`${what()}: perm must be a permutation of 0..${x.rank - 1}`);
-  return one(x.graph, 'Transpose', [x], x.dtype, perm.map((p) => x.shape[p]), { perm: attr.ints(perm) });
+  if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i))
+    throw new ShapeError(`${what()}: perm must be a permutation of 0..${x.rank - 1}`);
+  return one(
+    x.graph,
+    'Transpose',
+    [x],
+    x.dtype,
+    perm.map((p) => x.shape[p]),
+    { perm: attr.ints(perm) },
+  );
 }
 
 /** Swaps the last two axes. */
@@ -365,7 +409,8 @@ export function concat(xs: Value[], axis: number): Value {
   const ax = normAxis(axis, first.rank, what);
   for (const x of xs) {
     same('Concat', first, x);
-    if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i])) throw new ShapeError(`${what()}: shapes must agree except on axis ${ax}`);
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== ax && d !== first.shape[i]))
+      throw new ShapeError(`${what()}: shapes must agree except on axis ${ax}`);
   }
   const out = [...first.shape];
   out[ax] = multiplyDimsSum(xs.map((x) => x.shape[ax]));
@@ -413,21 +458,35 @@ export function slice(x: Value, specs: SliceSpec[]): Value {
     out[ax] = sliceLength(x.shape[ax], s.start, s.end, s.step ?? 1);
   }
   const g = x.graph;
-  return one(g, 'Slice', [x, g.int64s(specs.map((s) => s.start)), g.int64s(specs.map((s) => s.end)), g.int64s(specs.map((s) => normAxis(s.axis, x.rank, what))), g.int64s(specs.map((s) => s.step ?? 1))], x.dtype, out);
+  return one(
+    g,
+    'Slice',
+    [
+      x,
+      g.int64s(specs.map((s) => s.start)),
+      g.int64s(specs.map((s) => s.end)),
+      g.int64s(specs.map((s) => normAxis(s.axis, x.rank, what))),
+      g.int64s(specs.map((s) => s.step ?? 1)),
+    ],
+    x.dtype,
+    out,
+  );
 }
 
 export function split(x: Value, sizes: number[], axis: number): Value[] {
   const what = () => `Split(${x}, [${sizes}], axis=${axis})`;
   const ax = normAxis(axis, x.rank, what);
   const total = sizes.reduce((a, b) => a + b, 0);
-  if (typeof x.shape[ax] === 'number' && x.shape[ax] !== total) throw new ShapeError(`${what()}: sizes add up to ${total}, axis has ${x.shape[ax]}`);
+  if (typeof x.shape[ax] === 'number' && x.shape[ax] !== total)
+    throw new ShapeError(`${what()}: sizes add up to ${total}, axis has ${x.shape[ax]}`);
   const specs = sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === ax ? s : d)) }));
   return x.graph.addNode('Split', [x, x.graph.int64s(sizes)], specs, { axis: attr.int(ax) });
 }
 
 export function gather(data: Value, indices: Value, axis = 0): Value {
   const what = () => `Gather(${data}, ${indices}, axis=${axis})`;
-  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new TypeError(`${what()}: indices must be int64 or int32`);
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32')
+    throw new TypeError(`${what()}: indices must be int64 or int32`);
   const ax = normAxis(axis, data.rank, what);
   const out = [...data.shape.slice(0, ax), ...indices.shape, ...data.shape.slice(ax + 1)];
   return one(data.graph, 'Gather', [data, indices], data.dtype, out, { axis: attr.int(ax) });
@@ -452,7 +511,13 @@ export function squeeze(x: Value, axes: number[]): Value {
   const what = () => `Squeeze(${x}, [${axes}])`;
   const ax = axes.map((a) => normAxis(a, x.rank, what));
   for (const a of ax) if (x.shape[a] !== 1) throw new ShapeError(`${what()}: axis ${a} has size ${x.shape[a]}, not 1`);
-  return one(x.graph, 'Squeeze', [x, x.graph.int64s(ax)], x.dtype, x.shape.filter((_, i) => !ax.includes(i)));
+  return one(
+    x.graph,
+    'Squeeze',
+    [x, x.graph.int64s(ax)],
+    x.dtype,
+    x.shape.filter((_, i) => !ax.includes(i)),
+  );
 }
 
 /** A tensor of `value` with the runtime shape given by an int64 shape vector. */
@@ -508,7 +573,11 @@ export function dropout(x: Value, ratio: number, training: boolean, seed?: numbe
  * An ONNX Constant node (the value lives in the node, not in the initializer list). Prefer
  * constant() for weights; this suits small values that graph rewrites should see as node outputs.
  */
-export function constantNode(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
+export function constantNode(
+  g: Graph,
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array,
+  shape: number[],
+): Value {
   const dtype = dtypeOfArray(data);
   const n = shape.reduce((a, b) => a * b, 1);
   if (data.length !== n) throw new ShapeError(`Constant: ${data.length} values for shape ${formatShape(shape)}`);
@@ -516,7 +585,11 @@ export function constantNode(g: Graph, data: Float32Array | Float64Array | BigIn
 }
 
 /** A frozen constant tensor (stored as an initializer). */
-export function constant(g: Graph, data: Float32Array | Float64Array | BigInt64Array | Int32Array, shape: number[]): Value {
+export function constant(
+  g: Graph,
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array,
+  shape: number[],
+): Value {
   return g.initializer(data, shape, dtypeOfArray(data));
 }
 
@@ -532,7 +605,13 @@ export function scatterAddRows(like: Value, indices: Value, updates: Value): Val
 export function dimSize(x: Value, axis: number): Value {
   const g = x.graph;
   const ax = normAxis(axis, x.rank, () => `dimSize(${x})`);
-  return g.addNode('Gather', [shapeOf(x), g.scalar(ax, 'int64')], [{ dtype: 'int64', shape: [] }], { axis: attr.int(0) }, true)[0];
+  return g.addNode(
+    'Gather',
+    [shapeOf(x), g.scalar(ax, 'int64')],
+    [{ dtype: 'int64', shape: [] }],
+    { axis: attr.int(0) },
+    true,
+  )[0];
 }
 
 /**
@@ -542,7 +621,9 @@ export function dimSize(x: Value, axis: number): Value {
 export function range(g: Graph, start: Value | number, limit: Value | number, length: Dim, delta = 1): Value {
   const s = start instanceof Value ? start : g.scalar(start, 'int64');
   const l = limit instanceof Value ? limit : g.scalar(limit, 'int64');
-  for (const v of [s, l]) if (v.dtype !== 'int64' || v.rank !== 0) throw new TypeError(`Range: start and limit must be int64 scalars, got ${v}`);
+  for (const v of [s, l])
+    if (v.dtype !== 'int64' || v.rank !== 0)
+      throw new TypeError(`Range: start and limit must be int64 scalars, got ${v}`);
   return g.addNode('Range', [s, l, g.scalar(delta, 'int64')], [{ dtype: 'int64', shape: [length] }], {}, true)[0];
 }
 
@@ -557,5 +638,8 @@ export function gatherElements(x: Value, indices: Value, axis: number): Value {
 
 /** Adds `updates` into zeros shaped like `like` at the GatherElements positions (its gradient). */
 export function scatterElementsAdd(like: Value, indices: Value, updates: Value, axis: number): Value {
-  return one(like.graph, 'ScatterElements', [zerosLike(like), indices, updates], like.dtype, like.shape, { axis: attr.int(axis), reduction: attr.string('add') });
+  return one(like.graph, 'ScatterElements', [zerosLike(like), indices, updates], like.dtype, like.shape, {
+    axis: attr.int(axis),
+    reduction: attr.string('add'),
+  });
 }

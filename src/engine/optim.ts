@@ -105,7 +105,8 @@ export class AdamW implements Optimizer {
     const sqrtBc2 = Math.sqrt(bc2);
     for (const [name, g] of gradList(params, grads)) {
       const p = params.get(name).data;
-      if (g.length !== p.length) throw new Error(`AdamW: gradient of '${name}' has ${g.length} values, parameter ${p.length}`);
+      if (g.length !== p.length)
+        throw new Error(`AdamW: gradient of '${name}' has ${g.length} values, parameter ${p.length}`);
       let m = this.m.get(name);
       let v = this.v.get(name);
       if (!m || !v) {
@@ -128,13 +129,18 @@ export class AdamW implements Optimizer {
     const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
     for (const [n, m] of this.m) tensors[`m.${n}`] = { shape: [m.length], data: m };
     for (const [n, v] of this.v) tensors[`v.${n}`] = { shape: [v.length], data: v };
-    writeSafetensors(file, tensors, { optimizer: 'adamw', steps: String(this.steps), hyper: JSON.stringify({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay }) });
+    writeSafetensors(file, tensors, {
+      optimizer: 'adamw',
+      steps: String(this.steps),
+      hyper: JSON.stringify({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay }),
+    });
   }
 
   load(file: string, params: ParamSet): void {
     const st = SafetensorsFile.open(file);
     try {
-      if (st.metadata.optimizer !== 'adamw') throw new Error(`${file}: not an AdamW state (optimizer = ${st.metadata.optimizer ?? 'unset'})`);
+      if (st.metadata.optimizer !== 'adamw')
+        throw new Error(`${file}: not an AdamW state (optimizer = ${st.metadata.optimizer ?? 'unset'})`);
       this.steps = Number(st.metadata.steps);
       this.m.clear();
       this.v.clear();
@@ -143,7 +149,10 @@ export class AdamW implements Optimizer {
         const pname = rest.join('.');
         if (!params.has(pname)) throw new Error(`${file}: state for unknown parameter '${pname}'`);
         const data = st.readFloat32(name);
-        if (data.length !== params.get(pname).data.length) throw new Error(`${file}: state '${name}' has ${data.length} values, parameter has ${params.get(pname).data.length}`);
+        if (data.length !== params.get(pname).data.length)
+          throw new Error(
+            `${file}: state '${name}' has ${data.length} values, parameter has ${params.get(pname).data.length}`,
+          );
         (kind === 'm' ? this.m : this.v).set(pname, data);
       }
     } finally {
@@ -183,13 +192,18 @@ export class SGD implements Optimizer {
   }
 
   save(file: string): void {
-    writeSafetensors(file, Object.fromEntries([...this.buf].map(([n, b]) => [`momentum.${n}`, { shape: [b.length], data: b }])), { optimizer: 'sgd', steps: String(this.steps), hyper: JSON.stringify(this.o) });
+    writeSafetensors(
+      file,
+      Object.fromEntries([...this.buf].map(([n, b]) => [`momentum.${n}`, { shape: [b.length], data: b }])),
+      { optimizer: 'sgd', steps: String(this.steps), hyper: JSON.stringify(this.o) },
+    );
   }
 
   load(file: string, params: ParamSet): void {
     const st = SafetensorsFile.open(file);
     try {
-      if (st.metadata.optimizer !== 'sgd') throw new Error(`${file}: not an SGD state (optimizer = ${st.metadata.optimizer ?? 'unset'})`);
+      if (st.metadata.optimizer !== 'sgd')
+        throw new Error(`${file}: not an SGD state (optimizer = ${st.metadata.optimizer ?? 'unset'})`);
       this.steps = Number(st.metadata.steps);
       this.buf.clear();
       for (const name of st.names()) {

@@ -17,7 +17,8 @@ export class ParamSet {
   add(name: string, shape: readonly number[], data: Float32Array): Param {
     if (this.params.has(name)) throw new Error(`parameter '${name}' already exists`);
     const n = shape.reduce((a, b) => a * b, 1);
-    if (data.length !== n) throw new Error(`parameter '${name}': ${data.length} values for shape [${shape.join(', ')}]`);
+    if (data.length !== n)
+      throw new Error(`parameter '${name}': ${data.length} values for shape [${shape.join(', ')}]`);
     const p = { name, shape: [...shape], data };
     this.params.set(name, p);
     return p;
@@ -65,7 +66,10 @@ export class ParamSet {
   /** Appends d loss / d parameter as outputs `grad.<name>`; `declared` is what declare() returned. */
   outputGradients(loss: Value, declared: Map<string, Value>): void {
     const names = this.names();
-    grad(loss, names.map((n) => declared.get(n)!)).forEach((d, i) => loss.graph.output(`grad.${names[i]}`, d));
+    grad(
+      loss,
+      names.map((n) => declared.get(n)!),
+    ).forEach((d, i) => loss.graph.output(`grad.${names[i]}`, d));
   }
 
   /** The `grad.<name>` outputs of a run of such a graph, by parameter name. */
@@ -81,7 +85,11 @@ export class ParamSet {
 
   /** Writes all parameters to a safetensors file (atomically). */
   save(file: string, metadata?: Record<string, string>): void {
-    writeSafetensors(file, Object.fromEntries(this.list().map((p) => [p.name, { shape: [...p.shape], data: p.data }])), metadata);
+    writeSafetensors(
+      file,
+      Object.fromEntries(this.list().map((p) => [p.name, { shape: [...p.shape], data: p.data }])),
+      metadata,
+    );
   }
 
   /**
@@ -93,10 +101,16 @@ export class ParamSet {
     try {
       const missing = this.names().filter((n) => !st.tensors.has(n));
       const extra = st.names().filter((n) => !this.params.has(n));
-      if (missing.length || extra.length) throw new Error(`${file}: parameters do not match (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`);
+      if (missing.length || extra.length)
+        throw new Error(
+          `${file}: parameters do not match (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+        );
       for (const p of this.params.values()) {
         const info = st.info(p.name);
-        if (info.shape.join(',') !== p.shape.join(',')) throw new Error(`${file}: '${p.name}' has shape [${info.shape.join(', ')}], expected [${p.shape.join(', ')}]`);
+        if (info.shape.join(',') !== p.shape.join(','))
+          throw new Error(
+            `${file}: '${p.name}' has shape [${info.shape.join(', ')}], expected [${p.shape.join(', ')}]`,
+          );
         p.data.set(st.readFloat32(p.name));
       }
     } finally {

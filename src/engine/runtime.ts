@@ -114,7 +114,10 @@ export function sharedWeightsBytes(): number {
 }
 
 /** A session built from a model file whose weights sit in the process's shared weights file. */
-async function createFromFiles(graph: Graph, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+async function createFromFiles(
+  graph: Graph,
+  options: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
   const place = (bytes: Uint8Array, data: AnyTypedArray) => sharedWeights.place(bytes, data);
   const model = graph.encode({ external: { minBytes: 1024, place } });
   const file = sharedWeights.modelPath();
@@ -145,7 +148,8 @@ export class Session {
     const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
     const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
     if (!prepack) options.extra = { session: { disable_prepacking: '1' } };
-    if (!fromFiles) return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options), false);
+    if (!fromFiles)
+      return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options), false);
     return new Session(signatureOf(graph), await createFromFiles(graph, options), true);
   }
 
@@ -159,28 +163,49 @@ export class Session {
     const bound = new Map<string, { size: number; by: string }>();
     for (const input of this.graph.inputs) {
       const f = feeds[input.name];
-      if (f === undefined) throw new Error(`graph '${this.graph.name}': missing feed for input '${input.name}' ${formatShape(input.shape)}`);
+      if (f === undefined)
+        throw new Error(
+          `graph '${this.graph.name}': missing feed for input '${input.name}' ${formatShape(input.shape)}`,
+        );
       const t = toHost(f, input.shape, input.name);
       const dt = dtypeOfArray(t.data);
       if (dt !== input.dtype) throw new TypeError(`feed '${input.name}': expected ${input.dtype}, got ${dt}`);
-      if (t.shape.length !== input.shape.length) throw new RangeError(`feed '${input.name}': expected rank ${input.shape.length} ${formatShape(input.shape)}, got ${formatShape(t.shape)}`);
+      if (t.shape.length !== input.shape.length)
+        throw new RangeError(
+          `feed '${input.name}': expected rank ${input.shape.length} ${formatShape(input.shape)}, got ${formatShape(t.shape)}`,
+        );
       input.shape.forEach((d, i) => {
         const actual = t.shape[i];
         if (typeof d === 'number') {
-          if (d !== actual) throw new RangeError(`feed '${input.name}': axis ${i} must be ${d}, got ${actual} (shape ${formatShape(t.shape)})`);
+          if (d !== actual)
+            throw new RangeError(
+              `feed '${input.name}': axis ${i} must be ${d}, got ${actual} (shape ${formatShape(t.shape)})`,
+            );
         } else {
           const prev = bound.get(d);
-          if (prev && prev.size !== actual) throw new RangeError(`feed '${input.name}': dimension '${d}' is ${actual} here but ${prev.size} in '${prev.by}'`);
+          if (prev && prev.size !== actual)
+            throw new RangeError(
+              `feed '${input.name}': dimension '${d}' is ${actual} here but ${prev.size} in '${prev.by}'`,
+            );
           bound.set(d, { size: actual, by: input.name });
         }
       });
       const n = t.shape.reduce((p, q) => p * q, 1);
-      if (t.data.length !== n) throw new RangeError(`feed '${input.name}': ${t.data.length} elements for shape ${formatShape(t.shape)}`);
+      if (t.data.length !== n)
+        throw new RangeError(`feed '${input.name}': ${t.data.length} elements for shape ${formatShape(t.shape)}`);
       ortFeeds[input.name] = new ort.Tensor(dt, t.data as never, t.shape); // DType names are onnxruntime's
     }
-    for (const k of Object.keys(feeds)) if (!this.graph.inputs.some((i) => i.name === k)) throw new Error(`feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`);
+    for (const k of Object.keys(feeds))
+      if (!this.graph.inputs.some((i) => i.name === k))
+        throw new Error(
+          `feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`,
+        );
     const names = outputs ?? this.outputNames;
-    for (const n of names) if (!this.outputNames.includes(n)) throw new Error(`'${n}' is not an output of graph '${this.graph.name}' (outputs: ${this.outputNames.join(', ')})`);
+    for (const n of names)
+      if (!this.outputNames.includes(n))
+        throw new Error(
+          `'${n}' is not an output of graph '${this.graph.name}' (outputs: ${this.outputNames.join(', ')})`,
+        );
     const res = await this.ortSession.run(ortFeeds, names);
     const out: Record<string, HostTensor> = {};
     for (const n of names) {
@@ -197,7 +222,8 @@ export class Session {
 
 function toHost(f: Feed, declared: readonly (number | string)[], name: string): HostTensor {
   if ('shape' in f && 'data' in f && !ArrayBuffer.isView(f)) return f as HostTensor;
-  if (!declared.every((d) => typeof d === 'number')) throw new Error(`feed '${name}': input has symbolic dims ${formatShape(declared)}; pass { data, shape }`);
+  if (!declared.every((d) => typeof d === 'number'))
+    throw new Error(`feed '${name}': input has symbolic dims ${formatShape(declared)}; pass { data, shape }`);
   return { data: f as AnyTypedArray, shape: declared as number[] };
 }
 

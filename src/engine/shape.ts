@@ -31,7 +31,10 @@ export function broadcastShapes(a: Shape, b: Shape, what: () => string): Dim[] {
     const y = b[b.length - n + i] ?? 1;
     if (x === y || y === 1) out.push(x);
     else if (x === 1) out.push(y);
-    else throw new ShapeError(`${what()}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i - n}: ${x} vs ${y})`);
+    else
+      throw new ShapeError(
+        `${what()}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (axis ${i - n}: ${x} vs ${y})`,
+      );
   }
   return out;
 }

@@ -64,7 +64,14 @@ export function muxFlops(c: ModelConfig, spec: MuxSpec, S: number): FlopsBreakdo
   const tail = sharedTailFlops(c, S) / spec.n;
   const head = headFlops(c);
   const adapters = a.mux + a.demux;
-  return { prefill, adapters, shared_layers: shared, shared_tail: tail, head, total: prefill + adapters + shared + tail + head };
+  return {
+    prefill,
+    adapters,
+    shared_layers: shared,
+    shared_tail: tail,
+    head,
+    total: prefill + adapters + shared + tail + head,
+  };
 }
 
 /** The backbone-only bound L / (l + (L - l) / N). */

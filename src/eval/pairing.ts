@@ -40,7 +40,14 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 /** Predicted class of every instance in `order`, grouped N at a time. */
-export async function predictGrouped(session: Session, params: ParamSet, f: Features, order: number[], n: number, batchSize: number): Promise<Int8Array> {
+export async function predictGrouped(
+  session: Session,
+  params: ParamSet,
+  f: Features,
+  order: number[],
+  n: number,
+  batchSize: number,
+): Promise<Int8Array> {
   const pred = new Int8Array(f.count).fill(-1);
   const step = Math.max(n, Math.floor(batchSize / n) * n);
   for (let s = 0; s < order.length; s += step) {
@@ -51,14 +58,35 @@ export async function predictGrouped(session: Session, params: ParamSet, f: Feat
   return pred;
 }
 
-export async function evaluatePairings(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, f: Features, o: PairingOptions = {}): Promise<PairingResult> {
-  const session = await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }));
+export async function evaluatePairings(
+  model: Backbone,
+  head: MuxHead,
+  spec: MuxSpec,
+  params: ParamSet,
+  f: Features,
+  o: PairingOptions = {},
+): Promise<PairingResult> {
+  const session = await compile(
+    muxGraph(model, head, spec, params, {
+      withLoss: false,
+      adapterDropout: false,
+      backboneDropout: false,
+      seed: 0,
+      lambda: 0,
+      mu: 0,
+    }),
+  );
   const sisoPred = sisoPredictions(f);
-  return evaluateWith((order) => predictGrouped(session, params, f, order, spec.n, o.batchSize ?? 64), { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred }, o);
+  return evaluateWith(
+    (order) => predictGrouped(session, params, f, order, spec.n, o.batchSize ?? 64),
+    { variant: spec.variant, n: spec.n, l: spec.l, labels: f.labels, sisoPred },
+    o,
+  );
 }
 
 /** The SISO backbone's label for each example (two-class tasks). */
-export const sisoPredictions = (f: Features) => Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
+export const sisoPredictions = (f: Features) =>
+  Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
 
 export interface PairingOptions {
   pairings?: number;
@@ -71,7 +99,11 @@ export interface PairingOptions {
  * The protocol for any multiplexer: `predict(order)` answers every example when they are grouped N
  * at a time in that order. Shared by adapters (above) and the whole-model baselines (DataMUX, MUX-PLM).
  */
-export async function evaluateWith(predict: (order: number[]) => Promise<Int8Array>, m: { variant: string; n: number; l: number; labels: ArrayLike<number>; sisoPred: ArrayLike<number> }, o: PairingOptions = {}): Promise<PairingResult> {
+export async function evaluateWith(
+  predict: (order: number[]) => Promise<Int8Array>,
+  m: { variant: string; n: number; l: number; labels: ArrayLike<number>; sisoPred: ArrayLike<number> },
+  o: PairingOptions = {},
+): Promise<PairingResult> {
   const k = o.pairings ?? 10;
   const count = m.labels.length;
   const runs: Int8Array[] = [];
@@ -99,5 +131,18 @@ export async function evaluateWith(predict: (order: number[]) => Promise<Int8Arr
     if (m.sisoPred[i] === m.labels[i]) sisoHits++;
   }
   const { mean, std } = meanStd(accuracies);
-  return { variant: m.variant, n: m.n, l: m.l, examples: count, pairings: k, accuracies, mean, std, siso_accuracy: sisoHits / count, pairing_sensitivity: changed / count, agreement_with_siso: agree / count, slot_accuracy: slotHits.map((h, i) => h / Math.max(1, slotCount[i])) };
+  return {
+    variant: m.variant,
+    n: m.n,
+    l: m.l,
+    examples: count,
+    pairings: k,
+    accuracies,
+    mean,
+    std,
+    siso_accuracy: sisoHits / count,
+    pairing_sensitivity: changed / count,
+    agreement_with_siso: agree / count,
+    slot_accuracy: slotHits.map((h, i) => h / Math.max(1, slotCount[i])),
+  };
 }

@@ -13,7 +13,13 @@ export async function renderChart(spec: TopLevelSpec, base: string): Promise<{ s
   view.finalize();
   fs.mkdirSync(path.dirname(path.resolve(base)), { recursive: true });
   fs.writeFileSync(`${base}.svg`, svg);
-  const png = new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
+  const png = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true },
+  })
+    .render()
+    .asPng();
   fs.writeFileSync(`${base}.png`, png);
   return { svg: `${base}.svg`, png: `${base}.png` };
 }
@@ -39,7 +45,12 @@ export function speedupChart(points: SpeedupPoint[], title: string): TopLevelSpe
     data: { values: rows },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'N', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [...new Set(points.map((p) => p.n))] } },
+      x: {
+        field: 'N',
+        type: 'quantitative',
+        scale: { type: 'log', base: 2 },
+        axis: { values: [...new Set(points.map((p) => p.n))] },
+      },
       y: { field: 'speedup', type: 'quantitative', title: 'throughput / SISO throughput' },
       color: { field: 'l', type: 'nominal', title: 'prefill layers' },
       strokeDash: { field: 'kind', type: 'nominal', title: '', legend: { symbolType: 'stroke', symbolStrokeWidth: 2 } },
@@ -62,8 +73,22 @@ export function accuracyChart(points: AccuracyPoint[], title: string): TopLevelS
     height: 280,
     data: { values: points },
     layer: [
-      { mark: { type: 'point', filled: true, size: 80 }, encoding: { x: { field: 'speedup', type: 'quantitative', title: 'measured speedup over SISO' }, y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' }, color: { field: 'label', type: 'nominal', legend: null } } },
-      { mark: { type: 'text', dx: 6, align: 'left', fontSize: 10 }, encoding: { x: { field: 'speedup', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'label' } } },
+      {
+        mark: { type: 'point', filled: true, size: 80 },
+        encoding: {
+          x: { field: 'speedup', type: 'quantitative', title: 'measured speedup over SISO' },
+          y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' },
+          color: { field: 'label', type: 'nominal', legend: null },
+        },
+      },
+      {
+        mark: { type: 'text', dx: 6, align: 'left', fontSize: 10 },
+        encoding: {
+          x: { field: 'speedup', type: 'quantitative' },
+          y: { field: 'accuracy', type: 'quantitative' },
+          text: { field: 'label' },
+        },
+      },
     ],
   };
 }

@@ -75,14 +75,20 @@ async function timeIt(run: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
-export async function measureThroughput(model: Backbone, o: ThroughputOptions): Promise<{ rows: ThroughputRow[]; seqUsed: number; peakRssMb: number }> {
+export async function measureThroughput(
+  model: Backbone,
+  o: ThroughputOptions,
+): Promise<{ rows: ThroughputRow[]; seqUsed: number; peakRssMb: number }> {
   const log = o.log ?? (() => {});
   const head = model.taskHead({ labelIds: o.labelIds ?? [0, 1] }); // random models: no tokenizer
   const rng = new Rng(o.seed);
   const V = model.config.vocab_size;
   const lengths = Array.from({ length: o.batch }, () => (Array.isArray(o.seq) ? o.seq[rng.int(o.seq.length)] : o.seq));
   const S = Math.max(...lengths);
-  const items = lengths.map((len) => ({ ids: Array.from({ length: len }, () => 1000 + rng.int(Math.max(1, V - 1000))), typeIds: new Array(len).fill(0) }));
+  const items = lengths.map((len) => ({
+    ids: Array.from({ length: len }, () => 1000 + rng.int(Math.max(1, V - 1000))),
+    typeIds: new Array(len).fill(0),
+  }));
   const precisions = o.precisions ?? ['fp32'];
   const siso = await compile(inPrecision(model, 'fp32', () => fusedSisoGraph(model, head)));
   const padId = dims(model.config).padId;
@@ -91,7 +97,8 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
   let peak = 0;
   const rows: ThroughputRow[] = [];
   for (const precision of precisions) {
-    const sisoSame = precision === 'fp32' ? siso : await compile(inPrecision(model, precision, () => fusedSisoGraph(model, head)));
+    const sisoSame =
+      precision === 'fp32' ? siso : await compile(inPrecision(model, precision, () => fusedSisoGraph(model, head)));
     for (const l of o.ls)
       for (const n of o.ns)
         for (const variant of o.variants) {
@@ -138,7 +145,9 @@ export async function measureThroughput(model: Backbone, o: ThroughputOptions): 
           };
           rows.push(row);
           const vsSame = precision === 'fp32' ? '' : `, ${row.speedup_same_precision}x over SISO ${precision}`;
-          log(`${variant} N=${n} l=${l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, speedup ${row.speedup}${vsSame} (bound ${row.bound_flops}, ${(100 * row.fraction_of_bound).toFixed(0)}%)`);
+          log(
+            `${variant} N=${n} l=${l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, speedup ${row.speedup}${vsSame} (bound ${row.bound_flops}, ${(100 * row.fraction_of_bound).toFixed(0)}%)`,
+          );
         }
     if (sisoSame !== siso) await sisoSame.release();
   }

@@ -112,10 +112,12 @@ function copyTokenizer(from: string, to: string, tok: TextTokenizer): void {
   writeTextAtomic(path.join(to, 'tokenizer_config.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
-const tensorInfo = (g: Graph, which: 'inputs' | 'outputs'): TensorInfo[] => g[which].map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] }));
+const tensorInfo = (g: Graph, which: 'inputs' | 'outputs'): TensorInfo[] =>
+  g[which].map((v) => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] }));
 
 export async function exportModel(o: ExportOptions): Promise<ExportResult> {
-  if (!fs.existsSync(path.join(o.model, 'tokenizer.json'))) throw new Error(`${o.model}: no tokenizer.json; an export carries the model's tokenizer`);
+  if (!fs.existsSync(path.join(o.model, 'tokenizer.json')))
+    throw new Error(`${o.model}: no tokenizer.json; an export carries the model's tokenizer`);
   const precision = o.precision ?? 'fp32';
   const model = loadModel(o.model, { precision });
   model.weights.int8Form = 'standard'; // any ONNX runtime reads it; onnxruntime fuses it back
@@ -128,16 +130,22 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   const task = parseTask(adapter?.config.task ?? o.task ?? finetuned ?? 'sst2');
   const labelIds = adapter?.config.label_ids ?? model.labelTokenIds(tok, task);
   const head = model.taskHead({ labelIds, tokenizer: tok });
-  const graph = adapter ? fusedMuxGraph(model, head, specOf(adapter.config), adapter.params) : fusedSisoGraph(model, head);
+  const graph = adapter
+    ? fusedMuxGraph(model, head, specOf(adapter.config), adapter.params)
+    : fusedSisoGraph(model, head);
   const format = o.format ?? 'onnx';
   const n = adapter?.config.n ?? 1;
   const name = o.name ?? `revmux_${task}_n${n}`;
-  if (format === 'triton' && !/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: a Triton model name uses letters, digits, _, . and - only`);
+  if (format === 'triton' && !/^[A-Za-z0-9_.-]+$/.test(name))
+    throw new Error(`--name ${JSON.stringify(name)}: a Triton model name uses letters, digits, _, . and - only`);
 
   // onnx + adapter: <out>/model.onnx; onnx SISO: <out>/onnx/model.onnx (transformers.js); triton: <out>/<name>/1/model.onnx
   const modelDir = format === 'triton' ? path.join(o.out, name, '1') : adapter ? o.out : path.join(o.out, 'onnx');
   fs.mkdirSync(modelDir, { recursive: true });
-  const onnxFile = path.join(modelDir, !adapter && format === 'onnx' && precision === 'int8' ? 'model_quantized.onnx' : 'model.onnx');
+  const onnxFile = path.join(
+    modelDir,
+    !adapter && format === 'onnx' && precision === 'int8' ? 'model_quantized.onnx' : 'model.onnx',
+  );
   const external = writeOnnx(graph, onnxFile, !!o.externalData);
 
   const labels = TASKS[task].labelWords;
@@ -169,7 +177,14 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
 
   const metaDir = format === 'triton' ? path.join(o.out, name) : o.out;
   copyTokenizer(o.model, metaDir, tok);
-  writeTextAtomic(path.join(metaDir, 'config.json'), JSON.stringify({ ...config, id2label: { 0: labels[0], 1: labels[1] }, label2id: { [labels[0]]: 0, [labels[1]]: 1 } }, null, 2) + '\n');
+  writeTextAtomic(
+    path.join(metaDir, 'config.json'),
+    JSON.stringify(
+      { ...config, id2label: { 0: labels[0], 1: labels[1] }, label2id: { [labels[0]]: 0, [labels[1]]: 1 } },
+      null,
+      2,
+    ) + '\n',
+  );
   writeTextAtomic(path.join(metaDir, 'revmux.json'), JSON.stringify(manifest, null, 2) + '\n');
   if (format === 'triton') writeTextAtomic(path.join(o.out, name, 'config.pbtxt'), tritonConfig(name, manifest));
   return { onnx: onnxFile, manifest };

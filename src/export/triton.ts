@@ -16,7 +16,11 @@ function tensorBlock(t: TensorInfo): string {
   return `  {\n    name: "${t.name}"\n    data_type: ${type}\n    dims: [ ${tritonDims(t).join(', ')} ]\n  }`;
 }
 
-export function tritonConfig(name: string, m: RevmuxManifest, o: { maxBatch?: number; queueDelayUs?: number } = {}): string {
+export function tritonConfig(
+  name: string,
+  m: RevmuxManifest,
+  o: { maxBatch?: number; queueDelayUs?: number } = {},
+): string {
   const lines = [
     `# ${m.kind === 'multiplexed' ? `RevMUX N = ${m.n} (${m.variant}, l = ${m.l}): one batch row is a group of ${m.n} inputs` : 'SISO: one batch row is one input'}; see revmux.json.`,
     '# Dynamic batching concatenates requests along the first dimension, so requests batch together only when',

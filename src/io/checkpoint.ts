@@ -2,7 +2,15 @@
 // `model.safetensors.index.json` ({"weight_map": {tensor: shard file}}). Tensors are read lazily.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SafetensorsError, SafetensorsFile, type TensorInfo, type TensorToWrite, writeSafetensors, writeTextAtomic, DTYPE_BYTES } from './safetensors.js';
+import {
+  SafetensorsError,
+  SafetensorsFile,
+  type TensorInfo,
+  type TensorToWrite,
+  writeSafetensors,
+  writeTextAtomic,
+  DTYPE_BYTES,
+} from './safetensors.js';
 
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -40,7 +48,8 @@ export class WeightStore {
       const st = SafetensorsFile.open(f);
       store.files.set(f, st);
       for (const n of st.names()) {
-        if (where.has(n)) throw new SafetensorsError(`${source}: tensor '${n}' appears in both ${where.get(n)} and ${f}`);
+        if (where.has(n))
+          throw new SafetensorsError(`${source}: tensor '${n}' appears in both ${where.get(n)} and ${f}`);
         where.set(n, f);
       }
     }
@@ -59,7 +68,10 @@ export class WeightStore {
     const dir = path.dirname(indexFile);
     const where = new Map<string, string>();
     for (const [name, shard] of Object.entries(map)) {
-      if (typeof shard !== 'string' || shard.includes('..') || path.isAbsolute(shard)) throw new SafetensorsError(`${indexFile}: weight_map["${name}"] must be a file name in the same folder, got ${JSON.stringify(shard)}`);
+      if (typeof shard !== 'string' || shard.includes('..') || path.isAbsolute(shard))
+        throw new SafetensorsError(
+          `${indexFile}: weight_map["${name}"] must be a file name in the same folder, got ${JSON.stringify(shard)}`,
+        );
       where.set(name, path.join(dir, shard));
     }
     const store = new WeightStore(path.dirname(indexFile), where);
@@ -67,7 +79,11 @@ export class WeightStore {
       if (!fs.existsSync(shard)) throw new SafetensorsError(`${indexFile}: shard ${path.basename(shard)} is missing`);
       const st = SafetensorsFile.open(shard);
       store.files.set(shard, st);
-      for (const [name, f] of where) if (f === shard && !st.tensors.has(name)) throw new SafetensorsError(`${indexFile}: '${name}' is mapped to ${path.basename(shard)}, which does not contain it`);
+      for (const [name, f] of where)
+        if (f === shard && !st.tensors.has(name))
+          throw new SafetensorsError(
+            `${indexFile}: '${name}' is mapped to ${path.basename(shard)}, which does not contain it`,
+          );
     }
     return store;
   }
@@ -112,14 +128,22 @@ export class WeightStore {
  * Writes tensors into `dir` as Hugging Face does: one `model.safetensors` when it fits in
  * `maxShardBytes`, else `model-0000i-of-0000n.safetensors` shards plus the index.
  */
-export function writeWeights(dir: string, tensors: Record<string, TensorToWrite>, opts: { maxShardBytes?: number; metadata?: Record<string, string> } = {}): string[] {
+export function writeWeights(
+  dir: string,
+  tensors: Record<string, TensorToWrite>,
+  opts: { maxShardBytes?: number; metadata?: Record<string, string> } = {},
+): string[] {
   fs.mkdirSync(dir, { recursive: true });
   const max = opts.maxShardBytes ?? 5 * 1024 ** 3;
   const shards: Record<string, TensorToWrite>[] = [{}];
   let size = 0;
   let total = 0;
   for (const [name, t] of Object.entries(tensors)) {
-    const n = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof BigInt64Array ? 'I64' : 'F32')];
+    const n =
+      t.shape.reduce((a, b) => a * b, 1) *
+      DTYPE_BYTES[
+        t.dtype ?? (t.data instanceof Float32Array ? 'F32' : t.data instanceof BigInt64Array ? 'I64' : 'F32')
+      ];
     if (size > 0 && size + n > max) {
       shards.push({});
       size = 0;
@@ -139,6 +163,9 @@ export function writeWeights(dir: string, tensors: Record<string, TensorToWrite>
     writeSafetensors(path.join(dir, names[i]), s, opts.metadata);
     for (const k of Object.keys(s)) weightMap[k] = names[i];
   });
-  writeTextAtomic(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
+  writeTextAtomic(
+    path.join(dir, INDEX_FILE),
+    JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n',
+  );
   return [...names, INDEX_FILE];
 }

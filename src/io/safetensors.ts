@@ -7,7 +7,18 @@ import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from './half.js';
 
 export type StDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-export const DTYPE_BYTES: Record<StDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+export const DTYPE_BYTES: Record<StDType, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export interface TensorInfo {
   name: string;
@@ -76,17 +87,24 @@ export class SafetensorsFile {
         }
         const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
         if (typeof t !== 'object' || t === null) fail(`tensor '${name}': entry is not an object`);
-        if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES)) fail(`tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`);
-        if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
+        if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES))
+          fail(
+            `tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+          );
+        if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
+          fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
         const off = t.data_offsets;
-        if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0)) fail(`tensor '${name}': data_offsets must be [begin, end], got ${JSON.stringify(off)}`);
+        if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isInteger(x) && x >= 0))
+          fail(`tensor '${name}': data_offsets must be [begin, end], got ${JSON.stringify(off)}`);
         const [begin, end] = off as [number, number];
         const dtype = t.dtype as StDType;
         const shape = t.shape as number[];
         const expected = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
         if (end < begin) fail(`tensor '${name}': data_offsets [${begin}, ${end}] end before they begin`);
-        if (end - begin !== expected) fail(`tensor '${name}': ${end - begin} bytes for ${dtype}[${shape.join(', ')}], expected ${expected}`);
-        if (end > dataSize) fail(`tensor '${name}': data_offsets [${begin}, ${end}] run past the end of the data (${dataSize} bytes)`);
+        if (end - begin !== expected)
+          fail(`tensor '${name}': ${end - begin} bytes for ${dtype}[${shape.join(', ')}], expected ${expected}`);
+        if (end > dataSize)
+          fail(`tensor '${name}': data_offsets [${begin}, ${end}] run past the end of the data (${dataSize} bytes)`);
         tensors.set(name, { name, dtype, shape, begin, end });
       }
       // As the format's reference reader: tensors tile the data section exactly, in offset order, with
@@ -94,11 +112,18 @@ export class SafetensorsFile {
       const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
       let covered = 0;
       for (const t of sorted) {
-        if (t.begin > covered) fail(`tensor '${t.name}' starts at byte ${t.begin} of the data, leaving a gap after byte ${covered}`);
-        if (t.begin < covered) fail(`tensor '${t.name}' [${t.begin}, ${t.end}] overlaps the tensor before it, which ends at byte ${covered}`);
+        if (t.begin > covered)
+          fail(`tensor '${t.name}' starts at byte ${t.begin} of the data, leaving a gap after byte ${covered}`);
+        if (t.begin < covered)
+          fail(
+            `tensor '${t.name}' [${t.begin}, ${t.end}] overlaps the tensor before it, which ends at byte ${covered}`,
+          );
         covered = t.end;
       }
-      if (covered !== dataSize) fail(`the tensors cover ${covered} bytes of data but the file holds ${dataSize} after the ${headerLen}-byte header (a wrong header length, or trailing bytes)`);
+      if (covered !== dataSize)
+        fail(
+          `the tensors cover ${covered} bytes of data but the file holds ${dataSize} after the ${headerLen}-byte header (a wrong header length, or trailing bytes)`,
+        );
       return new SafetensorsFile(file, fd, tensors, meta, dataStart);
     } catch (e) {
       fs.closeSync(fd);
@@ -201,17 +226,23 @@ function defaultDtype(d: TensorToWrite['data']): StDType {
 function encodeTensor(name: string, t: TensorToWrite): { dtype: StDType; bytes: Uint8Array } {
   const dtype = t.dtype ?? defaultDtype(t.data);
   const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) throw new SafetensorsError(`tensor '${name}': ${t.data.length} elements for shape [${t.shape.join(', ')}]`);
+  if (t.data.length !== n)
+    throw new SafetensorsError(`tensor '${name}': ${t.data.length} elements for shape [${t.shape.join(', ')}]`);
   let data: TensorToWrite['data'] = t.data;
   if (t.data instanceof Float32Array && dtype === 'F16') data = f32ToF16(t.data);
   else if (t.data instanceof Float32Array && dtype === 'BF16') data = f32ToBf16(t.data);
   else if (t.data instanceof Float32Array && dtype === 'F64') data = Float64Array.from(t.data);
-  if (data.byteLength !== n * DTYPE_BYTES[dtype]) throw new SafetensorsError(`tensor '${name}': ${data.constructor.name} cannot be stored as ${dtype}`);
+  if (data.byteLength !== n * DTYPE_BYTES[dtype])
+    throw new SafetensorsError(`tensor '${name}': ${data.constructor.name} cannot be stored as ${dtype}`);
   return { dtype, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
 /** Writes `file` atomically (temp file in the same folder, fsync, rename): a crash never leaves half a file. */
-export function writeSafetensors(file: string, tensors: Record<string, TensorToWrite>, metadata?: Record<string, string>): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): void {
   const encoded = Object.entries(tensors).map(([name, t]) => ({ name, shape: t.shape, ...encodeTensor(name, t) }));
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) header.__metadata__ = metadata;

@@ -67,8 +67,13 @@ export class TextTokenizer {
 
   /** Loads `tokenizer.json` (and `tokenizer_config.json` if present) from a folder or a file path. */
   static load(location: string): TextTokenizer {
-    const file = fs.statSync(location, { throwIfNoEntry: false })?.isDirectory() ? path.join(location, 'tokenizer.json') : location;
-    if (!fs.existsSync(file)) throw new Error(`${file}: no tokenizer.json (a Hugging Face fast-tokenizer file is needed; vocab.txt / sentencepiece .model files alone are not read)`);
+    const file = fs.statSync(location, { throwIfNoEntry: false })?.isDirectory()
+      ? path.join(location, 'tokenizer.json')
+      : location;
+    if (!fs.existsSync(file))
+      throw new Error(
+        `${file}: no tokenizer.json (a Hugging Face fast-tokenizer file is needed; vocab.txt / sentencepiece .model files alone are not read)`,
+      );
     let json: Record<string, unknown>;
     try {
       json = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -96,7 +101,10 @@ export class TextTokenizer {
   private resolvePadId(json: Record<string, unknown>, config: Record<string, unknown>): number {
     const padding = json.padding as { pad_id?: number } | null;
     if (padding && typeof padding.pad_id === 'number') return padding.pad_id;
-    const padToken = typeof config.pad_token === 'string' ? config.pad_token : (config.pad_token as { content?: string } | undefined)?.content;
+    const padToken =
+      typeof config.pad_token === 'string'
+        ? config.pad_token
+        : (config.pad_token as { content?: string } | undefined)?.content;
     for (const t of [padToken, '[PAD]', '<pad>']) {
       if (!t) continue;
       const id = this.tok.token_to_id(t);
@@ -134,8 +142,16 @@ export class TextTokenizer {
     const specials = addSpecial ? (b ? this.specialCount.pair : this.specialCount.single) : 0;
     const budget = maxLength - specials;
     if (a.length + (b?.length ?? 0) > budget) {
-      if (o.truncation === false) throw new Error(`input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and truncation is off`);
-      [a, b] = truncatePair(a, b, Math.max(0, budget), o.truncation === true || o.truncation === undefined ? 'longest_first' : o.truncation);
+      if (o.truncation === false)
+        throw new Error(
+          `input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and truncation is off`,
+        );
+      [a, b] = truncatePair(
+        a,
+        b,
+        Math.max(0, budget),
+        o.truncation === true || o.truncation === undefined ? 'longest_first' : o.truncation,
+      );
     }
     const pp = this.postProcessor();
     const out = pp ? pp(a, b, addSpecial) : { tokens: [...a, ...(b ?? [])] };
@@ -154,10 +170,18 @@ export class TextTokenizer {
     });
     const longest = Math.max(0, ...enc.map((e) => e.ids.length));
     const padding = o.padding ?? 'longest';
-    const seq = padding === 'longest' ? longest : padding === 'max_length' ? (o.maxLength ?? this.modelMaxLength) : padding;
-    if (seq < longest) throw new Error(`padding length ${seq} is shorter than the longest encoded input (${longest} tokens)`);
+    const seq =
+      padding === 'longest' ? longest : padding === 'max_length' ? (o.maxLength ?? this.modelMaxLength) : padding;
+    if (seq < longest)
+      throw new Error(`padding length ${seq} is shorter than the longest encoded input (${longest} tokens)`);
     const { inputIds, attentionMask, tokenTypeIds } = padRows(enc, this.padId, { minLength: seq });
-    return { inputIds, attentionMask, tokenTypeIds, shape: [inputs.length, seq], lengths: enc.map((e) => e.ids.length) };
+    return {
+      inputIds,
+      attentionMask,
+      tokenTypeIds,
+      shape: [inputs.length, seq],
+      lengths: enc.map((e) => e.ids.length),
+    };
   }
 }
 
@@ -169,7 +193,10 @@ export function truncatePair<T>(a: T[], b: T[] | null, max: number, strategy: Tr
   if (strategy === 'only_first' || strategy === 'only_second') {
     const target = strategy === 'only_first' ? a : b;
     if (!target) throw new Error('truncation only_second needs a text pair');
-    if (target.length <= excess) throw new Error(`cannot truncate: the ${strategy === 'only_first' ? 'first' : 'second'} text has ${target.length} tokens, ${excess} must go`);
+    if (target.length <= excess)
+      throw new Error(
+        `cannot truncate: the ${strategy === 'only_first' ? 'first' : 'second'} text has ${target.length} tokens, ${excess} must go`,
+      );
     const kept = target.slice(0, target.length - excess);
     return strategy === 'only_first' ? [kept, b] : [a, kept];
   }

@@ -5,7 +5,15 @@
 import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { activation, bertLayer, bertLayerShapes, bertLayerWeights, linear, paddingMaskBias } from '../nn/layers.js';
-import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
+import {
+  type Backbone,
+  type BackboneGraph,
+  type BindOptions,
+  DropoutFactory,
+  type LayerContext,
+  type ModelInputs,
+  positions,
+} from './backbone.js';
 import type { Example, Task } from '../data/glue.js';
 import { Rng } from '../engine/random.js';
 import type { AnswerVectors, MuxHead } from '../mux/heads.js';
@@ -37,7 +45,11 @@ export interface BertConfig extends BaseConfig {
 }
 
 /** A BERT-layout config.json; RoBERTa-style families pass their model_type and defaults. */
-export function parseBertConfig(r: ConfigReader, model_type: BertConfig['model_type'] = 'bert', dflt = { vocab_size: 30522, pad_token_id: 0 }): BertConfig {
+export function parseBertConfig(
+  r: ConfigReader,
+  model_type: BertConfig['model_type'] = 'bert',
+  dflt = { vocab_size: 30522, pad_token_id: 0 },
+): BertConfig {
   const c: BertConfig = {
     ...r.base(),
     model_type,
@@ -58,10 +70,12 @@ export function parseBertConfig(r: ConfigReader, model_type: BertConfig['model_t
     num_labels: r.numLabels(),
     initializer_range: r.num('initializer_range', 0.02),
   };
-  if (c.hidden_size % c.num_attention_heads !== 0) throw new ConfigError(`config: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
+  if (c.hidden_size % c.num_attention_heads !== 0)
+    throw new ConfigError(
+      `config: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`,
+    );
   return c;
 }
-
 
 export interface BertContext extends LayerContext {
   maskBias: Value; // [B, 1, 1, S]
@@ -103,7 +117,11 @@ export class Bert implements Backbone<BertContext> {
   }
 
   /** Buffers and heads of other BERT task models that transformers also skips when loading. */
-  static readonly ignorable: Ignorable = [/(^|\.)embeddings\.position_ids$/, /^cls\.seq_relationship\./, /^cls\.predictions\.decoder\.(weight|bias)$/];
+  static readonly ignorable: Ignorable = [
+    /(^|\.)embeddings\.position_ids$/,
+    /^cls\.seq_relationship\./,
+    /^cls\.predictions\.decoder\.(weight|bias)$/,
+  ];
 
   static weightSpecs(c: BertConfig): WeightSpec[] {
     const d = c.hidden_size;
@@ -114,8 +132,11 @@ export class Bert implements Backbone<BertContext> {
       { name: 'embeddings.LayerNorm.weight', shape: [d] },
       { name: 'embeddings.LayerNorm.bias', shape: [d] },
     ];
-    for (let i = 0; i < c.num_hidden_layers; i++) for (const [n, s] of bertLayerShapes(d, c.intermediate_size)) specs.push({ name: `encoder.layer.${i}.${n}`, shape: s });
-    const head = (group: string, name: string, shape: number[], needs?: string[]) => specs.push({ name, shape, optional: true, group, needs });
+    for (let i = 0; i < c.num_hidden_layers; i++)
+      for (const [n, s] of bertLayerShapes(d, c.intermediate_size))
+        specs.push({ name: `encoder.layer.${i}.${n}`, shape: s });
+    const head = (group: string, name: string, shape: number[], needs?: string[]) =>
+      specs.push({ name, shape, optional: true, group, needs });
     head('pooler', 'pooler.dense.weight', [d, d]);
     head('pooler', 'pooler.dense.bias', [d]);
     head('classifier', 'classifier.weight', [c.num_labels, d], ['pooler']);
@@ -152,8 +173,14 @@ export class Bert implements Backbone<BertContext> {
   }
 
   taskHead(_o?: { labelIds: [number, number] | null }): MuxHead {
-    if (!this.hasClassifier) throw new Error(`${this.source}: this BERT has no pooler + classifier; RevMUX needs a task classifier (make one with revmux finetune)`);
-    if (this.config.num_labels !== 2) throw new Error(`${this.source}: the classifier has ${this.config.num_labels} labels; the GLUE tasks here have 2`);
+    if (!this.hasClassifier)
+      throw new Error(
+        `${this.source}: this BERT has no pooler + classifier; RevMUX needs a task classifier (make one with revmux finetune)`,
+      );
+    if (this.config.num_labels !== 2)
+      throw new Error(
+        `${this.source}: the classifier has ${this.config.num_labels} labels; the GLUE tasks here have 2`,
+      );
     return new BertClassifierHead();
   }
 
@@ -170,11 +197,16 @@ export class Bert implements Backbone<BertContext> {
 
   /** A pretrained encoder without heads gets a fresh classification head (as transformers does): normal weights, zero biases. */
   prepareForFinetuning(seed: number): void {
-    if (this.config.num_labels !== 2) throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
+    if (this.config.num_labels !== 2)
+      throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
     const rng = new Rng(seed);
     for (const [name, shape] of this.classifierHeadShapes()) {
       const n = shape.reduce((a, b) => a * b, 1);
-      if (!this.weights.has(name)) this.weights.set(name, { shape, data: name.endsWith('.bias') ? new Float32Array(n) : rng.normalArray(n, this.config.initializer_range) });
+      if (!this.weights.has(name))
+        this.weights.set(name, {
+          shape,
+          data: name.endsWith('.bias') ? new Float32Array(n) : rng.normalArray(n, this.config.initializer_range),
+        });
     }
   }
 
@@ -210,14 +242,22 @@ class BertClassifierHead implements MuxHead {
 /** BERT's entry in the registry. */
 export const BERT: Architecture<BertConfig> = {
   parseConfig: (r) => parseBertConfig(r),
-  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: c.max_position_embeddings, padId: c.pad_token_id }),
+  dims: (c) => ({
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    heads: c.num_attention_heads,
+    vocab: c.vocab_size,
+    maxPositions: c.max_position_embeddings,
+    padId: c.pad_token_id,
+  }),
   weightSpecs: (c) => Bert.weightSpecs(c),
   canonicalName: (s) => Bert.canonicalName(s),
   ignorable: Bert.ignorable,
   configJson: (c) => ({ ...c }),
   initStd: (c) => c.initializer_range,
   build: (c, w, source) => new Bert(c, w, source),
-  layerFlops: (c, S) => 8 * S * c.hidden_size ** 2 + 4 * S * S * c.hidden_size + 4 * S * c.hidden_size * c.intermediate_size,
+  layerFlops: (c, S) =>
+    8 * S * c.hidden_size ** 2 + 4 * S * S * c.hidden_size + 4 * S * c.hidden_size * c.intermediate_size,
   sharedTailFlops: (c) => 2 * c.hidden_size * c.hidden_size, // the pooler
 };
 
@@ -241,7 +281,10 @@ export class BertGraph implements BackboneGraph<BertContext> {
   }
 
   embed(inputs: ModelInputs): Value {
-    return this.embedVectors(op.gather(this.w('embeddings.word_embeddings.weight'), inputs.inputIds), inputs.tokenTypeIds);
+    return this.embedVectors(
+      op.gather(this.w('embeddings.word_embeddings.weight'), inputs.inputIds),
+      inputs.tokenTypeIds,
+    );
   }
 
   /**
@@ -256,7 +299,9 @@ export class BertGraph implements BackboneGraph<BertContext> {
       ? op.gather(this.w('embeddings.token_type_embeddings.weight'), tokenTypeIds)
       : op.slice(this.w('embeddings.token_type_embeddings.weight'), [{ axis: 0, start: 0, end: 1 }]);
     const sum = op.add(op.add(words, pos), types);
-    const h = op.layerNorm(sum, this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), { epsilon: this.c.layer_norm_eps });
+    const h = op.layerNorm(sum, this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), {
+      epsilon: this.c.layer_norm_eps,
+    });
     return this.dropout.apply(h, this.c.hidden_dropout_prob);
   }
 
@@ -272,7 +317,13 @@ export class BertGraph implements BackboneGraph<BertContext> {
         heads: this.c.num_attention_heads,
         act: this.c.hidden_act,
         eps: this.c.layer_norm_eps,
-        dropout: this.opts.training ? (x, kind) => this.dropout.apply(x, kind === 'hidden' ? this.c.hidden_dropout_prob : this.c.attention_probs_dropout_prob) : undefined,
+        dropout: this.opts.training
+          ? (x, kind) =>
+              this.dropout.apply(
+                x,
+                kind === 'hidden' ? this.c.hidden_dropout_prob : this.c.attention_probs_dropout_prob,
+              )
+          : undefined,
       });
     }
     return h;
@@ -285,20 +336,36 @@ export class BertGraph implements BackboneGraph<BertContext> {
 
   /** pooler_output = tanh(dense(h[:, 0])), [B, d]. */
   pool(h: Value): Value {
-    return op.tanh(linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }));
+    return op.tanh(
+      linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }),
+    );
   }
 
   /** Sequence-classification logits [B, num_labels] from a pooled vector. */
   classify(pooled: Value): Value {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
-    return linear(this.dropout.apply(pooled, p), { weight: this.w('classifier.weight'), bias: this.w('classifier.bias') });
+    return linear(this.dropout.apply(pooled, p), {
+      weight: this.w('classifier.weight'),
+      bias: this.w('classifier.bias'),
+    });
   }
 
   /** Masked-LM logits [..., V] from final states: transform, then the decoder tied to the word embeddings. */
   mlmLogits(h: Value): Value {
-    const t = linear(h, { weight: this.w('cls.predictions.transform.dense.weight'), bias: this.w('cls.predictions.transform.dense.bias') });
-    const n = op.layerNorm(activation(t, this.c.hidden_act), this.w('cls.predictions.transform.LayerNorm.weight'), this.w('cls.predictions.transform.LayerNorm.bias'), { epsilon: this.c.layer_norm_eps });
-    return op.add(op.matmul(n, op.transpose(this.w('embeddings.word_embeddings.weight'), [1, 0])), this.w('cls.predictions.bias'));
+    const t = linear(h, {
+      weight: this.w('cls.predictions.transform.dense.weight'),
+      bias: this.w('cls.predictions.transform.dense.bias'),
+    });
+    const n = op.layerNorm(
+      activation(t, this.c.hidden_act),
+      this.w('cls.predictions.transform.LayerNorm.weight'),
+      this.w('cls.predictions.transform.LayerNorm.bias'),
+      { epsilon: this.c.layer_norm_eps },
+    );
+    return op.add(
+      op.matmul(n, op.transpose(this.w('embeddings.word_embeddings.weight'), [1, 0])),
+      this.w('cls.predictions.bias'),
+    );
   }
 
   outputs(hFinal: Value, _ctx: BertContext, _inputs: ModelInputs): Record<string, Value> {
@@ -311,5 +378,6 @@ export class BertGraph implements BackboneGraph<BertContext> {
 }
 
 export function checkRange(from: number, to: number, n: number): void {
-  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n)) throw new RangeError(`layer range [${from}, ${to}) is not within [0, ${n}]`);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from <= to && to <= n))
+    throw new RangeError(`layer range [${from}, ${to}) is not within [0, ${n}]`);
 }

@@ -38,7 +38,8 @@ export class ConfigReader {
 
   num(field: string, dflt: number, min = 0, max = Infinity): number {
     const v = this.json[field] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(field, `a number in [${min}, ${max}]`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+      this.fail(field, `a number in [${min}, ${max}]`);
     return v as number;
   }
 
@@ -50,7 +51,8 @@ export class ConfigReader {
 
   str<T extends string>(field: string, dflt: T, allowed?: readonly T[]): T {
     const v = this.json[field] ?? dflt;
-    if (typeof v !== 'string' || (allowed && !allowed.includes(v as T))) this.fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : 'a string');
+    if (typeof v !== 'string' || (allowed && !allowed.includes(v as T)))
+      this.fail(field, allowed ? `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}` : 'a string');
     return v as T;
   }
 
@@ -78,8 +80,10 @@ export class ConfigReader {
   base(): BaseConfig {
     const b: BaseConfig = {};
     if (Array.isArray(this.json.architectures)) b.architectures = this.json.architectures as string[];
-    if (this.json.id2label && typeof this.json.id2label === 'object') b.id2label = this.json.id2label as Record<string, string>;
-    if (this.json.label2id && typeof this.json.label2id === 'object') b.label2id = this.json.label2id as Record<string, number>;
+    if (this.json.id2label && typeof this.json.id2label === 'object')
+      b.id2label = this.json.id2label as Record<string, string>;
+    if (this.json.label2id && typeof this.json.label2id === 'object')
+      b.label2id = this.json.label2id as Record<string, number>;
     if (typeof this.json._name_or_path === 'string') b._name_or_path = this.json._name_or_path;
     return b;
   }

@@ -15,9 +15,13 @@ export { t5FeedForward } from './t5.js';
 export { type ModelConfig, SUPPORTED_MODEL_TYPES } from './registry.js';
 
 export function parseConfig(json: unknown, where = 'config.json'): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`${where}: not a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError(`${where}: not a JSON object`);
   const type = (json as Json).model_type;
-  if (!isSupported(type)) throw new ConfigError(`${where}: model_type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  if (!isSupported(type))
+    throw new ConfigError(
+      `${where}: model_type ${JSON.stringify(type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+    );
   return ARCHITECTURES[type].parseConfig(new ConfigReader(json as Json, where));
 }
 

@@ -92,10 +92,15 @@ export class DistilBert extends Bert {
     return n;
   }
 
-  static override readonly ignorable: Ignorable = [/(^|\.)embeddings\.position_ids$/, /^vocab_(transform|layer_norm|projector)\./];
+  static override readonly ignorable: Ignorable = [
+    /(^|\.)embeddings\.position_ids$/,
+    /^vocab_(transform|layer_norm|projector)\./,
+  ];
 
   static override weightSpecs(c: BertConfig): WeightSpec[] {
-    return Bert.weightSpecs(c).filter((s) => !s.name.startsWith('embeddings.token_type_embeddings') && !s.name.startsWith('cls.'));
+    return Bert.weightSpecs(c).filter(
+      (s) => !s.name.startsWith('embeddings.token_type_embeddings') && !s.name.startsWith('cls.'),
+    );
   }
 
   override bind(g: Graph, opts: BindOptions = {}): DistilBertGraph {
@@ -120,13 +125,20 @@ export class DistilBertGraph extends BertGraph {
   /** Word and position embeddings, LayerNorm, dropout: no token types. */
   override embedVectors(words: Value, _tokenTypeIds?: Value, positionIds?: Value): Value {
     const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
-    const h = op.layerNorm(op.add(words, pos), this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), { epsilon: this.c.layer_norm_eps });
+    const h = op.layerNorm(
+      op.add(words, pos),
+      this.w('embeddings.LayerNorm.weight'),
+      this.w('embeddings.LayerNorm.bias'),
+      { epsilon: this.c.layer_norm_eps },
+    );
     return this.dropout.apply(h, this.c.hidden_dropout_prob);
   }
 
   /** ReLU(pre_classifier(h[:, 0])): DistilBertForSequenceClassification before its dropout and classifier. */
   override pool(h: Value): Value {
-    return op.relu(linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }));
+    return op.relu(
+      linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }),
+    );
   }
 
   override outputs(hFinal: Value, _ctx: BertContext, _inputs: ModelInputs): Record<string, Value> {

@@ -39,23 +39,31 @@ export function buildForwardGraph(model: Backbone, spec: ForwardSpec = {}): Grap
  * names, int64 [B, S] shapes that agree, ids inside the vocabulary, lengths inside the position table.
  */
 export function validateInputs(model: Backbone, feeds: Record<string, HostTensor>): void {
-  for (const required of ['input_ids', 'attention_mask']) if (!feeds[required]) throw new Error(`input '${required}' is missing`);
+  for (const required of ['input_ids', 'attention_mask'])
+    if (!feeds[required]) throw new Error(`input '${required}' is missing`);
   const known = ['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids'];
-  for (const k of Object.keys(feeds)) if (!known.includes(k)) throw new Error(`unknown input '${k}' (known: ${known.join(', ')})`);
+  for (const k of Object.keys(feeds))
+    if (!known.includes(k)) throw new Error(`unknown input '${k}' (known: ${known.join(', ')})`);
   const takes = ['input_ids', 'attention_mask', ...model.forwardInputs];
-  for (const k of Object.keys(feeds)) if (!takes.includes(k)) throw new Error(`${k} is not an input of this ${model.modelType} model (it takes ${takes.join(', ')})`);
+  for (const k of Object.keys(feeds))
+    if (!takes.includes(k))
+      throw new Error(`${k} is not an input of this ${model.modelType} model (it takes ${takes.join(', ')})`);
   const [B, S] = feeds.input_ids.shape;
   for (const [k, t] of Object.entries(feeds)) {
     if (!(t.data instanceof BigInt64Array)) throw new Error(`input '${k}' must be int64`);
     if (t.shape.length !== 2) throw new Error(`input '${k}' must be [batch, seq], got [${t.shape.join(', ')}]`);
-    if (t.shape[0] !== B || (k !== 'decoder_input_ids' && t.shape[1] !== S)) throw new Error(`input '${k}' has shape [${t.shape.join(', ')}], input_ids has [${B}, ${S}]`);
+    if (t.shape[0] !== B || (k !== 'decoder_input_ids' && t.shape[1] !== S))
+      throw new Error(`input '${k}' has shape [${t.shape.join(', ')}], input_ids has [${B}, ${S}]`);
   }
   const c = model.config;
   const range = (k: string, hi: number) => {
     const t = feeds[k];
     if (!t) return;
     (t.data as BigInt64Array).forEach((v, i) => {
-      if (v < 0n || v >= BigInt(hi)) throw new Error(`input '${k}' holds ${v} at [${Math.floor(i / t.shape[1])}, ${i % t.shape[1]}]; it must be in [0, ${hi})`);
+      if (v < 0n || v >= BigInt(hi))
+        throw new Error(
+          `input '${k}' holds ${v} at [${Math.floor(i / t.shape[1])}, ${i % t.shape[1]}]; it must be in [0, ${hi})`,
+        );
     });
   };
   range('input_ids', c.vocab_size);
@@ -63,13 +71,24 @@ export function validateInputs(model: Backbone, feeds: Record<string, HostTensor
   range('attention_mask', 2);
   if ('type_vocab_size' in c) range('token_type_ids', c.type_vocab_size);
   const maxPositions = dims(c).maxPositions;
-  if (S > maxPositions) throw new Error(`sequence length ${S} exceeds max_position_embeddings ${maxPositions} of this ${model.modelType} model`);
+  if (S > maxPositions)
+    throw new Error(
+      `sequence length ${S} exceeds max_position_embeddings ${maxPositions} of this ${model.modelType} model`,
+    );
 }
 
 /** Runs a model on host tensors named like the golden files; returns every output. */
-export async function runForward(model: Backbone, feeds: Record<string, HostTensor>, opts: { hiddenStates?: boolean } = {}): Promise<Record<string, HostTensor>> {
+export async function runForward(
+  model: Backbone,
+  feeds: Record<string, HostTensor>,
+  opts: { hiddenStates?: boolean } = {},
+): Promise<Record<string, HostTensor>> {
   validateInputs(model, feeds);
-  const g = buildForwardGraph(model, { tokenTypeIds: !!feeds.token_type_ids, decoderInputIds: !!feeds.decoder_input_ids, hiddenStates: opts.hiddenStates });
+  const g = buildForwardGraph(model, {
+    tokenTypeIds: !!feeds.token_type_ids,
+    decoderInputIds: !!feeds.decoder_input_ids,
+    hiddenStates: opts.hiddenStates,
+  });
   const session = await compile(g);
   return session.run(feeds);
 }

@@ -4,7 +4,14 @@
 import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import { activation, linear, paddingMaskBias, rmsNorm } from '../nn/layers.js';
-import { type Backbone, type BackboneGraph, type BindOptions, type LayerContext, type ModelInputs, positions } from './backbone.js';
+import {
+  type Backbone,
+  type BackboneGraph,
+  type BindOptions,
+  type LayerContext,
+  type ModelInputs,
+  positions,
+} from './backbone.js';
 import type { Example, Task } from '../data/glue.js';
 import { labelWordIds } from '../data/formats.js';
 import { TASKS } from '../data/glue.js';
@@ -62,25 +69,46 @@ export interface DecoderDefaults {
   head_dim: number | null;
 }
 
-const LLAMA_DEFAULTS: DecoderDefaults = { vocab_size: 32000, intermediate_size: 11008, max_position_embeddings: 2048, rope_theta: 10000, head_dim: null };
+const LLAMA_DEFAULTS: DecoderDefaults = {
+  vocab_size: 32000,
+  intermediate_size: 11008,
+  max_position_embeddings: 2048,
+  rope_theta: 10000,
+  head_dim: null,
+};
 
 /** A LLaMA-layout config.json with a family's defaults and layout (see qwen.ts for the other families). */
-export function parseDecoderConfig(r: ConfigReader, model_type: LlamaConfig['model_type'], dflt: DecoderDefaults, layout: (c: LlamaConfig) => Partial<Pick<LlamaConfig, 'qkv_bias' | 'qk_norm' | 'attention_bias'>>): LlamaConfig {
+export function parseDecoderConfig(
+  r: ConfigReader,
+  model_type: LlamaConfig['model_type'],
+  dflt: DecoderDefaults,
+  layout: (c: LlamaConfig) => Partial<Pick<LlamaConfig, 'qkv_bias' | 'qk_norm' | 'attention_bias'>>,
+): LlamaConfig {
   const j = r.json;
   const hidden = r.int('hidden_size', 4096);
   const heads = r.int('num_attention_heads', 32);
   const kv = r.optInt('num_key_value_heads', 1) ?? heads;
   const headDim = r.optInt('head_dim', 1) ?? dflt.head_dim ?? hidden / heads;
-  if (!Number.isInteger(headDim)) throw new ConfigError(`config: hidden_size ${hidden} is not divisible by num_attention_heads ${heads} (set head_dim)`);
-  if (heads % kv !== 0) throw new ConfigError(`config: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kv}`);
+  if (!Number.isInteger(headDim))
+    throw new ConfigError(
+      `config: hidden_size ${hidden} is not divisible by num_attention_heads ${heads} (set head_dim)`,
+    );
+  if (heads % kv !== 0)
+    throw new ConfigError(`config: num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kv}`);
   let rope: RopeScaling | null = null;
   if (j.rope_scaling && typeof j.rope_scaling === 'object') {
     const rs = j.rope_scaling as Json;
     const kind = (rs.rope_type ?? rs.type) as string;
-    if (!['linear', 'llama3', 'default'].includes(kind)) throw new ConfigError(`config: rope_scaling type ${JSON.stringify(kind)} is not supported (linear, llama3)`);
-    rope = { ...(rs as object), rope_type: kind as RopeScaling['rope_type'], factor: Number(rs.factor ?? 1) } as RopeScaling;
+    if (!['linear', 'llama3', 'default'].includes(kind))
+      throw new ConfigError(`config: rope_scaling type ${JSON.stringify(kind)} is not supported (linear, llama3)`);
+    rope = {
+      ...(rs as object),
+      rope_type: kind as RopeScaling['rope_type'],
+      factor: Number(rs.factor ?? 1),
+    } as RopeScaling;
   }
-  if (j.use_sliding_window === true) throw new ConfigError(`${r.where}: use_sliding_window is not supported (full attention only)`);
+  if (j.use_sliding_window === true)
+    throw new ConfigError(`${r.where}: use_sliding_window is not supported (full attention only)`);
   const eos = j.eos_token_id;
   const c: LlamaConfig = {
     ...r.base(),
@@ -110,8 +138,8 @@ export function parseDecoderConfig(r: ConfigReader, model_type: LlamaConfig['mod
   return { ...c, ...layout(c) };
 }
 
-const parseLlamaConfig = (r: ConfigReader) => parseDecoderConfig(r, 'llama', LLAMA_DEFAULTS, (c) => ({ qkv_bias: c.attention_bias, qk_norm: false }));
-
+const parseLlamaConfig = (r: ConfigReader) =>
+  parseDecoderConfig(r, 'llama', LLAMA_DEFAULTS, (c) => ({ qkv_bias: c.attention_bias, qk_norm: false }));
 
 export interface LlamaContext extends LayerContext {
   /** Causal + padding bias, [B, 1, 1, S, S] (the extra axis is the query group of GQA). */
@@ -205,8 +233,12 @@ export class Llama implements Backbone<LlamaContext> {
   }
 
   taskHead(o: { labelIds: [number, number] | null }): MuxHead {
-    if (!o.labelIds) throw new Error(`${this.source}: ${this.modelType} answers with label words: their token ids are needed`);
-    return new LastTokenHead(this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight', o.labelIds);
+    if (!o.labelIds)
+      throw new Error(`${this.source}: ${this.modelType} answers with label words: their token ids are needed`);
+    return new LastTokenHead(
+      this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight',
+      o.labelIds,
+    );
   }
 
   /** The label words are answered through the LM head the checkpoint already has. */
@@ -227,7 +259,13 @@ class LastTokenHead implements MuxHead {
   answerInputs(mask: Value): Record<string, Value> {
     return { answer_pos: lastTokenPositions(mask) }; // [G, N] when grouped, [B, 1] for SISO
   }
-  mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors {
+  mixed(
+    bg: BackboneGraph<LayerContext>,
+    h: Value,
+    mask: Value,
+    l: number,
+    extra: Record<string, Value>,
+  ): AnswerVectors {
     const b = bg as LlamaGraph;
     const hL = b.finalNorm(b.layers(h, b.context(mask), l, b.model.numLayers));
     return { answer: gatherRows(hL, extra.answer_pos), nce: null };
@@ -244,14 +282,24 @@ class LastTokenHead implements MuxHead {
 }
 
 /** A LLaMA-layout family's registry entry: its parser and transformers class name. */
-export function decoderFamily(parseConfig: (r: ConfigReader) => LlamaConfig, architectureName: string): Architecture<LlamaConfig> {
+export function decoderFamily(
+  parseConfig: (r: ConfigReader) => LlamaConfig,
+  architectureName: string,
+): Architecture<LlamaConfig> {
   return { ...LLAMA, parseConfig, build: (c, w, source) => new Llama(c, w, source, architectureName) };
 }
 
 /** LLaMA's entry in the registry. */
 export const LLAMA: Architecture<LlamaConfig> = {
   parseConfig: parseLlamaConfig,
-  dims: (c) => ({ layers: c.num_hidden_layers, hidden: c.hidden_size, heads: c.num_attention_heads, vocab: c.vocab_size, maxPositions: Infinity, padId: c.pad_token_id ?? 0 }),
+  dims: (c) => ({
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    heads: c.num_attention_heads,
+    vocab: c.vocab_size,
+    maxPositions: Infinity,
+    padId: c.pad_token_id ?? 0,
+  }),
   weightSpecs: (c) => Llama.weightSpecs(c),
   canonicalName: (s) => Llama.canonicalName(s),
   ignorable: Llama.ignorable,
@@ -339,7 +387,8 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
     const group = c.num_attention_heads / kvh;
     const heads = (v: Value, n: number) => op.transpose(op.reshape(v, [B, S, n, hd]), [0, 2, 1, 3]); // [B, n, S, hd]
     // Qwen3: each head's query and key RMS-normalised over head_dim, before the rotation
-    const norm = (v: Value, name: string) => (c.qk_norm ? rmsNorm(v, this.w(`${p}.${name}.weight`), c.rms_norm_eps) : v);
+    const norm = (v: Value, name: string) =>
+      c.qk_norm ? rmsNorm(v, this.w(`${p}.${name}.weight`), c.rms_norm_eps) : v;
     const q = this.rotate(norm(heads(this.lin(x, `${p}.q_proj`, c.qkv_bias), c.num_attention_heads), 'q_norm'), ctx);
     const k = this.rotate(norm(heads(this.lin(x, `${p}.k_proj`, c.qkv_bias), kvh), 'k_norm'), ctx);
     const v = heads(this.lin(x, `${p}.v_proj`, c.qkv_bias), kvh);
@@ -347,7 +396,11 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
     const qg = op.reshape(q, [B, kvh, group, S, hd]);
     const scores = op.add(op.mul(op.matmul(qg, op.transposeLast2(op.unsqueeze(k, [2]))), 1 / Math.sqrt(hd)), ctx.bias);
     const out = op.matmul(op.softmax(scores, -1), op.unsqueeze(v, [2])); // [B, kvh, group, S, hd]
-    const merged = op.reshape(op.transpose(op.reshape(out, [B, c.num_attention_heads, S, hd]), [0, 2, 1, 3]), [B, S, c.num_attention_heads * hd]);
+    const merged = op.reshape(op.transpose(op.reshape(out, [B, c.num_attention_heads, S, hd]), [0, 2, 1, 3]), [
+      B,
+      S,
+      c.num_attention_heads * hd,
+    ]);
     return this.lin(merged, `${p}.o_proj`, c.attention_bias);
   }
 
@@ -356,9 +409,19 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
     checkRange(from, to, c.num_hidden_layers);
     for (let i = from; i < to; i++) {
       const p = `model.layers.${i}`;
-      h = op.add(h, this.attention(`${p}.self_attn`, rmsNorm(h, this.w(`${p}.input_layernorm.weight`), c.rms_norm_eps), ctx));
+      h = op.add(
+        h,
+        this.attention(`${p}.self_attn`, rmsNorm(h, this.w(`${p}.input_layernorm.weight`), c.rms_norm_eps), ctx),
+      );
       const x = rmsNorm(h, this.w(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
-      const mlp = this.lin(op.mul(activation(this.lin(x, `${p}.mlp.gate_proj`, c.mlp_bias), c.hidden_act), this.lin(x, `${p}.mlp.up_proj`, c.mlp_bias)), `${p}.mlp.down_proj`, c.mlp_bias);
+      const mlp = this.lin(
+        op.mul(
+          activation(this.lin(x, `${p}.mlp.gate_proj`, c.mlp_bias), c.hidden_act),
+          this.lin(x, `${p}.mlp.up_proj`, c.mlp_bias),
+        ),
+        `${p}.mlp.down_proj`,
+        c.mlp_bias,
+      );
       h = op.add(h, mlp);
     }
     return h;

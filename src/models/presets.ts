@@ -16,7 +16,12 @@ export type BertPreset = keyof typeof BERT_PRESETS;
 export function bertPreset(name: string, overrides: Record<string, unknown> = {}): BertConfig {
   const p = BERT_PRESETS[name as BertPreset];
   if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
-  return BERT.parseConfig(new ConfigReader({ model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides }, `preset ${name}`));
+  return BERT.parseConfig(
+    new ConfigReader(
+      { model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides },
+      `preset ${name}`,
+    ),
+  );
 }
 
 /**
@@ -28,20 +33,20 @@ export function llamaPreset(name: string, overrides: Record<string, unknown> = {
   if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
   return LLAMA.parseConfig(
     new ConfigReader(
-    {
-      model_type: 'llama',
-      vocab_size: 30522,
-      hidden_size: p.hidden_size,
-      num_hidden_layers: p.num_hidden_layers,
-      num_attention_heads: p.num_attention_heads,
-      num_key_value_heads: p.num_attention_heads,
-      intermediate_size: (p.intermediate_size * 3) / 4,
-      max_position_embeddings: 512,
-      rms_norm_eps: 1e-6,
-      tie_word_embeddings: true,
-      ...overrides,
-    },
-    `preset ${name}`,
+      {
+        model_type: 'llama',
+        vocab_size: 30522,
+        hidden_size: p.hidden_size,
+        num_hidden_layers: p.num_hidden_layers,
+        num_attention_heads: p.num_attention_heads,
+        num_key_value_heads: p.num_attention_heads,
+        intermediate_size: (p.intermediate_size * 3) / 4,
+        max_position_embeddings: 512,
+        rms_norm_eps: 1e-6,
+        tie_word_embeddings: true,
+        ...overrides,
+      },
+      `preset ${name}`,
     ),
   );
 }

@@ -7,8 +7,25 @@
 import type { ConfigReader } from './config-reader.js';
 import { type DecoderDefaults, decoderFamily, parseDecoderConfig } from './llama.js';
 
-const QWEN_DEFAULTS: DecoderDefaults = { vocab_size: 151936, intermediate_size: 22016, max_position_embeddings: 32768, rope_theta: 10000, head_dim: null };
+const QWEN_DEFAULTS: DecoderDefaults = {
+  vocab_size: 151936,
+  intermediate_size: 22016,
+  max_position_embeddings: 32768,
+  rope_theta: 10000,
+  head_dim: null,
+};
 
-export const QWEN2 = decoderFamily((r: ConfigReader) => parseDecoderConfig(r, 'qwen2', QWEN_DEFAULTS, () => ({ qkv_bias: true, attention_bias: false, qk_norm: false })), 'Qwen2ForCausalLM');
+export const QWEN2 = decoderFamily(
+  (r: ConfigReader) =>
+    parseDecoderConfig(r, 'qwen2', QWEN_DEFAULTS, () => ({ qkv_bias: true, attention_bias: false, qk_norm: false })),
+  'Qwen2ForCausalLM',
+);
 
-export const QWEN3 = decoderFamily((r: ConfigReader) => parseDecoderConfig(r, 'qwen3', { ...QWEN_DEFAULTS, head_dim: 128 }, (c) => ({ qkv_bias: c.attention_bias, qk_norm: true })), 'Qwen3ForCausalLM');
+export const QWEN3 = decoderFamily(
+  (r: ConfigReader) =>
+    parseDecoderConfig(r, 'qwen3', { ...QWEN_DEFAULTS, head_dim: 128 }, (c) => ({
+      qkv_bias: c.attention_bias,
+      qk_norm: true,
+    })),
+  'Qwen3ForCausalLM',
+);

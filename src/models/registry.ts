@@ -21,7 +21,11 @@ export const ARCHITECTURES = {
 
 export type ModelType = keyof typeof ARCHITECTURES;
 /** Every registered family's typed config, told apart by model_type. */
-export type ModelConfig = (typeof ARCHITECTURES)[ModelType] extends infer A ? (A extends Architecture<infer C> ? C : never) : never;
+export type ModelConfig = (typeof ARCHITECTURES)[ModelType] extends infer A
+  ? A extends Architecture<infer C>
+    ? C
+    : never
+  : never;
 export const SUPPORTED_MODEL_TYPES = Object.keys(ARCHITECTURES) as ModelType[];
 
 export function isSupported(modelType: unknown): modelType is ModelType {
@@ -30,7 +34,10 @@ export function isSupported(modelType: unknown): modelType is ModelType {
 
 /** The module of a config's family (typed loosely: the config and the module match by construction). */
 export function architectureOf(c: { model_type: string }): Architecture<ModelConfig> {
-  if (!isSupported(c.model_type)) throw new Error(`model_type ${JSON.stringify(c.model_type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
+  if (!isSupported(c.model_type))
+    throw new Error(
+      `model_type ${JSON.stringify(c.model_type)} is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`,
+    );
   return ARCHITECTURES[c.model_type] as unknown as Architecture<ModelConfig>;
 }
 

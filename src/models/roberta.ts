@@ -30,7 +30,11 @@ export class Roberta extends Bert {
     return Bert.canonicalName(stored.replace(/^roberta\./, ''));
   }
 
-  static override readonly ignorable: Ignorable = [/(^|\.)embeddings\.position_ids$/, /^lm_head\./, /^(roberta\.)?pooler\./];
+  static override readonly ignorable: Ignorable = [
+    /(^|\.)embeddings\.position_ids$/,
+    /^lm_head\./,
+    /^(roberta\.)?pooler\./,
+  ];
 
   static override weightSpecs(c: BertConfig): WeightSpec[] {
     const d = c.hidden_size;
@@ -77,9 +81,16 @@ export class RobertaGraph extends BertGraph {
   positionIds(inputIds: Value): Value {
     const g = this.graph;
     const pad = this.c.pad_token_id;
-    const real = op.cast(op.where(op.equal(inputIds, g.int64s([pad])), g.scalar(0, 'float32'), g.scalar(1, 'float32')), 'float32'); // [B, S]
+    const real = op.cast(
+      op.where(op.equal(inputIds, g.int64s([pad])), g.scalar(0, 'float32'), g.scalar(1, 'float32')),
+      'float32',
+    ); // [B, S]
     const idx = op.range(g, 0, op.dimSize(inputIds, 1), inputIds.shape[1]);
-    const upper = op.where(op.greater(op.unsqueeze(idx, [1]), op.unsqueeze(idx, [0])), g.scalar(0, 'float32'), g.scalar(1, 'float32')); // [S, S]: k <= j
+    const upper = op.where(
+      op.greater(op.unsqueeze(idx, [1]), op.unsqueeze(idx, [0])),
+      g.scalar(0, 'float32'),
+      g.scalar(1, 'float32'),
+    ); // [S, S]: k <= j
     const count = op.mul(op.matmul(real, upper), real); // running count of real tokens, 0 at pads
     return op.add(op.cast(count, 'int64'), g.int64s([pad]));
   }
@@ -92,12 +103,20 @@ export class RobertaGraph extends BertGraph {
   /** dense + tanh on the first token: the part of RobertaClassificationHead before out_proj. */
   override pool(h: Value): Value {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
-    return op.tanh(linear(this.dropout.apply(this.clsToken(h), p), { weight: this.w('classifier.dense.weight'), bias: this.w('classifier.dense.bias') }));
+    return op.tanh(
+      linear(this.dropout.apply(this.clsToken(h), p), {
+        weight: this.w('classifier.dense.weight'),
+        bias: this.w('classifier.dense.bias'),
+      }),
+    );
   }
 
   override classify(pooled: Value): Value {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
-    return linear(this.dropout.apply(pooled, p), { weight: this.w('classifier.out_proj.weight'), bias: this.w('classifier.out_proj.bias') });
+    return linear(this.dropout.apply(pooled, p), {
+      weight: this.w('classifier.out_proj.weight'),
+      bias: this.w('classifier.out_proj.bias'),
+    });
   }
 
   override outputs(hFinal: Value, _ctx: BertContext, _inputs: ModelInputs): Record<string, Value> {

@@ -21,11 +21,21 @@ export interface SaveOptions {
 export function saveModel(model: Backbone, dir: string, o: SaveOptions = {}): void {
   fs.mkdirSync(dir, { recursive: true });
   const dtype = o.dtype ?? 'float32';
-  const config = { ...architectureOf(model.config).configJson(model.config), architectures: [model.architectureName], ...o.extraConfig, torch_dtype: dtype };
-  const stored = (data: unknown) => (dtype === 'float16' && data instanceof Float32Array ? { dtype: 'F16' as const } : {});
+  const config = {
+    ...architectureOf(model.config).configJson(model.config),
+    architectures: [model.architectureName],
+    ...o.extraConfig,
+    torch_dtype: dtype,
+  };
+  const stored = (data: unknown) =>
+    dtype === 'float16' && data instanceof Float32Array ? { dtype: 'F16' as const } : {};
   writeWeights(
     dir,
-    Object.fromEntries(model.weights.entries().map(([n, w]) => [model.storedName(n), { shape: w.shape, data: w.data, ...stored(w.data) }])),
+    Object.fromEntries(
+      model.weights
+        .entries()
+        .map(([n, w]) => [model.storedName(n), { shape: w.shape, data: w.data, ...stored(w.data) }]),
+    ),
     { metadata: { format: 'pt' }, maxShardBytes: o.maxShardBytes }, // transformers expects format=pt
   );
   writeTextAtomic(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');

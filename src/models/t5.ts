@@ -4,8 +4,24 @@
 // feed-forward, cross-attention, tied head scaled by d_model^-0.5 or an untied lm_head.
 import type { Graph, Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
-import { activation, linear, mergeHeads, paddingMaskBias, rmsNorm, scaledDotProductAttention, splitHeads } from '../nn/layers.js';
-import { type Backbone, type BackboneGraph, type BindOptions, DropoutFactory, type LayerContext, type ModelInputs, positions } from './backbone.js';
+import {
+  activation,
+  linear,
+  mergeHeads,
+  paddingMaskBias,
+  rmsNorm,
+  scaledDotProductAttention,
+  splitHeads,
+} from '../nn/layers.js';
+import {
+  type Backbone,
+  type BackboneGraph,
+  type BindOptions,
+  DropoutFactory,
+  type LayerContext,
+  type ModelInputs,
+  positions,
+} from './backbone.js';
 import type { Example, Task } from '../data/glue.js';
 import { labelWordIds } from '../data/formats.js';
 import type { TextTokenizer } from '../io/tokenizer.js';
@@ -69,13 +85,16 @@ function parseT5Config(r: ConfigReader): T5Config {
 export function t5FeedForward(c: T5Config): { gated: boolean; act: Activation } {
   const parts = c.feed_forward_proj.split('-');
   const gated = parts[0] === 'gated';
-  if ((gated && parts.length !== 2) || (!gated && parts.length !== 1)) throw new ConfigError(`config: feed_forward_proj ${JSON.stringify(c.feed_forward_proj)} must be '<act>' or 'gated-<act>'`);
+  if ((gated && parts.length !== 2) || (!gated && parts.length !== 1))
+    throw new ConfigError(
+      `config: feed_forward_proj ${JSON.stringify(c.feed_forward_proj)} must be '<act>' or 'gated-<act>'`,
+    );
   let act = parts[parts.length - 1] as Activation;
   if (c.feed_forward_proj === 'gated-gelu') act = 'gelu_new'; // transformers' backwards-compatible special case
-  if (!ACTIVATIONS.includes(act)) throw new ConfigError(`config: feed_forward_proj activation '${act}' is not supported (${ACTIVATIONS.join(', ')})`);
+  if (!ACTIVATIONS.includes(act))
+    throw new ConfigError(`config: feed_forward_proj activation '${act}' is not supported (${ACTIVATIONS.join(', ')})`);
   return { gated, act };
 }
-
 
 export interface T5Context extends LayerContext {
   /** Relative position bias of encoder block 0 plus the padding mask, [B, heads, S, S]. */
@@ -117,7 +136,11 @@ export class T5 implements Backbone<T5Context> {
     const attention = (p: string, withBias: boolean) => {
       for (const x of ['q', 'k', 'v']) specs.push({ name: `${p}.${x}.weight`, shape: [inner, d] });
       specs.push({ name: `${p}.o.weight`, shape: [d, inner] });
-      if (withBias) specs.push({ name: `${p}.relative_attention_bias.weight`, shape: [c.relative_attention_num_buckets, c.num_heads] });
+      if (withBias)
+        specs.push({
+          name: `${p}.relative_attention_bias.weight`,
+          shape: [c.relative_attention_num_buckets, c.num_heads],
+        });
     };
     const ff = (p: string) => {
       if (gated) {
@@ -158,7 +181,10 @@ export class T5 implements Backbone<T5Context> {
    * tokens, which only exist to carry a learned prompt); the answer is read at decoder step 1.
    */
   formatExample(_task: Task, e: Example): Example {
-    return { label: e.label, textA: e.textB === undefined ? `text: ${e.textA}` : `text: ${e.textA} ? <extra_id_0> ${e.textB}` };
+    return {
+      label: e.label,
+      textA: e.textB === undefined ? `text: ${e.textA}` : `text: ${e.textA} ? <extra_id_0> ${e.textB}`,
+    };
   }
 
   labelTokenIds(tok: TextTokenizer, task: Task): [number, number] {
@@ -178,7 +204,11 @@ export class T5 implements Backbone<T5Context> {
 
   taskHead(o: { labelIds: [number, number] | null; tokenizer?: TextTokenizer }): MuxHead {
     if (!o.labelIds) throw new Error(`${this.source}: T5 answers with label words: their token ids are needed`);
-    return new T5DecoderHead(this.config.tie_word_embeddings ? 'shared.weight' : 'lm_head.weight', o.labelIds, this.decoderIds(o.tokenizer));
+    return new T5DecoderHead(
+      this.config.tie_word_embeddings ? 'shared.weight' : 'lm_head.weight',
+      o.labelIds,
+      this.decoderIds(o.tokenizer),
+    );
   }
 
   /** The label words are answered through the LM head the checkpoint already has. */
@@ -210,7 +240,13 @@ class T5DecoderHead implements MuxHead {
     const out = b.decode(dec, b.encoderFinal(hL), mask);
     return b.headInput(op.squeeze(op.slice(out, [{ axis: 1, start: this.answerStep, end: this.answerStep + 1 }]), [1]));
   }
-  mixed(bg: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): AnswerVectors {
+  mixed(
+    bg: BackboneGraph<LayerContext>,
+    h: Value,
+    mask: Value,
+    l: number,
+    extra: Record<string, Value>,
+  ): AnswerVectors {
     const b = bg as T5Graph;
     const hL = b.layers(h, b.context(mask), l, b.model.numLayers);
     return { answer: this.answerVector(b, hL, mask, extra.decoder_input_ids), nce: null };
@@ -241,7 +277,14 @@ function t5InitStd(c: T5Config, name: string): number {
 /** T5's entry in the registry. */
 export const T5_FAMILY: Architecture<T5Config> = {
   parseConfig: parseT5Config,
-  dims: (c) => ({ layers: c.num_layers, hidden: c.d_model, heads: c.num_heads, vocab: c.vocab_size, maxPositions: Infinity, padId: c.pad_token_id }),
+  dims: (c) => ({
+    layers: c.num_layers,
+    hidden: c.d_model,
+    heads: c.num_heads,
+    vocab: c.vocab_size,
+    maxPositions: Infinity,
+    padId: c.pad_token_id,
+  }),
   weightSpecs: (c) => T5.weightSpecs(c),
   canonicalName: (s) => T5.canonicalName(s),
   ignorable: T5.ignorable,
@@ -300,7 +343,12 @@ export class T5Graph implements BackboneGraph<T5Context> {
   /** [1, heads, Q, K] bias from block 0's bucket table of the encoder or decoder. */
   relativeBias(stack: 'encoder' | 'decoder', qPos: Value, kPos: Value, bidirectional: boolean): Value {
     const rel = op.sub(op.unsqueeze(kPos, [0]), op.unsqueeze(qPos, [1])); // key - query, [Q, K]
-    const bucket = relativePositionBucket(rel, bidirectional, this.c.relative_attention_num_buckets, this.c.relative_attention_max_distance);
+    const bucket = relativePositionBucket(
+      rel,
+      bidirectional,
+      this.c.relative_attention_num_buckets,
+      this.c.relative_attention_max_distance,
+    );
     const table = this.w(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
     return op.unsqueeze(op.transpose(op.gather(table, bucket), [2, 0, 1]), [0]);
   }
@@ -319,7 +367,10 @@ export class T5Graph implements BackboneGraph<T5Context> {
     const { gated, act } = t5FeedForward(this.c);
     const x = rmsNorm(h, this.w(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
     const inner = gated
-      ? op.mul(activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_0.weight`) }), act), linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_1.weight`) }))
+      ? op.mul(
+          activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_0.weight`) }), act),
+          linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_1.weight`) }),
+        )
       : activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi.weight`) }), act);
     return op.add(h, this.drop(linear(this.drop(inner), { weight: this.w(`${prefix}.DenseReluDense.wo.weight`) })));
   }
@@ -388,7 +439,12 @@ export class T5Graph implements BackboneGraph<T5Context> {
  * transformers' T5Attention._relative_position_bucket, in graph ops on int64 relative positions
  * (key - query): exact buckets for small distances, logarithmic ones up to max_distance.
  */
-export function relativePositionBucket(rel: Value, bidirectional: boolean, numBuckets: number, maxDistance: number): Value {
+export function relativePositionBucket(
+  rel: Value,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+): Value {
   let nb = numBuckets;
   let offset: Value | null = null;
   let n: Value;

@@ -43,7 +43,12 @@ export class Weights {
 
   get(name: string): HostWeight {
     const w = this.map.get(name);
-    if (!w) throw new WeightMismatchError(this.released ? `${this.source}: weight '${name}' was released once the inference sessions held it` : `${this.source}: no weight '${name}'`);
+    if (!w)
+      throw new WeightMismatchError(
+        this.released
+          ? `${this.source}: weight '${name}' was released once the inference sessions held it`
+          : `${this.source}: no weight '${name}'`,
+      );
     return w;
   }
 
@@ -106,7 +111,12 @@ export class Weights {
    * fail with one message that lists every problem, plus the unexpected names to help spot a
    * naming scheme mismatch.
    */
-  static load(store: WeightStore, specs: WeightSpec[], rename: (stored: string) => string = (s) => s, ignorable: Ignorable = []): Weights {
+  static load(
+    store: WeightStore,
+    specs: WeightSpec[],
+    rename: (stored: string) => string = (s) => s,
+    ignorable: Ignorable = [],
+  ): Weights {
     const stored = new Map<string, string>(); // canonical -> stored
     for (const s of store.names()) {
       const c = rename(s);
@@ -134,19 +144,31 @@ export class Weights {
     const present = (g: string) => (groups.get(g) ?? []).some((x) => stored.has(x.name));
     for (const [g, members] of groups) {
       if (!present(g)) continue;
-      for (const m of members) if (!stored.has(m.name)) missing.push(`${m.name} [${m.shape.join(', ')}] (the checkpoint has the rest of the ${g} head)`);
+      for (const m of members)
+        if (!stored.has(m.name))
+          missing.push(`${m.name} [${m.shape.join(', ')}] (the checkpoint has the rest of the ${g} head)`);
       for (const need of new Set(members.flatMap((m) => m.needs ?? []))) {
-        if (!present(need)) for (const m of groups.get(need) ?? []) missing.push(`${m.name} [${m.shape.join(', ')}] (the ${g} head reads the ${need})`);
+        if (!present(need))
+          for (const m of groups.get(need) ?? [])
+            missing.push(`${m.name} [${m.shape.join(', ')}] (the ${g} head reads the ${need})`);
       }
     }
     const expected = new Set(specs.map((s) => s.name));
-    const unused = [...stored.entries()].filter(([c, s]) => !expected.has(c) && !ignorable.some((r) => r.test(s))).map(([, s]) => s);
+    const unused = [...stored.entries()]
+      .filter(([c, s]) => !expected.has(c) && !ignorable.some((r) => r.test(s)))
+      .map(([, s]) => s);
     if (missing.length || badShape.length || unused.length) {
       const lines = [`${store.source}: the weights do not match the config`];
-      if (missing.length) lines.push(`  missing (${missing.length}): ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`);
+      if (missing.length)
+        lines.push(
+          `  missing (${missing.length}): ${missing.slice(0, 20).join(', ')}${missing.length > 20 ? ', ...' : ''}`,
+        );
       if (badShape.length) lines.push(`  wrong shape (${badShape.length}): ${badShape.slice(0, 20).join('; ')}`);
       // unused tensors are an error: a config with fewer layers than the weights would run silently
-      if (unused.length) lines.push(`  unexpected (${unused.length}): ${unused.slice(0, 20).join(', ')}${unused.length > 20 ? ', ...' : ''}`);
+      if (unused.length)
+        lines.push(
+          `  unexpected (${unused.length}): ${unused.slice(0, 20).join(', ')}${unused.length > 20 ? ', ...' : ''}`,
+        );
       throw new WeightMismatchError(lines.join('\n'));
     }
     return new Weights(store.source, map);

@@ -26,7 +26,14 @@ export interface AdapterConfig {
   label_words: [string, string];
   /** Token ids of the label words (T5/LLaMA); null for BERT's classifier. */
   label_ids: [number, number] | null;
-  base_model: { source: string; name: string; model_type: string; num_layers: number; hidden_size: number; weights_sha256: string };
+  base_model: {
+    source: string;
+    name: string;
+    model_type: string;
+    num_layers: number;
+    hidden_size: number;
+    weights_sha256: string;
+  };
   training: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }
@@ -40,7 +47,14 @@ export function specOf(c: AdapterConfig): MuxSpec {
 }
 
 export function baseModelInfo(model: Backbone): AdapterConfig['base_model'] {
-  return { source: model.source, name: path.basename(path.resolve(model.source)), model_type: model.modelType, num_layers: model.numLayers, hidden_size: model.hiddenSize, weights_sha256: weightsHash(model.weights) };
+  return {
+    source: model.source,
+    name: path.basename(path.resolve(model.source)),
+    model_type: model.modelType,
+    num_layers: model.numLayers,
+    hidden_size: model.hiddenSize,
+    weights_sha256: weightsHash(model.weights),
+  };
 }
 
 export function saveAdapter(dir: string, config: AdapterConfig, params: ParamSet): void {
@@ -51,7 +65,8 @@ export function saveAdapter(dir: string, config: AdapterConfig, params: ParamSet
 
 export function loadAdapter(dir: string): { config: AdapterConfig; params: ParamSet } {
   const cfgFile = path.join(dir, ADAPTER_CONFIG);
-  if (!fs.existsSync(cfgFile)) throw new Error(`${dir}: no ${ADAPTER_CONFIG} (is this an adapter folder written by revmux train?)`);
+  if (!fs.existsSync(cfgFile))
+    throw new Error(`${dir}: no ${ADAPTER_CONFIG} (is this an adapter folder written by revmux train?)`);
   let config: AdapterConfig;
   try {
     config = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
@@ -59,9 +74,11 @@ export function loadAdapter(dir: string): { config: AdapterConfig; params: Param
     throw new Error(`${cfgFile}: not valid JSON (${(e as Error).message})`);
   }
   checkAdapterConfig(config, cfgFile);
-  if (config.layout !== LAYOUT) throw new Error(`${cfgFile}: layout "${config.layout}" is not the one this revmux implements ("${LAYOUT}")`);
+  if (config.layout !== LAYOUT)
+    throw new Error(`${cfgFile}: layout "${config.layout}" is not the one this revmux implements ("${LAYOUT}")`);
   const params = new ParamSet();
-  for (const [name, shape] of adapterShapes(specOf(config))) params.add(name, shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  for (const [name, shape] of adapterShapes(specOf(config)))
+    params.add(name, shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
   params.load(path.join(dir, ADAPTER_WEIGHTS));
   return { config, params };
 }
@@ -69,7 +86,8 @@ export function loadAdapter(dir: string): { config: AdapterConfig; params: Param
 /** Field types and ranges of an adapter_config.json, each error naming the file and the field. */
 function checkAdapterConfig(c: AdapterConfig, file: string): void {
   if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new Error(`${file}: not a JSON object`);
-  for (const k of ['variant', 'n', 'l', 'd', 'base_model'] as const) if (c[k] === undefined) throw new Error(`${file}: missing "${k}"`);
+  for (const k of ['variant', 'n', 'l', 'd', 'base_model'] as const)
+    if (c[k] === undefined) throw new Error(`${file}: missing "${k}"`);
   const field = (k: string, v: unknown, ok: boolean, want: string) => {
     if (!ok) throw new Error(`${file}: "${k}" must be ${want}, got ${JSON.stringify(v)}`);
   };
@@ -78,8 +96,23 @@ function checkAdapterConfig(c: AdapterConfig, file: string): void {
   field('d', c.d, Number.isInteger(c.d) && c.d >= 1, 'an integer >= 1');
   field('dropout', c.dropout, typeof c.dropout === 'number', 'a number');
   const b = c.base_model as Partial<AdapterConfig['base_model']> | null;
-  field('base_model', b, typeof b === 'object' && b !== null && typeof b.model_type === 'string' && Number.isInteger(b.num_layers) && Number.isInteger(b.hidden_size) && typeof b.weights_sha256 === 'string', 'an object with model_type, num_layers, hidden_size and weights_sha256');
-  field('l', c.l, Number.isInteger(c.l) && c.l >= 0 && c.l <= b!.num_layers!, `an integer in [0, ${b!.num_layers}] (base_model.num_layers)`);
+  field(
+    'base_model',
+    b,
+    typeof b === 'object' &&
+      b !== null &&
+      typeof b.model_type === 'string' &&
+      Number.isInteger(b.num_layers) &&
+      Number.isInteger(b.hidden_size) &&
+      typeof b.weights_sha256 === 'string',
+    'an object with model_type, num_layers, hidden_size and weights_sha256',
+  );
+  field(
+    'l',
+    c.l,
+    Number.isInteger(c.l) && c.l >= 0 && c.l <= b!.num_layers!,
+    `an integer in [0, ${b!.num_layers}] (base_model.num_layers)`,
+  );
   try {
     validateSpec(specOf(c), b!.num_layers!);
   } catch (e) {
@@ -91,17 +124,27 @@ function checkAdapterConfig(c: AdapterConfig, file: string): void {
  * Checks an adapter against the backbone it is about to run on (and the N / l asked for, if any);
  * lists every difference. `weightsSha256`: the backbone's weightsHash, when the caller already has it.
  */
-export function checkAdapterFits(config: AdapterConfig, model: Backbone, want: { n?: number; l?: number } = {}, where = 'adapter', weightsSha256?: string): void {
+export function checkAdapterFits(
+  config: AdapterConfig,
+  model: Backbone,
+  want: { n?: number; l?: number } = {},
+  where = 'adapter',
+  weightsSha256?: string,
+): void {
   const diffs: string[] = [];
   const b = config.base_model;
   if (b.model_type !== model.modelType) diffs.push(`model_type: adapter ${b.model_type}, backbone ${model.modelType}`);
-  if (b.hidden_size !== model.hiddenSize) diffs.push(`hidden size: adapter ${b.hidden_size}, backbone ${model.hiddenSize}`);
+  if (b.hidden_size !== model.hiddenSize)
+    diffs.push(`hidden size: adapter ${b.hidden_size}, backbone ${model.hiddenSize}`);
   if (b.num_layers !== model.numLayers) diffs.push(`layers: adapter ${b.num_layers}, backbone ${model.numLayers}`);
   if (want.n !== undefined && want.n !== config.n) diffs.push(`N: adapter ${config.n}, requested ${want.n}`);
   if (want.l !== undefined && want.l !== config.l) diffs.push(`l: adapter ${config.l}, requested ${want.l}`);
   if (!diffs.length) {
     const hash = weightsSha256 ?? weightsHash(model.weights); // callers checking several adapters hash once
-    if (hash !== b.weights_sha256) diffs.push(`backbone weights differ from the ones it was trained on (${b.name}, sha256 ${b.weights_sha256.slice(0, 12)}…; this backbone ${hash.slice(0, 12)}…)`);
+    if (hash !== b.weights_sha256)
+      diffs.push(
+        `backbone weights differ from the ones it was trained on (${b.name}, sha256 ${b.weights_sha256.slice(0, 12)}…; this backbone ${hash.slice(0, 12)}…)`,
+      );
   }
   if (diffs.length) throw new Error(`${where} does not fit this backbone (${model.source}): ${diffs.join('; ')}`);
 }

@@ -34,22 +34,45 @@ export interface FeatureOptions {
  * multiplexed [G, N, S], consecutive items sharing a row, the last row padded with empty (dummy)
  * slots. Right padding to the longest item; plus the head's extra inputs.
  */
-export function tokenFeeds(model: Backbone, items: readonly TokenRow[], slots: number | null, padId: number): Record<string, HostTensor> {
+export function tokenFeeds(
+  model: Backbone,
+  items: readonly TokenRow[],
+  slots: number | null,
+  padId: number,
+): Record<string, HostTensor> {
   const n = slots ?? 1;
   const rows = Math.ceil(items.length / n) * n;
   const b = padRows(items, padId, { rows });
   const shape = slots === null ? [rows, b.seq] : [rows / n, n, b.seq];
-  const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+  const feeds: Record<string, HostTensor> = {
+    input_ids: { data: b.inputIds, shape },
+    attention_mask: { data: b.attentionMask, shape: [...shape] },
+  };
   if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
   return feeds;
 }
 
-export async function computeFeatures(model: Backbone, head: MuxHead, l: number, examples: readonly EncodedExample[], padId: number, o: FeatureOptions = {}): Promise<Features> {
+export async function computeFeatures(
+  model: Backbone,
+  head: MuxHead,
+  l: number,
+  examples: readonly EncodedExample[],
+  padId: number,
+  o: FeatureOptions = {},
+): Promise<Features> {
   const d = model.hiddenSize;
   const count = examples.length;
   const prefill = await compile(prefillGraph(model, l));
   const siso = await compile(sisoGraph(model, head, l));
-  const f: Features = { d, count, h: new Array(count), lengths: new Int32Array(count), labels: new Int32Array(count), teacher: new Float32Array(count * d), sisoLogits: new Float32Array(count * 2) };
+  const f: Features = {
+    d,
+    count,
+    h: new Array(count),
+    lengths: new Int32Array(count),
+    labels: new Int32Array(count),
+    teacher: new Float32Array(count * d),
+    sisoLogits: new Float32Array(count * 2),
+  };
   // sorted by length so batches carry little padding; results go back to example order
   const order = [...examples.keys()].sort((a, b) => examples[a].ids.length - examples[b].ids.length);
   const bs = o.batchSize ?? 64;
@@ -57,10 +80,16 @@ export async function computeFeatures(model: Backbone, head: MuxHead, l: number,
   for (let s = 0; s < order.length; s += bs) {
     const idx = order.slice(s, s + bs);
     const B = idx.length;
-    const b = padRows(idx.map((i) => examples[i]), padId);
+    const b = padRows(
+      idx.map((i) => examples[i]),
+      padId,
+    );
     const seq = b.seq;
     const shape = [B, seq];
-    const feeds: Record<string, HostTensor> = { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape: [...shape] } };
+    const feeds: Record<string, HostTensor> = {
+      input_ids: { data: b.inputIds, shape },
+      attention_mask: { data: b.attentionMask, shape: [...shape] },
+    };
     if (model.usesTokenTypes) feeds.token_type_ids = { data: b.tokenTypeIds, shape: [...shape] };
     const h = float32((await prefill.run(feeds)).h);
     const r = await siso.run({ h: { data: h, shape: [B, seq, d] }, attention_mask: feeds.attention_mask });
@@ -92,7 +121,12 @@ export function sisoAccuracy(f: Features): number {
  * group (instance b -> group floor(b/N), slot b mod N); the last group is padded with dummy slots.
  * With `training`, also the labels and SISO teacher vectors the loss needs.
  */
-export function assembleGroups(f: Features, indices: readonly number[], n: number, o: { training?: boolean } = {}): Record<string, HostTensor> {
+export function assembleGroups(
+  f: Features,
+  indices: readonly number[],
+  n: number,
+  o: { training?: boolean } = {},
+): Record<string, HostTensor> {
   const G = Math.ceil(indices.length / n);
   const S = Math.max(1, ...indices.map((i) => f.lengths[i]));
   const d = f.d;

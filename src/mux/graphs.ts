@@ -15,7 +15,10 @@ import { VARIANTS } from './variants.js';
 /** input_ids, attention_mask (+ token_type_ids for BERT) -> h = residual stream after layer l, [B, S, d]. */
 export function prefillGraph(model: Backbone, l: number): Graph {
   const g = new Graph(`prefill-l${l}`);
-  const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
+  const inputs: ModelInputs = {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
+  };
   if (model.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
   const b = model.bind(g);
   g.output('h', b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l));
@@ -59,12 +62,25 @@ interface MuxCore {
 }
 
 /** Adapters + frozen layers [l, L) + demux + head on grouped prefilled states. */
-function muxCore(model: Backbone, head: MuxHead, spec: MuxSpec, p: (name: string) => Value, h: Value, mask: Value, valid: Value, extra: Record<string, Value>, o: MuxGraphOptions): MuxCore {
+function muxCore(
+  model: Backbone,
+  head: MuxHead,
+  spec: MuxSpec,
+  p: (name: string) => Value,
+  h: Value,
+  mask: Value,
+  valid: Value,
+  extra: Record<string, Value>,
+  o: MuxGraphOptions,
+): MuxCore {
   const { n, d, l } = spec;
   const g = h.graph;
   const b = model.bind(g, { training: o.backboneDropout, seed: o.seed });
   let dropCount = 0;
-  const drop = (x: Value) => (o.adapterDropout && spec.dropout > 0 ? op.dropout(x, spec.dropout, true, o.seed * 7919 + 1 + dropCount++).output : x);
+  const drop = (x: Value) =>
+    o.adapterDropout && spec.dropout > 0
+      ? op.dropout(x, spec.dropout, true, o.seed * 7919 + 1 + dropCount++).output
+      : x;
 
   // Per-instance projection, zeroed wherever the instance has no token: dummy slots entirely
   // (spec §3.3) and a shorter instance's padded tail, so what the padding positions held before
@@ -133,7 +149,9 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
 export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet): Graph {
   const { n, l } = spec;
   const g = new Graph(`mux-infer-${spec.variant}-n${n}-l${l}`);
-  const consts = new Map(params.list().map((pr) => [pr.name, g.initializer(pr.data, pr.shape, 'float32', { prefix: `adapter.${pr.name}` })]));
+  const consts = new Map(
+    params.list().map((pr) => [pr.name, g.initializer(pr.data, pr.shape, 'float32', { prefix: `adapter.${pr.name}` })]),
+  );
   const ids = g.input('input_ids', 'int64', ['groups', n, 'seq']);
   const mask = g.input('attention_mask', 'int64', ['groups', n, 'seq']);
   const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
@@ -144,7 +162,14 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
   const hFlat = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l); // [G*N, S, d]
   const h = op.reshape(hFlat, ids.shape.concat([model.hiddenSize]) as (string | number)[], [ids]);
   const valid = op.reduceMax(op.cast(mask, 'float32'), [2], false); // [G, N]
-  const { logits } = muxCore(model, head, spec, (name) => consts.get(name)!, h, mask, valid, extra, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 });
+  const { logits } = muxCore(model, head, spec, (name) => consts.get(name)!, h, mask, valid, extra, {
+    withLoss: false,
+    adapterDropout: false,
+    backboneDropout: false,
+    seed: 0,
+    lambda: 0,
+    mu: 0,
+  });
   g.output('logits', op.reshape(logits, [ids.shape[0], n, 2], [ids])); // [G, N, 2]: instance i of group g at [g, i]
   return g;
 }
@@ -152,7 +177,10 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
 /** SISO inference in one session: token ids [B, S] -> label logits [B, 2]. */
 export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
   const g = new Graph('siso-infer');
-  const inputs: ModelInputs = { inputIds: g.input('input_ids', 'int64', ['batch', 'seq']), attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']) };
+  const inputs: ModelInputs = {
+    inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
+    attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
+  };
   if (model.usesTokenTypes) inputs.tokenTypeIds = g.input('token_type_ids', 'int64', ['batch', 'seq']);
   const extra = head.answerInputs(inputs.attentionMask);
   const b = model.bind(g);

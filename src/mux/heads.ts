@@ -26,7 +26,13 @@ export interface MuxHead {
   /** Two label logits from d-wide vectors [..., d]. */
   logits(b: BackboneGraph<LayerContext>, y: Value): Value;
   /** SISO from prefilled states [B, S, d]: label logits [B, 2] and the teacher vector [B, d]. */
-  siso(b: BackboneGraph<LayerContext>, h: Value, mask: Value, l: number, extra: Record<string, Value>): { logits: Value; teacher: Value };
+  siso(
+    b: BackboneGraph<LayerContext>,
+    h: Value,
+    mask: Value,
+    l: number,
+    extra: Record<string, Value>,
+  ): { logits: Value; teacher: Value };
   /** True when `answer` is [G, N, d] (per-instance positions). */
   readonly perInstance: boolean;
 }
@@ -43,7 +49,12 @@ export function gatherRows(h: Value, pos: Value): Value {
 }
 
 /** Logits of the two label words only: y [..., d] times their rows of the LM head's table. */
-export function labelLogits(b: BackboneGraph<LayerContext>, table: string, labelIds: [number, number], y: Value): Value {
+export function labelLogits(
+  b: BackboneGraph<LayerContext>,
+  table: string,
+  labelIds: [number, number],
+  y: Value,
+): Value {
   const rows = op.gather(b.model.weights.value(b.graph, table), b.graph.int64s(labelIds), 0); // [2, d]
   return op.matmul(y, op.transpose(rows, [1, 0]));
 }
@@ -56,4 +67,3 @@ export function lastTokenPositions(mask: Value): Value {
   const count = op.reduceSum(mask, [mask.rank - 1], mask.rank === 2);
   return op.max(op.sub(count, mask.graph.int64s([1])), mask.graph.int64s([0]));
 }
-

@@ -13,7 +13,8 @@ import { linear } from '../nn/layers.js';
 export type ParamLookup = (name: string) => Value;
 export type Drop = (x: Value) => Value;
 
-const lin = (p: ParamLookup, name: string, x: Value) => linear(x, { weight: p(`${name}.weight`), bias: p(`${name}.bias`) });
+const lin = (p: ParamLookup, name: string, x: Value) =>
+  linear(x, { weight: p(`${name}.weight`), bias: p(`${name}.bias`) });
 
 /** Coupling adapter F_k: d/N -> d -> d/N, ReLU (then dropout) after both layers. */
 export function coupling(p: ParamLookup, k: number, x: Value, drop: Drop): Value {
@@ -87,7 +88,12 @@ export function splitBlocks(x: Value, n: number): Value[] {
 
 /** Stacks per-slot Values [..., w] along a new axis at `axis`. */
 export function stack(xs: Value[], axis: number): Value {
-  return xs.length === 1 ? op.unsqueeze(xs[0], [axis]) : op.concat(xs.map((x) => op.unsqueeze(x, [axis])), axis);
+  return xs.length === 1
+    ? op.unsqueeze(xs[0], [axis])
+    : op.concat(
+        xs.map((x) => op.unsqueeze(x, [axis])),
+        axis,
+      );
 }
 
 /** [G, P, N, w] with P = N answer positions -> [G, N, w]: slot k read at instance k's own position. */

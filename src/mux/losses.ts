@@ -43,7 +43,10 @@ export function mappingLoss(z: Value, mask: Value): Value {
   const zt = op.transpose(normalize(z), [0, 2, 1, 3]); // [G, S, N, w]
   const cos = op.abs(op.matmul(zt, op.transposeLast2(op.stopGradient(zt)))); // [G, S, N, N]: row i gets the gradient
   const rowMask = op.unsqueeze(op.transpose(mask, [0, 2, 1]), [-1]); // [G, S, N, 1]
-  const perPair = op.div(op.reduceSum(op.mul(cos, rowMask), [1], false), op.unsqueeze(op.max(op.reduceSum(mask, [2], false), 1), [-1])); // [G, N, N]
+  const perPair = op.div(
+    op.reduceSum(op.mul(cos, rowMask), [1], false),
+    op.unsqueeze(op.max(op.reduceSum(mask, [2], false), 1), [-1]),
+  ); // [G, N, N]
   const offDiag = op.mul(perPair, eye(z.graph, n, n));
   const total = op.sub(op.reduceSum(perPair, [1, 2], false), op.reduceSum(offDiag, [1, 2], false)); // drop i == j
   return op.reduceMean(op.div(total, n * (n - 1)), [0], false);

@@ -20,10 +20,19 @@ export interface MuxSpec {
 }
 
 export function validateSpec(s: MuxSpec, numLayers: number): void {
-  if (!MUX_VARIANTS.includes(s.variant)) throw new Error(`unknown variant '${s.variant}' (known: ${MUX_VARIANTS.join(', ')})`);
+  if (!MUX_VARIANTS.includes(s.variant))
+    throw new Error(`unknown variant '${s.variant}' (known: ${MUX_VARIANTS.join(', ')})`);
   if (!Number.isInteger(s.n) || s.n < 1) throw new Error(`N must be an integer >= 1, got ${s.n}`);
-  if (VARIANTS[s.variant].slotsOfDOverN && s.d % s.n !== 0) throw new Error(`hidden size d = ${s.d} is not divisible by N = ${s.n}: ${s.variant} needs d/N-wide slots (try N in ${divisors(s.d).filter((x) => x <= 64).join(', ')})`);
-  if (!Number.isInteger(s.l) || s.l < 0 || s.l > numLayers) throw new Error(`prefill layers l must be in [0, ${numLayers}], got ${s.l}`);
+  if (VARIANTS[s.variant].slotsOfDOverN && s.d % s.n !== 0)
+    throw new Error(
+      `hidden size d = ${s.d} is not divisible by N = ${s.n}: ${s.variant} needs d/N-wide slots (try N in ${divisors(
+        s.d,
+      )
+        .filter((x) => x <= 64)
+        .join(', ')})`,
+    );
+  if (!Number.isInteger(s.l) || s.l < 0 || s.l > numLayers)
+    throw new Error(`prefill layers l must be in [0, ${numLayers}], got ${s.l}`);
   if (!(s.dropout >= 0 && s.dropout < 1)) throw new Error(`adapter dropout must be in [0, 1), got ${s.dropout}`);
 }
 
@@ -44,10 +53,20 @@ export function initAdapter(s: MuxSpec, seed: number): ParamSet {
   const rng = new Rng(seed);
   const ps = new ParamSet();
   const shapes = adapterShapes(s);
-  const fanIn = new Map(shapes.filter(([n]) => n.endsWith('.weight')).map(([n, sh]) => [n.slice(0, -'.weight'.length), sh[1]]));
+  const fanIn = new Map(
+    shapes.filter(([n]) => n.endsWith('.weight')).map(([n, sh]) => [n.slice(0, -'.weight'.length), sh[1]]),
+  );
   for (const [name, shape] of shapes) {
     const bound = 1 / Math.sqrt(fanIn.get(name.replace(/\.(weight|bias)$/, ''))!);
-    ps.add(name, shape, rng.uniformArray(shape.reduce((a, b) => a * b, 1), -bound, bound));
+    ps.add(
+      name,
+      shape,
+      rng.uniformArray(
+        shape.reduce((a, b) => a * b, 1),
+        -bound,
+        bound,
+      ),
+    );
   }
   return ps;
 }

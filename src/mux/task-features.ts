@@ -28,20 +28,33 @@ export async function prepareDevFeatures(model: Backbone, o: FeatureSource): Pro
 }
 
 /** The head for a backbone on a task, with its label-word ids (T5/LLaMA) from the model's tokenizer. */
-export function taskHead(model: Backbone, tokenizerDir: string, task: Task): { head: MuxHead; labelIds: [number, number] | null; tok: TextTokenizer } {
+export function taskHead(
+  model: Backbone,
+  tokenizerDir: string,
+  task: Task,
+): { head: MuxHead; labelIds: [number, number] | null; tok: TextTokenizer } {
   const tok = TextTokenizer.load(tokenizerDir);
   const labelIds = model.labelTokenIds(tok, task);
   return { head: model.taskHead({ labelIds, tokenizer: tok }), labelIds, tok };
 }
 
-export async function prepareFeatures(model: Backbone, o: FeatureSource, withTrain = true): Promise<{ train: Features; dev: Features }> {
+export async function prepareFeatures(
+  model: Backbone,
+  o: FeatureSource,
+  withTrain = true,
+): Promise<{ train: Features; dev: Features }> {
   const { head, tok } = taskHead(model, o.model, o.task);
   let train = withTrain ? loadExamples(o.task, 'train', o.dataDir) : [];
   let dev = loadExamples(o.task, 'dev', o.dataDir);
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
   const maxLength = o.maxLength ?? 128;
-  const enc = (xs: typeof train) => encodeExamples(tok, xs.map((e) => model.formatExample(o.task, e)), maxLength);
+  const enc = (xs: typeof train) =>
+    encodeExamples(
+      tok,
+      xs.map((e) => model.formatExample(o.task, e)),
+      maxLength,
+    );
   return {
     train: await computeFeatures(model, head, o.l, enc(train), tok.padId, { label: 'prefill train', quiet: o.quiet }),
     dev: await computeFeatures(model, head, o.l, enc(dev), tok.padId, { label: 'prefill dev', quiet: o.quiet }),

@@ -4,7 +4,21 @@
 // The graphs (graphs.ts), parameter init (spec.ts), FLOPs (eval/flops.ts) and the trainer read it;
 // adding a variant is one entry here.
 import type { Value } from '../engine/graph.js';
-import { type Drop, type ParamLookup, diagonal, downProject, layoutBlocks, mlpDemux, reverseDemux, reversibleMux, splitBlocks, stack, upProject, vanillaMap, vanillaMux } from './layers.js';
+import {
+  type Drop,
+  type ParamLookup,
+  diagonal,
+  downProject,
+  layoutBlocks,
+  mlpDemux,
+  reverseDemux,
+  reversibleMux,
+  splitBlocks,
+  stack,
+  upProject,
+  vanillaMap,
+  vanillaMux,
+} from './layers.js';
 
 import type { MuxVariant } from './variant-names.js';
 
@@ -39,12 +53,17 @@ const lin = (name: string, out: number, inp: number): Shapes => [
   [`${name}.bias`, [out]],
 ];
 /** MLP demux d -> 3d -> 3d -> N*d (ORA, vanilla). */
-const mlpDemuxShapes = (d: number, n: number) => [...lin('dec.fc1', 3 * d, d), ...lin('dec.fc2', 3 * d, 3 * d), ...lin('dec.fc3', n * d, 3 * d)];
+const mlpDemuxShapes = (d: number, n: number) => [
+  ...lin('dec.fc1', 3 * d, d),
+  ...lin('dec.fc2', 3 * d, 3 * d),
+  ...lin('dec.fc3', n * d, 3 * d),
+];
 const mlpDemuxFlops = (d: number, n: number) => (2 * (3 * d * d + 9 * d * d + 3 * d * n * d)) / n; // one per row, shared by N
 /** Down projection d -> d/N and the N couplings d/N -> d -> d/N of the reversible chain. */
 const reversibleShapes = (d: number, n: number): Shapes => {
   const out = lin('down', d / n, d);
-  if (n > 1) for (let k = 0; k < n; k++) out.push(...lin(`coupling.${k}.fc1`, d, d / n), ...lin(`coupling.${k}.fc2`, d / n, d));
+  if (n > 1)
+    for (let k = 0; k < n; k++) out.push(...lin(`coupling.${k}.fc1`, d, d / n), ...lin(`coupling.${k}.fc2`, d / n, d));
   return out;
 };
 const couplingFlops = (d: number, n: number) => (n > 1 ? 4 * d * (d / n) : 0); // one coupling per instance
@@ -59,7 +78,12 @@ export const VARIANTS: Record<MuxVariant, VariantDef> = {
   revmux: {
     title: 'RevMUX (reversible mux and demux)',
     slotsOfDOverN: true,
-    shapes: (d, n) => [...reversibleShapes(d, n), ...lin('up.fc1', 3 * d, d / n), ...lin('up.fc2', 3 * d, 3 * d), ...lin('up.fc3', d, 3 * d)],
+    shapes: (d, n) => [
+      ...reversibleShapes(d, n),
+      ...lin('up.fc1', 3 * d, d / n),
+      ...lin('up.fc2', 3 * d, 3 * d),
+      ...lin('up.fc3', d, 3 * d),
+    ],
     project: downProject,
     mix: (p, slots, drop) => layoutBlocks(reversibleMux(p, slots, drop)),
     demux(p, answer, n, perInstance, drop) {
@@ -67,7 +91,10 @@ export const VARIANTS: Record<MuxVariant, VariantDef> = {
       if (perInstance) a = diagonal(a, n);
       return upProject(p, a, drop);
     },
-    flops: (d, n, S) => ({ mux: reversibleMuxFlops(d, n, S), demux: couplingFlops(d, n) + 2 * (3 * d * (d / n) + 9 * d * d + 3 * d * d) }),
+    flops: (d, n, S) => ({
+      mux: reversibleMuxFlops(d, n, S),
+      demux: couplingFlops(d, n) + 2 * (3 * d * (d / n) + 9 * d * d + 3 * d * d),
+    }),
     lambda: { classifier: 0.25, labelWords: 0.5 },
   },
   // Only-mux-reversible (ORA): RevMUX's multiplexer, an MLP demultiplexer.
@@ -85,12 +112,19 @@ export const VARIANTS: Record<MuxVariant, VariantDef> = {
   vanilla: {
     title: 'vanilla adapters (MLP mux and demux)',
     slotsOfDOverN: false,
-    shapes: (d, n) => [...lin('map', d, d), ...lin('mux.fc1', 3 * d, n * d), ...lin('mux.fc2', d, 3 * d), ...mlpDemuxShapes(d, n)],
+    shapes: (d, n) => [
+      ...lin('map', d, d),
+      ...lin('mux.fc1', 3 * d, n * d),
+      ...lin('mux.fc2', d, 3 * d),
+      ...mlpDemuxShapes(d, n),
+    ],
     project: vanillaMap,
     mix: vanillaMux,
     demux: mlpDemuxPerInstance,
-    flops: (d, n, S) => ({ mux: 2 * S * d * d + (2 * S * (3 * d * n * d + 3 * d * d)) / n, demux: mlpDemuxFlops(d, n) }),
+    flops: (d, n, S) => ({
+      mux: 2 * S * d * d + (2 * S * (3 * d * n * d + 3 * d * d)) / n,
+      demux: mlpDemuxFlops(d, n),
+    }),
     lambda: { classifier: 0.5, labelWords: 0.5 },
   },
 };
-

@@ -42,7 +42,9 @@ export function activation(x: Value, name: Activation): Value {
     case 'tanh':
       return op.tanh(x);
     default:
-      throw new Error(`unknown activation '${name as string}' (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`);
+      throw new Error(
+        `unknown activation '${name as string}' (known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, tanh)`,
+      );
   }
 }
 
@@ -59,7 +61,8 @@ export function paddingMaskBias(mask: Value, dtype: 'float32' | 'float64' = 'flo
 /** [B, S, H] -> [B, heads, S, H / heads] */
 export function splitHeads(x: Value, heads: number): Value {
   const [b, s, h] = x.shape;
-  if (typeof h !== 'number' || h % heads !== 0) throw new Error(`splitHeads: hidden size ${h} is not divisible by ${heads} heads`);
+  if (typeof h !== 'number' || h % heads !== 0)
+    throw new Error(`splitHeads: hidden size ${h} is not divisible by ${heads} heads`);
   return op.transpose(op.reshape(x, [b, s, heads, h / heads]), [0, 2, 1, 3]);
 }
 
@@ -70,7 +73,14 @@ export function mergeHeads(x: Value): Value {
 }
 
 /** softmax(q k^T * scale + bias) v, per head; `dropProbs` is attention dropout on the probabilities. */
-export function scaledDotProductAttention(q: Value, k: Value, v: Value, bias: Value | null, scale: number, dropProbs?: (p: Value) => Value): Value {
+export function scaledDotProductAttention(
+  q: Value,
+  k: Value,
+  v: Value,
+  bias: Value | null,
+  scale: number,
+  dropProbs?: (p: Value) => Value,
+): Value {
   let scores = op.matmul(q, op.transposeLast2(k));
   if (scale !== 1) scores = op.mul(scores, scale);
   if (bias) scores = op.add(scores, bias);
@@ -110,8 +120,12 @@ export function bertLayer(x: Value, maskBias: Value | null, w: BertLayerWeights,
   const q = splitHeads(linear(x, w.query), o.heads);
   const k = splitHeads(linear(x, w.key), o.heads);
   const v = splitHeads(linear(x, w.value), o.heads);
-  const ctx = mergeHeads(scaledDotProductAttention(q, k, v, maskBias, 1 / Math.sqrt(h / o.heads), (p) => drop(p, 'attention')));
-  const attn = op.layerNorm(op.add(drop(linear(ctx, w.attnOut), 'hidden'), x), w.attnNorm.weight, w.attnNorm.bias, { epsilon: o.eps });
+  const ctx = mergeHeads(
+    scaledDotProductAttention(q, k, v, maskBias, 1 / Math.sqrt(h / o.heads), (p) => drop(p, 'attention')),
+  );
+  const attn = op.layerNorm(op.add(drop(linear(ctx, w.attnOut), 'hidden'), x), w.attnNorm.weight, w.attnNorm.bias, {
+    epsilon: o.eps,
+  });
   const ff = linear(activation(linear(attn, w.intermediate), o.act), w.output);
   return op.layerNorm(op.add(drop(ff, 'hidden'), attn), w.outNorm.weight, w.outNorm.bias, { epsilon: o.eps });
 }

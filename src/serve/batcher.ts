@@ -57,7 +57,10 @@ export class Batcher {
   ) {
     const n = o.policy;
     // refused here, at start-up, rather than as a 500 on the first request of two or more inputs
-    if (n !== 'adaptive' && !engine.availableN.includes(n)) throw new Error(`policy N = ${n}: no adapter for N = ${n} was loaded (available N: ${engine.availableN.join(', ')})`);
+    if (n !== 'adaptive' && !engine.availableN.includes(n))
+      throw new Error(
+        `policy N = ${n}: no adapter for N = ${n} was loaded (available N: ${engine.availableN.join(', ')})`,
+      );
   }
 
   get queued(): number {
@@ -77,13 +80,21 @@ export class Batcher {
 
   /** Queues inputs; resolves with their predictions in order. */
   submit(encs: Encoded[], timeoutMs: number): Promise<Prediction[]> {
-    if (this.queue.length + encs.length > this.o.maxQueue) throw new QueueFullError(Math.max(1, Math.ceil((this.queue.length / Math.max(1, this.bestCapacity())) * 1.5)));
+    if (this.queue.length + encs.length > this.o.maxQueue)
+      throw new QueueFullError(Math.max(1, Math.ceil((this.queue.length / Math.max(1, this.bestCapacity())) * 1.5)));
     const now = performance.now();
     const items: Item[] = [];
     const promises = encs.map(
       (enc) =>
         new Promise<Prediction>((resolve, reject) => {
-          const item: Item = { enc, bucket: this.bucketOf(enc.ids.length), enqueued: now, cancelled: false, resolve, reject };
+          const item: Item = {
+            enc,
+            bucket: this.bucketOf(enc.ids.length),
+            enqueued: now,
+            cancelled: false,
+            resolve,
+            reject,
+          };
           items.push(item);
           this.queue.push(item);
         }),
@@ -148,7 +159,10 @@ export class Batcher {
     const demand = Math.max(this.arrivalRate(now), (queued * 1000) / this.o.targetLatencyMs);
     const usable = ns.filter((n) => n <= batch);
     for (const n of usable) if ((this.capacity.get(n) ?? 0) >= demand) return n;
-    return usable.reduce((best, n) => ((this.capacity.get(n) ?? 0) > (this.capacity.get(best) ?? 0) ? n : best), usable[0]);
+    return usable.reduce(
+      (best, n) => ((this.capacity.get(n) ?? 0) > (this.capacity.get(best) ?? 0) ? n : best),
+      usable[0],
+    );
   }
 
   private async runOnce(): Promise<void> {
@@ -179,7 +193,8 @@ export class Batcher {
         if (n > 1) this.metrics.fill.observe(batch.length / (Math.ceil(batch.length / n) * n));
         const rate = batch.length / Math.max(secs, 1e-6);
         // only full-size batches say much about capacity
-        if (batch.length >= Math.min(this.o.maxBatch, 2 * n)) this.capacity.set(n, 0.8 * (this.capacity.get(n) ?? rate) + 0.2 * rate);
+        if (batch.length >= Math.min(this.o.maxBatch, 2 * n))
+          this.capacity.set(n, 0.8 * (this.capacity.get(n) ?? rate) + 0.2 * rate);
         batch.forEach((it, i) => it.resolve(preds[i]));
       } catch (e) {
         for (const it of batch) it.reject(e as Error);

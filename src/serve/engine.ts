@@ -58,22 +58,37 @@ export class ServeEngine {
   ) {}
 
   /** Loads the backbone, its tokenizer and adapters (one per N; all must share l and the task). */
-  static async load(modelDir: string, adapterDirs: string[], o: { maxLength?: number; task?: string; precision?: Precision; prepackWeights?: boolean } = {}): Promise<ServeEngine> {
+  static async load(
+    modelDir: string,
+    adapterDirs: string[],
+    o: { maxLength?: number; task?: string; precision?: Precision; prepackWeights?: boolean } = {},
+  ): Promise<ServeEngine> {
     const model = loadModel(modelDir, { precision: o.precision });
-    if (!fs.existsSync(path.join(modelDir, 'tokenizer.json'))) throw new Error(`${modelDir}: no tokenizer.json; the server tokenises requests itself`);
+    if (!fs.existsSync(path.join(modelDir, 'tokenizer.json')))
+      throw new Error(`${modelDir}: no tokenizer.json; the server tokenises requests itself`);
     const tok = TextTokenizer.load(modelDir);
     const adapters = adapterDirs.map((dir) => ({ dir, ...loadAdapter(dir) }));
     const task = parseTask(o.task ?? adapters[0]?.config.task ?? 'sst2');
     const hash = adapters.length ? weightsHash(model.weights) : undefined;
     for (const a of adapters) {
       checkAdapterFits(a.config, model, {}, a.dir, hash);
-      if (a.config.task !== task) throw new Error(`${a.dir}: trained for task ${a.config.task}, the server runs ${task}`);
+      if (a.config.task !== task)
+        throw new Error(`${a.dir}: trained for task ${a.config.task}, the server runs ${task}`);
     }
     const ns = adapters.map((a) => a.config.n);
-    if (new Set(ns).size !== ns.length) throw new Error(`two adapters with the same N (${ns.join(', ')}): give one per N`);
+    if (new Set(ns).size !== ns.length)
+      throw new Error(`two adapters with the same N (${ns.join(', ')}): give one per N`);
     const labelIds = adapters[0]?.config.label_ids ?? undefined;
     const head = model.taskHead({ labelIds: labelIds ?? null, tokenizer: tok });
-    const e = new ServeEngine(model, modelDir, tok, task, head, Math.min(o.maxLength ?? 128, dims(model.config).maxPositions), TASKS[task].labelWords);
+    const e = new ServeEngine(
+      model,
+      modelDir,
+      tok,
+      task,
+      head,
+      Math.min(o.maxLength ?? 128, dims(model.config).maxPositions),
+      TASKS[task].labelWords,
+    );
     const sessionOptions = o.prepackWeights ? { prepack: true } : {};
     e.sessions.set(1, await compile(fusedSisoGraph(model, head), sessionOptions));
     for (const a of adapters) {

@@ -25,7 +25,11 @@ const pct = (xs: number[], q: number) => {
 async function one(url: string, text: string, lat: number[], errors: Record<string, number>): Promise<boolean> {
   const t = performance.now();
   try {
-    const res = await fetch(`${url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: text }) });
+    const res = await fetch(`${url}/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: text }),
+    });
     await res.arrayBuffer();
     if (res.status !== 200) {
       errors[res.status] = (errors[res.status] ?? 0) + 1;
@@ -40,11 +44,35 @@ async function one(url: string, text: string, lat: number[], errors: Record<stri
   }
 }
 
-function summarize(mode: 'closed' | 'open', lat: number[], errors: Record<string, number>, sent: number, seconds: number, extra: Partial<LoadResult>): LoadResult {
-  return { mode, ...extra, requests: sent, ok: lat.length, errors, seconds, inputs_per_s: lat.length / seconds, p50_ms: pct(lat, 0.5), p95_ms: pct(lat, 0.95), p99_ms: pct(lat, 0.99) };
+function summarize(
+  mode: 'closed' | 'open',
+  lat: number[],
+  errors: Record<string, number>,
+  sent: number,
+  seconds: number,
+  extra: Partial<LoadResult>,
+): LoadResult {
+  return {
+    mode,
+    ...extra,
+    requests: sent,
+    ok: lat.length,
+    errors,
+    seconds,
+    inputs_per_s: lat.length / seconds,
+    p50_ms: pct(lat, 0.5),
+    p95_ms: pct(lat, 0.95),
+    p99_ms: pct(lat, 0.99),
+  };
 }
 
-export async function closedLoop(url: string, texts: string[], concurrency: number, seconds: number, maxRequests = 100_000): Promise<LoadResult> {
+export async function closedLoop(
+  url: string,
+  texts: string[],
+  concurrency: number,
+  seconds: number,
+  maxRequests = 100_000,
+): Promise<LoadResult> {
   const lat: number[] = [];
   const errors: Record<string, number> = {};
   let sent = 0;

@@ -50,7 +50,11 @@ export class Histogram {
     for (const [k, s] of this.series) {
       const pre = k ? `${k},` : '';
       this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${pre}le="${b}"} ${s.counts[i]}`));
-      lines.push(`${this.name}_bucket{${pre}le="+Inf"} ${s.count}`, `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`, `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+      lines.push(
+        `${this.name}_bucket{${pre}le="+Inf"} ${s.count}`,
+        `${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`,
+        `${this.name}_count${k ? `{${k}}` : ''} ${s.count}`,
+      );
     }
     return lines.join('\n');
   }
@@ -60,12 +64,32 @@ export class ServerMetrics {
   readonly requests = new Counter('revmux_requests_total', 'HTTP /classify requests by status code');
   readonly rejections = new Counter('revmux_rejections_total', 'requests refused before compute, by reason');
   readonly items = new Counter('revmux_classified_total', 'inputs classified, by N used');
-  readonly queueSeconds = new Histogram('revmux_queue_seconds', 'time an input waited in the queue', [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]);
-  readonly computeSeconds = new Histogram('revmux_compute_seconds', 'model time per batch, by N', [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10]);
-  readonly batchSize = new Histogram('revmux_batch_size', 'inputs per computed batch', [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  readonly fill = new Histogram('revmux_mux_fill_ratio', 'real inputs / slots in multiplexed batches (1 = no dummy slots)', [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1]);
+  readonly queueSeconds = new Histogram(
+    'revmux_queue_seconds',
+    'time an input waited in the queue',
+    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+  );
+  readonly computeSeconds = new Histogram(
+    'revmux_compute_seconds',
+    'model time per batch, by N',
+    [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+  );
+  readonly batchSize = new Histogram(
+    'revmux_batch_size',
+    'inputs per computed batch',
+    [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  );
+  readonly fill = new Histogram(
+    'revmux_mux_fill_ratio',
+    'real inputs / slots in multiplexed batches (1 = no dummy slots)',
+    [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
+  );
 
   render(): string {
-    return [this.requests, this.rejections, this.items, this.queueSeconds, this.computeSeconds, this.batchSize, this.fill].map((m) => m.render()).join('\n\n') + '\n';
+    return (
+      [this.requests, this.rejections, this.items, this.queueSeconds, this.computeSeconds, this.batchSize, this.fill]
+        .map((m) => m.render())
+        .join('\n\n') + '\n'
+    );
   }
 }

@@ -48,7 +48,8 @@ export class CheckpointDir {
   load(params: ParamSet, optimizer: Optimizer): LoopState {
     if (!this.exists()) {
       // a crash between the two renames leaves the complete copy in .old or .new
-      for (const alt of [`${this.dir}.new`, `${this.dir}.old`]) if (fs.existsSync(path.join(alt, 'state.json'))) fs.renameSync(alt, this.dir);
+      for (const alt of [`${this.dir}.new`, `${this.dir}.old`])
+        if (fs.existsSync(path.join(alt, 'state.json'))) fs.renameSync(alt, this.dir);
     }
     if (!this.exists()) throw new Error(`${this.dir}: no training state to resume from`);
     params.load(path.join(this.dir, 'params.safetensors'));
@@ -75,13 +76,39 @@ export interface RunSetup {
 }
 
 /** A run writing to `out`: resumes from `out`/.train-state when it holds one with the same settings. */
-export function resumableRun(out: string, params: ParamSet, optimizer: Optimizer, meta: Record<string, unknown>, o: { fresh?: boolean; log: (s: string) => void; settings?: (meta: Record<string, unknown>) => Record<string, unknown> }): RunSetup {
+export function resumableRun(
+  out: string,
+  params: ParamSet,
+  optimizer: Optimizer,
+  meta: Record<string, unknown>,
+  o: {
+    fresh?: boolean;
+    log: (s: string) => void;
+    settings?: (meta: Record<string, unknown>) => Record<string, unknown>;
+  },
+): RunSetup {
   const ckpt = new CheckpointDir(out);
-  const state = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta }, o);
+  const state = startOrResume(
+    ckpt,
+    params,
+    optimizer,
+    { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta },
+    o,
+  );
   return { params, optimizer, ckpt, state };
 }
 
-export function startOrResume(ckpt: CheckpointDir, params: ParamSet, optimizer: Optimizer, initial: LoopState, o: { fresh?: boolean; log: (s: string) => void; settings?: (meta: Record<string, unknown>) => Record<string, unknown> }): LoopState {
+export function startOrResume(
+  ckpt: CheckpointDir,
+  params: ParamSet,
+  optimizer: Optimizer,
+  initial: LoopState,
+  o: {
+    fresh?: boolean;
+    log: (s: string) => void;
+    settings?: (meta: Record<string, unknown>) => Record<string, unknown>;
+  },
+): LoopState {
   if (o.fresh) {
     ckpt.remove();
     return initial;
@@ -98,9 +125,18 @@ export function startOrResume(ckpt: CheckpointDir, params: ParamSet, optimizer: 
  * Fails with a message naming each differing field when a resume would mix settings. A setting the
  * interrupted run did not record (one added to revmux since) is not compared: it cannot have differed.
  */
-export function checkResumeCompatible(saved: Record<string, unknown>, now: Record<string, unknown>, where: string): void {
-  const diffs = Object.keys({ ...saved, ...now }).filter((k) => k in saved && JSON.stringify(saved[k]) !== JSON.stringify(now[k]));
-  if (diffs.length) throw new Error(`${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`);
+export function checkResumeCompatible(
+  saved: Record<string, unknown>,
+  now: Record<string, unknown>,
+  where: string,
+): void {
+  const diffs = Object.keys({ ...saved, ...now }).filter(
+    (k) => k in saved && JSON.stringify(saved[k]) !== JSON.stringify(now[k]),
+  );
+  if (diffs.length)
+    throw new Error(
+      `${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`,
+    );
 }
 
 /**
@@ -109,7 +145,8 @@ export function checkResumeCompatible(saved: Record<string, unknown>, now: Recor
  * that killed atomic writes left there (`*.tmp-<pid>-*` of processes that are gone).
  */
 export function prepareOutDir(out: string): void {
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new Error(`--out ${out}: exists and is not a folder`);
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory())
+    throw new Error(`--out ${out}: exists and is not a folder`);
   try {
     fs.mkdirSync(out, { recursive: true });
     const probe = path.join(out, `.write-probe-${process.pid}`);

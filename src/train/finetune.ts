@@ -78,7 +78,17 @@ function loadBackbone(o: FinetuneOptions, vocabSize: number): Backbone {
   if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
   const labels = TASKS[o.task].labelWords;
   const id2label = { 0: labels[0], 1: labels[1] };
-  if (o.init) return createModel(bertPreset(o.init, { vocab_size: vocabSize, id2label, label2id: { [labels[0]]: 0, [labels[1]]: 1 }, ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig }), { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') });
+  if (o.init)
+    return createModel(
+      bertPreset(o.init, {
+        vocab_size: vocabSize,
+        id2label,
+        label2id: { [labels[0]]: 0, [labels[1]]: 1 },
+        ...(o.layers ? { num_hidden_layers: o.layers } : {}),
+        ...o.initConfig,
+      }),
+      { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') },
+    );
   const m = loadModel(o.model!);
   m.prepareForFinetuning(o.seed ?? 42); // e.g. a fresh classifier for a pretrained encoder
   return m;
@@ -117,7 +127,13 @@ function classifierGraph(m: Backbone, head: MuxHead, params: ParamSet, training:
 }
 
 /** Feeds of the classifier graph for examples `idx`. */
-function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: number, withLabels: boolean): Record<string, HostTensor> {
+function batchFeeds(
+  m: Backbone,
+  data: EncodedExample[],
+  idx: number[],
+  padId: number,
+  withLabels: boolean,
+): Record<string, HostTensor> {
   const b = collate(data, idx, padId);
   const f: Record<string, HostTensor> = { input_ids: b.input_ids, attention_mask: b.attention_mask };
   if (m.usesTokenTypes) f.token_type_ids = b.token_type_ids;
@@ -125,11 +141,21 @@ function batchFeeds(m: Backbone, data: EncodedExample[], idx: number[], padId: n
   return f;
 }
 
-export async function evaluateClassifier(session: Session, params: ParamSet, data: EncodedExample[], padId: number, batchSize: number, m: Backbone): Promise<number> {
+export async function evaluateClassifier(
+  session: Session,
+  params: ParamSet,
+  data: EncodedExample[],
+  padId: number,
+  batchSize: number,
+  m: Backbone,
+): Promise<number> {
   let correct = 0;
   for (const idx of sequentialBatches(data.length, batchSize)) {
     const r = await session.run({ ...params.feeds(), ...batchFeeds(m, data, idx, padId, false) }, ['logits']);
-    correct += countCorrect(float32(r.logits), idx.map((ex) => data[ex].label));
+    correct += countCorrect(
+      float32(r.logits),
+      idx.map((ex) => data[ex].label),
+    );
   }
   return correct / data.length;
 }
@@ -145,7 +171,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const lr = o.lr ?? 5e-5;
   const maxLength = o.maxLength ?? 128;
   const tokDir = o.tokenizer ?? o.model;
-  if (!tokDir) throw new Error('finetune: --tokenizer DIR is needed with --init (e.g. ../shared/data/tokenizers/bert-base-uncased)');
+  if (!tokDir)
+    throw new Error(
+      'finetune: --tokenizer DIR is needed with --init (e.g. ../shared/data/tokenizers/bert-base-uncased)',
+    );
   const tok = TextTokenizer.load(tokDir);
   const model = loadBackbone(o, tok.vocabSize);
 
@@ -154,8 +183,16 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   if (o.limitTrain) train = train.slice(0, o.limitTrain);
   if (o.limitDev) dev = dev.slice(0, o.limitDev);
   const head = model.taskHead({ labelIds: model.labelTokenIds(tok, o.task), tokenizer: tok });
-  const trainEnc = encodeExamples(tok, train.map((e) => model.formatExample(o.task, e)), maxLength);
-  const devEnc = encodeExamples(tok, dev.map((e) => model.formatExample(o.task, e)), maxLength);
+  const trainEnc = encodeExamples(
+    tok,
+    train.map((e) => model.formatExample(o.task, e)),
+    maxLength,
+  );
+  const devEnc = encodeExamples(
+    tok,
+    dev.map((e) => model.formatExample(o.task, e)),
+    maxLength,
+  );
   const lengths = trainEnc.map((e) => e.ids.length);
   const stepsPerEpoch = Math.ceil(trainEnc.length / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
@@ -164,10 +201,22 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const params = trainableParams(model);
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
-  const meta = { task: o.task, model: o.model ?? `init:${o.init}${o.layers ? `:L${o.layers}` : ''}`, epochs, batchSize, lr, maxLength, seed, limitTrain: o.limitTrain ?? null, evalEvery };
+  const meta = {
+    task: o.task,
+    model: o.model ?? `init:${o.init}${o.layers ? `:L${o.layers}` : ''}`,
+    epochs,
+    batchSize,
+    lr,
+    maxLength,
+    seed,
+    limitTrain: o.limitTrain ?? null,
+    evalEvery,
+  };
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
-  log(`finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`);
+  log(
+    `finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`,
+  );
 
   const evalSession = await compile(classifierGraph(model, head, params, false, seed));
   const labels = TASKS[o.task].labelWords;
@@ -180,7 +229,14 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     batches: (epoch, resumeAt) => epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch)).slice(resumeAt),
     trainGraph: (dropoutSeed) => classifierGraph(model, head, params, true, dropoutSeed),
     feeds: (idx) => batchFeeds(model, trainEnc, idx, tok.padId, true),
-    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((i) => trainEnc[i].label)) }),
+    report: (r, idx) => ({
+      loss: float32(r.loss)[0],
+      examples: idx.length,
+      correct: countCorrect(
+        float32(r.logits),
+        idx.map((i) => trainEnc[i].label),
+      ),
+    }),
     lr: schedule,
     maxGradNorm: o.maxGradNorm ?? 1,
     evalEvery,
@@ -188,16 +244,43 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     async evaluate(t) {
       const acc = await evaluateClassifier(evalSession, params, devEnc, tok.padId, 64, model);
       const line = `train loss ${t.loss.toFixed(4)}, train acc ${t.accuracy.toFixed(4)}, dev acc ${acc.toFixed(4)}`;
-      return { metric: acc, row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc }, line };
+      return {
+        metric: acc,
+        row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc },
+        line,
+      };
     },
-    save: () => saveModel(model, o.out, { tokenizerFrom: tokDir, extraConfig: { finetuning_task: o.task, id2label: { 0: labels[0], 1: labels[1] }, label2id: { [labels[0]]: 0, [labels[1]]: 1 } } }),
+    save: () =>
+      saveModel(model, o.out, {
+        tokenizerFrom: tokDir,
+        extraConfig: {
+          finetuning_task: o.task,
+          id2label: { 0: labels[0], 1: labels[1] },
+          label2id: { [labels[0]]: 0, [labels[1]]: 1 },
+        },
+      }),
     progressFields: (t) => ({ loss: t.loss, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
     log,
     quiet: o.quiet,
     abortAfterSteps: o.abortAfterSteps,
   });
-  if (loop.aborted) return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
-  const result: FinetuneResult = { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 };
+  if (loop.aborted)
+    return {
+      bestDevAccuracy: state.best?.metric ?? NaN,
+      bestStep: state.best?.step ?? 0,
+      steps: state.step,
+      history: state.history,
+      out: o.out,
+      seconds: (Date.now() - t0) / 1000,
+    };
+  const result: FinetuneResult = {
+    bestDevAccuracy: state.best?.metric ?? NaN,
+    bestStep: state.best?.step ?? 0,
+    steps: state.step,
+    history: state.history,
+    out: o.out,
+    seconds: (Date.now() - t0) / 1000,
+  };
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result, options: meta }, null, 2) + '\n');
   return result;

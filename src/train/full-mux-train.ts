@@ -66,21 +66,38 @@ export interface FullMuxFinetuneResult {
 const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm') || name === 'demux.keys';
 
 /** The model to fine-tune: a MUX-PLM folder gets a classifier and its third demux layer; a plain BERT gets fresh heads. */
-export function startingModel(o: Pick<FullMuxFinetuneOptions, 'method' | 'n' | 'model' | 'nu' | 'seed'>, tok: TextTokenizer): { model: FullMuxModel; note: string } {
+export function startingModel(
+  o: Pick<FullMuxFinetuneOptions, 'method' | 'n' | 'model' | 'nu' | 'seed'>,
+  tok: TextTokenizer,
+): { model: FullMuxModel; note: string } {
   const seed = o.seed ?? 42;
   if (isFullMuxFolder(o.model)) {
     const { model, config } = loadFullMux(o.model, { numLabels: 2, demuxLayers: o.method === 'muxplm' ? 3 : 2 }, seed);
-    if (config.method !== o.method) throw new Error(`${o.model}: a ${config.method} model cannot be fine-tuned as ${o.method}`);
+    if (config.method !== o.method)
+      throw new Error(`${o.model}: a ${config.method} model cannot be fine-tuned as ${o.method}`);
     if (config.n !== o.n) throw new Error(`${o.model}: multiplexes N = ${config.n}, asked for N = ${o.n}`);
     return { model, note: `continuing the ${config.stage} ${config.method} model in ${o.model}` };
   }
   const loaded = loadModel(o.model);
-  if (!(loaded instanceof Bert)) throw new Error(`${o.method} is implemented on BERT encoders; ${o.model} is ${loaded.modelType}`);
+  if (!(loaded instanceof Bert))
+    throw new Error(`${o.method} is implemented on BERT encoders; ${o.model} is ${loaded.modelType}`);
   const bert = encoderOnly(loaded);
   const d = bert.hiddenSize;
-  const settings = { method: o.method, n: o.n, nu: o.nu ?? 20, demuxLayers: o.method === 'muxplm' ? 3 : 2, numLabels: 2, ...(o.method === 'datamux' ? prefixIds(o.n, bert.config.vocab_size, (t) => tok.tokenToId(t)) : { fillerId: -1, indexIds: [] }) };
+  const settings = {
+    method: o.method,
+    n: o.n,
+    nu: o.nu ?? 20,
+    demuxLayers: o.method === 'muxplm' ? 3 : 2,
+    numLabels: 2,
+    ...(o.method === 'datamux'
+      ? prefixIds(o.n, bert.config.vocab_size, (t) => tok.tokenToId(t))
+      : { fillerId: -1, indexIds: [] }),
+  };
   const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, seed);
-  const note = o.method === 'muxplm' ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the full method)` : `DataMUX on ${o.model}`;
+  const note =
+    o.method === 'muxplm'
+      ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the full method)`
+      : `DataMUX on ${o.model}`;
   return { model: { bert, settings, head, vectors: gaussianHadamard(o.n, d, settings.nu, seed + 17) }, note };
 }
 
@@ -92,7 +109,14 @@ export function allParams(m: FullMuxModel): ParamSet {
   return ps;
 }
 
-export async function devAccuracy(session: Session, params: ParamSet, m: FullMuxModel, dev: EncodedExample[], padId: number, seed: number): Promise<number> {
+export async function devAccuracy(
+  session: Session,
+  params: ParamSet,
+  m: FullMuxModel,
+  dev: EncodedExample[],
+  padId: number,
+  seed: number,
+): Promise<number> {
   const order = new Rng(seed).shuffle([...dev.keys()]);
   const pred = await predictFullMux(session, params, m.settings, dev, order, padId);
   return pred.reduce((a, p, i) => a + (p === dev[i].label ? 1 : 0), 0) / dev.length;
@@ -120,7 +144,10 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
   const trainEnc = encodeExamples(tok, train, maxLength);
   const devEnc = encodeExamples(tok, dev, maxLength);
   const lengths = trainEnc.map((e) => e.ids.length);
-  const epochPlan = (epoch: number) => epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch)).map((b) => b.slice(0, b.length - (b.length % n))).filter((b) => b.length > 0);
+  const epochPlan = (epoch: number) =>
+    epochBatches(lengths, batchSize, new Rng(seed * 7919 + epoch))
+      .map((b) => b.slice(0, b.length - (b.length % n)))
+      .filter((b) => b.length > 0);
   const stepsPerEpoch = epochPlan(0).length;
   const totalSteps = stepsPerEpoch * epochs;
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
@@ -129,14 +156,38 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
 
   const params = allParams(model);
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
-  const meta = { method: o.method, n, task: o.task, model: o.model, epochs, batchSize, lr: o.lr ?? 5e-5, maxLength, retrievalWeight, seed, limitTrain: o.limitTrain ?? null, evalEvery };
+  const meta = {
+    method: o.method,
+    n,
+    task: o.task,
+    model: o.model,
+    epochs,
+    batchSize,
+    lr: o.lr ?? 5e-5,
+    maxLength,
+    retrievalWeight,
+    seed,
+    limitTrain: o.limitTrain ?? null,
+    evalEvery,
+  };
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
-  log(`finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`);
+  log(
+    `finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`,
+  );
 
   const s = model.settings;
-  const evalSession = await compile(fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: false, seed }));
-  const result = (): FullMuxFinetuneResult => ({ bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, history: state.history, out: o.out, seconds: (Date.now() - t0) / 1000 });
+  const evalSession = await compile(
+    fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: false, seed }),
+  );
+  const result = (): FullMuxFinetuneResult => ({
+    bestDevAccuracy: state.best?.metric ?? NaN,
+    bestStep: state.best?.step ?? 0,
+    steps: state.step,
+    history: state.history,
+    out: o.out,
+    seconds: (Date.now() - t0) / 1000,
+  });
   const examples = (idx: number[]) => idx.map((i) => trainEnc[i]);
   const loop = await runLoop<number[]>({
     label: `finetune ${o.method} ${o.task}`,
@@ -145,7 +196,13 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     epochs,
     totalSteps,
     batches: (epoch, resumeAt) => epochPlan(epoch).slice(resumeAt),
-    trainGraph: (dropoutSeed) => fullMuxGraph(model.bert, s, params, model.vectors, { objective: 'task', training: true, seed: dropoutSeed, retrievalWeight }),
+    trainGraph: (dropoutSeed) =>
+      fullMuxGraph(model.bert, s, params, model.vectors, {
+        objective: 'task',
+        training: true,
+        seed: dropoutSeed,
+        retrievalWeight,
+      }),
     feeds(idx, step) {
       const seqs = examples(idx);
       const batch = groupFeeds(s, seqs, tok.padId);
@@ -153,7 +210,14 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
       const aux = retrievalWeight > 0 ? retrievalFeeds(s, seqs, batch.seq, new Rng(seed * 31 + step)) : {};
       return { ...batch.feeds, labels, ...aux };
     },
-    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), examples(idx).map((e) => e.label)) }),
+    report: (r, idx) => ({
+      loss: float32(r.loss)[0],
+      examples: idx.length,
+      correct: countCorrect(
+        float32(r.logits),
+        examples(idx).map((e) => e.label),
+      ),
+    }),
     lr: schedule,
     maxGradNorm: o.maxGradNorm ?? 1,
     evalEvery,
@@ -161,9 +225,26 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     async evaluate(t) {
       const acc = await devAccuracy(evalSession, params, model, devEnc, tok.padId, seed + 1);
       const line = `train loss ${t.loss.toFixed(4)}, train acc ${t.accuracy.toFixed(4)}, dev acc ${acc.toFixed(4)}`;
-      return { metric: acc, row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc }, line };
+      return {
+        metric: acc,
+        row: { epoch: t.epoch + 1, train_loss: t.loss, train_acc: t.accuracy, dev_acc: acc },
+        line,
+      };
     },
-    save: (acc, step) => saveFullMux(o.out, model, { stage: 'finetuned', task: o.task, label_words: [...TASKS[o.task].labelWords], init_from: o.model, training: meta, metrics: { dev_accuracy_one_pairing: acc, step } }, tokDir),
+    save: (acc, step) =>
+      saveFullMux(
+        o.out,
+        model,
+        {
+          stage: 'finetuned',
+          task: o.task,
+          label_words: [...TASKS[o.task].labelWords],
+          init_from: o.model,
+          training: meta,
+          metrics: { dev_accuracy_one_pairing: acc, step },
+        },
+        tokDir,
+      ),
     progressFields: (t) => ({ loss: t.loss, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
     log,
     quiet: o.quiet,

@@ -113,7 +113,14 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
   const view = (epoch: number): TrainStats => {
     const n = Math.max(1, stats.examples);
     const parts = Object.fromEntries(Object.entries(stats.parts).map(([k, v]) => [k, v / n]));
-    return { epoch, loss: stats.lossSum / n, accuracy: stats.correct / n, parts, examples: stats.examples, ms: Date.now() - stats.start };
+    return {
+      epoch,
+      loss: stats.lossSum / n,
+      accuracy: stats.correct / n,
+      parts,
+      examples: stats.examples,
+      ms: Date.now() - stats.start,
+    };
   };
 
   const checkpoint = async (epoch: number) => {

@@ -101,10 +101,28 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
-  const meta = { model: path.resolve(o.model), task: o.task, variant: o.variant, n: o.n, l: o.l, epochs, batchSize, lr, lambda, mu, dropout: spec.dropout, backboneDropout: o.backboneDropout ?? true, seed, limitTrain: o.limitTrain ?? null, precision };
+  const meta = {
+    model: path.resolve(o.model),
+    task: o.task,
+    variant: o.variant,
+    n: o.n,
+    l: o.l,
+    epochs,
+    batchSize,
+    lr,
+    lambda,
+    mu,
+    dropout: spec.dropout,
+    backboneDropout: o.backboneDropout ?? true,
+    seed,
+    limitTrain: o.limitTrain ?? null,
+    precision,
+  };
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
-  log(`train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`);
+  log(
+    `train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`,
+  );
 
   const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
   const config = (metrics?: Record<string, unknown>): AdapterConfig => ({
@@ -125,30 +143,84 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     epochs,
     totalSteps,
     // new pairings every epoch: consecutive examples of the shuffled order share a multiplexed row
-    batches: (epoch, resumeAt) => sequentialSlices(new Rng(seed * 7919 + epoch).shuffle([...Array(train.count).keys()]), batchSize, resumeAt),
-    trainGraph: (dropoutSeed) => muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: true, backboneDropout: o.backboneDropout ?? true, seed: dropoutSeed, lambda, mu }),
+    batches: (epoch, resumeAt) =>
+      sequentialSlices(new Rng(seed * 7919 + epoch).shuffle([...Array(train.count).keys()]), batchSize, resumeAt),
+    trainGraph: (dropoutSeed) =>
+      muxGraph(model, head, spec, params, {
+        withLoss: true,
+        adapterDropout: true,
+        backboneDropout: o.backboneDropout ?? true,
+        seed: dropoutSeed,
+        lambda,
+        mu,
+      }),
     feeds: (idx) => assembleGroups(train, idx, spec.n, { training: true }),
-    report: (r, idx) => ({ loss: float32(r.loss)[0], examples: idx.length, correct: countCorrect(float32(r.logits), idx.map((ex) => train.labels[ex])), parts: { ce: float32(r.ce)[0], nce: float32(r.nce)[0], map: float32(r.map)[0] } }),
+    report: (r, idx) => ({
+      loss: float32(r.loss)[0],
+      examples: idx.length,
+      correct: countCorrect(
+        float32(r.logits),
+        idx.map((ex) => train.labels[ex]),
+      ),
+      parts: { ce: float32(r.ce)[0], nce: float32(r.nce)[0], map: float32(r.map)[0] },
+    }),
     lr: () => lr,
     maxGradNorm: o.maxGradNorm ?? 0,
     evalEvery,
     keep: 'best',
     async evaluate(t) {
-      const ev = await evaluatePairings(model, head, spec, params, dev, { pairings: o.selectPairings ?? 1, seed: 4141, quiet: true });
+      const ev = await evaluatePairings(model, head, spec, params, dev, {
+        pairings: o.selectPairings ?? 1,
+        seed: 4141,
+        quiet: true,
+      });
       lastSelection = ev;
-      const row = { epoch: t.epoch + 1, loss: t.loss, ce: t.parts.ce, nce: t.parts.nce, map: t.parts.map, train_acc: t.accuracy, dev_acc: ev.mean };
+      const row = {
+        epoch: t.epoch + 1,
+        loss: t.loss,
+        ce: t.parts.ce,
+        nce: t.parts.nce,
+        map: t.parts.map,
+        train_acc: t.accuracy,
+        dev_acc: ev.mean,
+      };
       const line = `loss ${t.loss.toFixed(4)} (ce ${t.parts.ce.toFixed(4)}, nce ${t.parts.nce.toFixed(4)}, map ${t.parts.map.toFixed(4)}), train acc ${t.accuracy.toFixed(4)}, dev acc ${ev.mean.toFixed(4)} (SISO ${sisoDev.toFixed(4)})`;
       return { metric: ev.mean, row, line };
     },
-    save: (metric, step) => saveAdapter(o.out, config({ selection_dev_accuracy: metric, selection_pairings: lastSelection?.pairings, siso_dev_accuracy: sisoDev, step }), params),
-    progressFields: (t) => ({ loss: t.loss, ce: t.parts.ce, acc: t.accuracy, 'ex/s': (t.examples * 1000) / Math.max(1, t.ms) }),
+    save: (metric, step) =>
+      saveAdapter(
+        o.out,
+        config({
+          selection_dev_accuracy: metric,
+          selection_pairings: lastSelection?.pairings,
+          siso_dev_accuracy: sisoDev,
+          step,
+        }),
+        params,
+      ),
+    progressFields: (t) => ({
+      loss: t.loss,
+      ce: t.parts.ce,
+      acc: t.accuracy,
+      'ex/s': (t.examples * 1000) / Math.max(1, t.ms),
+    }),
     log,
     quiet: o.quiet,
     abortAfterSteps: o.abortAfterSteps,
     patience: o.patience,
   });
   if (loop.aborted) {
-    return { bestDevAccuracy: state.best?.metric ?? NaN, bestStep: state.best?.step ?? 0, steps: state.step, epochsTrained: state.step / stepsPerEpoch, sisoDevAccuracy: sisoDev, history: state.history, seconds: (Date.now() - t0) / 1000, trainExamplesPerSecond: 0, features };
+    return {
+      bestDevAccuracy: state.best?.metric ?? NaN,
+      bestStep: state.best?.step ?? 0,
+      steps: state.step,
+      epochsTrained: state.step / stepsPerEpoch,
+      sisoDevAccuracy: sisoDev,
+      history: state.history,
+      seconds: (Date.now() - t0) / 1000,
+      trainExamplesPerSecond: 0,
+      features,
+    };
   }
   const result = {
     bestDevAccuracy: state.best?.metric ?? NaN,

@@ -20,7 +20,8 @@ export function neighbourAttentionInit(bert: Bert): void {
   const d = c.hidden_size;
   const headDim = d / c.num_attention_heads;
   const pairs = headDim / 2; // sin / cos pairs, one frequency each, in dimensions [0, headDim)
-  if (!Number.isInteger(pairs) || pairs < 2) throw new Error(`neighbour attention init: head size ${headDim} too small`);
+  if (!Number.isInteger(pairs) || pairs < 2)
+    throw new Error(`neighbour attention init: head size ${headDim} too small`);
   const std = c.initializer_range;
   // frequencies pi k / (pairs + 1): their cosines sum to a sharp peak at offset 0, periodic in 2 (pairs + 1) positions
   const omega = Array.from({ length: pairs }, (_, m) => (Math.PI * (m + 1)) / (pairs + 1));

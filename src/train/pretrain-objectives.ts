@@ -40,7 +40,12 @@ export interface PretrainObjective {
 const HELD_OUT_MASK_SEED = 42 + 99991;
 
 /** Loss and accuracy over fixed held-out batches, each weighted by the number of tokens it scores. */
-async function heldOutMetrics(session: Session, params: ParamSet, batches: Record<string, HostTensor>[], names: { labels: string; loss: string; correct: string }): Promise<{ loss: number; accuracy: number }> {
+async function heldOutMetrics(
+  session: Session,
+  params: ParamSet,
+  batches: Record<string, HostTensor>[],
+  names: { labels: string; loss: string; correct: string },
+): Promise<{ loss: number; accuracy: number }> {
   let loss = 0;
   let correct = 0;
   let count = 0;
@@ -59,7 +64,13 @@ async function heldOutMetrics(session: Session, params: ParamSet, batches: Recor
  * vocabulary logits only at the scored flat positions `<prefix>_positions` (labels `<prefix>_labels`);
  * outputs loss and the count of correct predictions (+ gradients when training).
  */
-function tokenPredictionGraph(name: string, params: ParamSet, gradients: boolean, prefix: string, forward: (g: Graph, p: Map<string, Value>, ids: Value, mask: Value) => { states: Value; logits: (x: Value) => Value }): Graph {
+function tokenPredictionGraph(
+  name: string,
+  params: ParamSet,
+  gradients: boolean,
+  prefix: string,
+  forward: (g: Graph, p: Map<string, Value>, ids: Value, mask: Value) => { states: Value; logits: (x: Value) => Value },
+): Graph {
   const g = new Graph(name);
   const p = params.declare(g);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
@@ -76,7 +87,12 @@ function tokenPredictionGraph(name: string, params: ParamSet, gradients: boolean
 }
 
 /** Masked LM of a BERT with its tied MLM head (BertForMaskedLM). */
-export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o: { maskRate: number; seed: number; batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
+export async function plainMlm(
+  model: Bert,
+  held: number[][],
+  mlm: MlmOptions,
+  o: { maskRate: number; seed: number; batchSize: number; dropout: boolean; tokenizerDir: string },
+): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
   // Only the scored positions go through the vocabulary-sized decoder.
@@ -88,14 +104,18 @@ export async function plainMlm(model: Bert, held: number[][], mlm: MlmOptions, o
     });
   const heldRng = new Rng(HELD_OUT_MASK_SEED);
   const heldBatches: Record<string, HostTensor>[] = [];
-  for (let i = 0; i < held.length; i += o.batchSize) heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
+  for (let i = 0; i < held.length; i += o.batchSize)
+    heldBatches.push({ ...maskSequences(held.slice(i, i + o.batchSize), heldRng, mlm) });
   const evalSession = await compile(graph(false, o.seed));
   return {
     params,
     trainGraph: (dropoutSeed) => graph(true, dropoutSeed),
     phase: () => 'mlm',
-    feeds: (seqs, step) => ({ ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), { ...mlm, probability: o.maskRate }) }),
-    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'mlm_labels', loss: 'loss', correct: 'correct' }),
+    feeds: (seqs, step) => ({
+      ...maskSequences(seqs, new Rng(o.seed * 1_000_003 + step), { ...mlm, probability: o.maskRate }),
+    }),
+    heldOut: () =>
+      heldOutMetrics(evalSession, params, heldBatches, { labels: 'mlm_labels', loss: 'loss', correct: 'correct' }),
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },
@@ -125,13 +145,19 @@ export function nextTokenFeeds(seqs: readonly number[][]): Record<string, HostTe
 }
 
 /** Next-token prediction of a LLaMA-layout decoder (LlamaForCausalLM): every token is a target. */
-export async function causalLm(model: Llama, held: number[][], o: { batchSize: number; tokenizerDir: string }): Promise<PretrainObjective> {
+export async function causalLm(
+  model: Llama,
+  held: number[][],
+  o: { batchSize: number; tokenizerDir: string },
+): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
   const graph = (gradients: boolean) =>
     tokenPredictionGraph(gradients ? 'clm-train' : 'clm-eval', params, gradients, 'lm', (g, p, ids, mask) => {
       const b = model.bind(g, { trainable: (n) => p.get(n) });
-      const h = b.finalNorm(b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers));
+      const h = b.finalNorm(
+        b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers),
+      );
       return { states: h, logits: (x) => b.lmLogits(x) };
     });
   const heldBatches: Record<string, HostTensor>[] = [];
@@ -142,7 +168,8 @@ export async function causalLm(model: Llama, held: number[][], o: { batchSize: n
     trainGraph: () => graph(true), // LLaMA has no dropout
     phase: () => 'next-token',
     feeds: (seqs) => nextTokenFeeds(seqs),
-    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
+    heldOut: () =>
+      heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },
@@ -154,7 +181,10 @@ export function withCausalMask(ctx: BertContext, ids: Value): BertContext {
   const g = ids.graph;
   const idx = op.range(g, 0, op.dimSize(ids, 1), ids.shape[1]);
   const future = op.greater(op.unsqueeze(idx, [0]), op.unsqueeze(idx, [1])); // [S, S]: key after query
-  return { ...ctx, maskBias: op.add(ctx.maskBias, op.where(future, g.scalar(-1e9, 'float32'), g.scalar(0, 'float32'))) };
+  return {
+    ...ctx,
+    maskBias: op.add(ctx.maskBias, op.where(future, g.scalar(-1e9, 'float32'), g.scalar(0, 'float32'))),
+  };
 }
 
 /**
@@ -162,13 +192,22 @@ export function withCausalMask(ctx: BertContext, ids: Value): BertContext {
  * answering through its tied MLM head, so every token is a target. A warm start for masked LM: the
  * saved folder is a BertForMaskedLM that `revmux pretrain --model` continues with masked LM.
  */
-export async function bertCausalLm(model: Bert, held: number[][], o: { batchSize: number; dropout: boolean; tokenizerDir: string }): Promise<PretrainObjective> {
+export async function bertCausalLm(
+  model: Bert,
+  held: number[][],
+  o: { batchSize: number; dropout: boolean; tokenizerDir: string },
+): Promise<PretrainObjective> {
   const params = new ParamSet();
   for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
   const graph = (gradients: boolean, seed: number) =>
     tokenPredictionGraph(gradients ? 'bert-clm-train' : 'bert-clm-eval', params, gradients, 'lm', (g, p, ids, mask) => {
       const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
-      const h = b.layers(b.embed({ inputIds: ids, attentionMask: mask }), withCausalMask(b.context(mask), ids), 0, model.numLayers);
+      const h = b.layers(
+        b.embed({ inputIds: ids, attentionMask: mask }),
+        withCausalMask(b.context(mask), ids),
+        0,
+        model.numLayers,
+      );
       return { states: h, logits: (x) => b.mlmLogits(x) };
     });
   const heldBatches: Record<string, HostTensor>[] = [];
@@ -179,7 +218,8 @@ export async function bertCausalLm(model: Bert, held: number[][], o: { batchSize
     trainGraph: (dropoutSeed) => graph(true, dropoutSeed),
     phase: () => 'next-token',
     feeds: (seqs) => nextTokenFeeds(seqs),
-    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
+    heldOut: () =>
+      heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
     },
@@ -199,11 +239,25 @@ export interface MuxPretrainOptions {
 }
 
 /** MUX-PLM stages 1-2 on a BERT encoder (its own MLM head, if any, is dropped: the demux head decodes). */
-export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: number[][], mlm: MlmOptions, o: MuxPretrainOptions): Promise<PretrainObjective> {
+export async function muxPlmPretraining(
+  model: Bert,
+  tok: TextTokenizer,
+  held: number[][],
+  mlm: MlmOptions,
+  o: MuxPretrainOptions,
+): Promise<PretrainObjective> {
   if (o.batchSize % o.n !== 0) throw new Error(`--batch-size ${o.batchSize} is not a multiple of --mux ${o.n}`);
   const bert = encoderOnly(model);
   const d = bert.hiddenSize;
-  const settings: FullMuxSettings = { method: 'muxplm', n: o.n, nu: o.nu, demuxLayers: 2, numLabels: 0, fillerId: -1, indexIds: [] };
+  const settings: FullMuxSettings = {
+    method: 'muxplm',
+    n: o.n,
+    nu: o.nu,
+    demuxLayers: 2,
+    numLabels: 0,
+    fillerId: -1,
+    indexIds: [],
+  };
   const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, o.seed + 5);
   const vectors = gaussianHadamard(o.n, d, o.nu, o.seed + 17);
   const params = new ParamSet();
@@ -213,13 +267,22 @@ export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: n
   if (!heldSeqs.length) throw new Error(`pretrain --mux ${o.n}: fewer than ${o.n} held-out sequences`);
   const heldRng = new Rng(HELD_OUT_MASK_SEED);
   const heldBatches: Record<string, HostTensor>[] = [];
-  for (let i = 0; i < heldSeqs.length; i += o.batchSize) heldBatches.push(maskedGroupFeeds(settings, heldSeqs.slice(i, i + o.batchSize), heldRng, mlm, tok.padId));
-  const evalSession = await compile(fullMuxGraph(bert, settings, params, vectors, { objective: 'mlm', training: false, seed: o.seed }));
+  for (let i = 0; i < heldSeqs.length; i += o.batchSize)
+    heldBatches.push(maskedGroupFeeds(settings, heldSeqs.slice(i, i + o.batchSize), heldRng, mlm, tok.padId));
+  const evalSession = await compile(
+    fullMuxGraph(bert, settings, params, vectors, { objective: 'mlm', training: false, seed: o.seed }),
+  );
   const phase = (fraction: number) => (fraction < o.priming ? 'retrieval' : 'mlm');
   return {
     params,
     phase,
-    trainGraph: (dropoutSeed, fraction) => fullMuxGraph(bert, settings, params, vectors, { objective: phase(fraction), training: true, dropout: o.dropout, seed: dropoutSeed }),
+    trainGraph: (dropoutSeed, fraction) =>
+      fullMuxGraph(bert, settings, params, vectors, {
+        objective: phase(fraction),
+        training: true,
+        dropout: o.dropout,
+        seed: dropoutSeed,
+      }),
     feeds(seqs, step, fraction) {
       const rng = new Rng(o.seed * 1_000_003 + step);
       if (phase(fraction) === 'mlm') return maskedGroupFeeds(settings, seqs, rng, mlm, tok.padId);
@@ -227,18 +290,45 @@ export async function muxPlmPretraining(model: Bert, tok: TextTokenizer, held: n
       const batch = groupFeeds(settings, rows, tok.padId);
       return { ...batch.feeds, ...retrievalFeeds(settings, rows, batch.seq, rng) };
     },
-    heldOut: () => heldOutMetrics(evalSession, params, heldBatches, { labels: 'aux_labels', loss: 'aux_loss', correct: 'aux_correct' }),
+    heldOut: () =>
+      heldOutMetrics(evalSession, params, heldBatches, {
+        labels: 'aux_labels',
+        loss: 'aux_loss',
+        correct: 'aux_correct',
+      }),
     save(dir) {
-      saveFullMux(dir, { bert, settings, head, vectors }, { stage: 'pretrained', task: null, label_words: null, init_from: o.initFrom, training: { priming: o.priming, batch_size: o.batchSize } }, o.tokenizerDir);
+      saveFullMux(
+        dir,
+        { bert, settings, head, vectors },
+        {
+          stage: 'pretrained',
+          task: null,
+          label_words: null,
+          init_from: o.initFrom,
+          training: { priming: o.priming, batch_size: o.batchSize },
+        },
+        o.tokenizerDir,
+      );
     },
   };
 }
 
 /** Each instance masked on its own (80/10/10), then grouped; targets are every instance's masked tokens. */
-function maskedGroupFeeds(s: FullMuxSettings, seqs: number[][], rng: Rng, mlm: MlmOptions, padId: number): Record<string, HostTensor> {
+function maskedGroupFeeds(
+  s: FullMuxSettings,
+  seqs: number[][],
+  rng: Rng,
+  mlm: MlmOptions,
+  padId: number,
+): Record<string, HostTensor> {
   const masked = maskSequences(seqs, rng, mlm);
   const S = masked.input_ids.shape[1];
-  const rows = Array.from({ length: seqs.length }, (_, r) => ({ ids: Array.from(masked.input_ids.data.subarray(r * S, r * S + seqs[r].length) as BigInt64Array, Number) }));
+  const rows = Array.from({ length: seqs.length }, (_, r) => ({
+    ids: Array.from(masked.input_ids.data.subarray(r * S, r * S + seqs[r].length) as BigInt64Array, Number),
+  }));
   const batch = groupFeeds(s, rows, padId);
-  return { ...batch.feeds, ...mlmFeeds(s, masked.mlm_positions.data as BigInt64Array, masked.mlm_labels.data as BigInt64Array, S, batch.seq) };
+  return {
+    ...batch.feeds,
+    ...mlmFeeds(s, masked.mlm_positions.data as BigInt64Array, masked.mlm_labels.data as BigInt64Array, S, batch.seq),
+  };
 }

@@ -91,21 +91,46 @@ interface PretrainMeta extends Record<string, unknown> {
 }
 
 /** A fresh preset-sized BERT with an MLM head (or LLaMA decoder), or the model of an existing folder. */
-function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Bert | Llama {
+function startModel(
+  o: PretrainOptions,
+  vocabSize: number,
+  seqLen: number,
+  dropout: number,
+  seed: number,
+): Bert | Llama {
   if (o.model) {
     const m = loadModel(o.model);
     if (m instanceof Llama && !o.mux) return m;
-    if (!(m instanceof Bert)) throw new Error(`pretrain: ${o.model} is a ${m.modelType} model; pretraining here is for BERT encoders (masked LM, MUX-PLM) and LLaMA decoders (next token)`);
-    if (!o.mux && !m.hasMlmHead) throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
-    if (m.config.vocab_size < vocabSize) throw new Error(`pretrain: ${o.model} has vocab_size ${m.config.vocab_size}, fewer than the tokenizer's ${vocabSize} tokens`);
+    if (!(m instanceof Bert))
+      throw new Error(
+        `pretrain: ${o.model} is a ${m.modelType} model; pretraining here is for BERT encoders (masked LM, MUX-PLM) and LLaMA decoders (next token)`,
+      );
+    if (!o.mux && !m.hasMlmHead)
+      throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
+    if (m.config.vocab_size < vocabSize)
+      throw new Error(
+        `pretrain: ${o.model} has vocab_size ${m.config.vocab_size}, fewer than the tokenizer's ${vocabSize} tokens`,
+      );
     return m;
   }
   if (o.arch === 'llama') {
     if (o.mux) throw new Error('pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch llama');
-    const c = llamaPreset(o.preset ?? 'mini', { vocab_size: vocabSize, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
+    const c = llamaPreset(o.preset ?? 'mini', {
+      vocab_size: vocabSize,
+      max_position_embeddings: Math.max(512, seqLen),
+      ...(o.layers ? { num_hidden_layers: o.layers } : {}),
+      ...o.initConfig,
+    });
     return createModel(c, { seed, heads: () => false }) as Llama; // tied: no separate lm_head
   }
-  const config = bertPreset(o.preset ?? 'mini', { vocab_size: vocabSize, hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout, max_position_embeddings: Math.max(512, seqLen), ...(o.layers ? { num_hidden_layers: o.layers } : {}), ...o.initConfig });
+  const config = bertPreset(o.preset ?? 'mini', {
+    vocab_size: vocabSize,
+    hidden_dropout_prob: dropout,
+    attention_probs_dropout_prob: dropout,
+    max_position_embeddings: Math.max(512, seqLen),
+    ...(o.layers ? { num_hidden_layers: o.layers } : {}),
+    ...o.initConfig,
+  });
   const bert = createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
   const table = bert.weights.get('embeddings.position_embeddings.weight').data as Float32Array;
   if (o.positionInit === 'sinusoidal') sinusoidalPositions(table, config.hidden_size, config.initializer_range);
@@ -132,13 +157,27 @@ export type PositionInit = (typeof POSITION_INITS)[number];
  * The held-out slice (the first sequences of the corpus, masked once with a fixed seed for masked LM)
  * and the objective that trains and scores `model`; training starts after the slice.
  */
-async function objectiveFor(o: PretrainOptions, model: Bert | Llama, tok: TextTokenizer, s: { seqLen: number; batchSize: number; seed: number; dropout: number }) {
+async function objectiveFor(
+  o: PretrainOptions,
+  model: Bert | Llama,
+  tok: TextTokenizer,
+  s: { seqLen: number; batchSize: number; seed: number; dropout: number },
+) {
   const { seqLen, batchSize, seed, dropout } = s;
-  const special = new Set(['[CLS]', '[SEP]', '[PAD]', '[MASK]', '[UNK]'].map((t) => tok.tokenToId(t)).filter((x): x is number => x !== undefined));
+  const special = new Set(
+    ['[CLS]', '[SEP]', '[PAD]', '[MASK]', '[UNK]']
+      .map((t) => tok.tokenToId(t))
+      .filter((x): x is number => x !== undefined),
+  );
   // random replacements: real tokens of the tokenizer, past the leading run of bracketed ones ([PAD], [unused0], ...)
   let firstRandomId = 0;
   while (firstRandomId < tok.vocabSize && /^\[.*\]$/.test(tok.idToToken(firstRandomId) ?? '')) firstRandomId++;
-  const mlm: MlmOptions = { maskId: tok.tokenToId('[MASK]') ?? 103, vocabSize: tok.vocabSize, specialIds: special, firstRandomId };
+  const mlm: MlmOptions = {
+    maskId: tok.tokenToId('[MASK]') ?? 103,
+    vocabSize: tok.vocabSize,
+    specialIds: special,
+    firstRandomId,
+  };
   const maskRate = o.maskRate ?? 0.15;
   if (!(maskRate > 0 && maskRate < 1)) throw new Error(`pretrain: --mask-rate must be in (0, 1), got ${o.maskRate}`);
 
@@ -151,21 +190,44 @@ async function objectiveFor(o: PretrainOptions, model: Bert | Llama, tok: TextTo
     if (held.length >= heldCount) break;
   }
   const trainStart: PackerState = { lineNo: start.lineNo, pending: [...start.pending] };
-  const objective = model instanceof Llama
-    ? await causalLm(model, held, { batchSize, tokenizerDir: o.tokenizer })
-    : o.mux
-    ? await muxPlmPretraining(model, tok, held, mlm, { n: o.mux, priming: o.priming ?? 0.2, nu: o.nu ?? 20, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer, initFrom: o.model ?? `preset:${o.preset ?? 'mini'}` })
-    : o.objective === 'causal'
-    ? await bertCausalLm(model, held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
-    : await plainMlm(model, held, mlm, { maskRate, seed, batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer });
+  const objective =
+    model instanceof Llama
+      ? await causalLm(model, held, { batchSize, tokenizerDir: o.tokenizer })
+      : o.mux
+        ? await muxPlmPretraining(model, tok, held, mlm, {
+            n: o.mux,
+            priming: o.priming ?? 0.2,
+            nu: o.nu ?? 20,
+            seed,
+            batchSize,
+            dropout: dropout > 0,
+            tokenizerDir: o.tokenizer,
+            initFrom: o.model ?? `preset:${o.preset ?? 'mini'}`,
+          })
+        : o.objective === 'causal'
+          ? await bertCausalLm(model, held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
+          : await plainMlm(model, held, mlm, {
+              maskRate,
+              seed,
+              batchSize,
+              dropout: dropout > 0,
+              tokenizerDir: o.tokenizer,
+            });
   return { objective, trainStart, heldCount, maskRate };
 }
 
 /** Held-out loss and accuracy of a model folder on the slice a run with these options holds out. */
-export async function scoreHeldOut(o: Omit<PretrainOptions, 'out'> & { model: string }): Promise<{ loss: number; accuracy: number; sequences: number }> {
+export async function scoreHeldOut(
+  o: Omit<PretrainOptions, 'out'> & { model: string },
+): Promise<{ loss: number; accuracy: number; sequences: number }> {
   const tok = TextTokenizer.load(o.tokenizer);
   const model = startModel(o as PretrainOptions, tok.vocabSize, o.seqLen ?? 128, 0, o.seed ?? 42);
-  const { objective, heldCount } = await objectiveFor(o as PretrainOptions, model, tok, { seqLen: o.seqLen ?? 128, batchSize: o.batchSize ?? 64, seed: o.seed ?? 42, dropout: 0 });
+  const { objective, heldCount } = await objectiveFor(o as PretrainOptions, model, tok, {
+    seqLen: o.seqLen ?? 128,
+    batchSize: o.batchSize ?? 64,
+    seed: o.seed ?? 42,
+    dropout: 0,
+  });
   return { ...(await objective.heldOut()), sequences: heldCount };
 }
 
@@ -184,21 +246,66 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
   const config = model.config;
 
-  const { objective, trainStart, heldCount, maskRate } = await objectiveFor(o, model, tok, { seqLen, batchSize, seed, dropout });
+  const { objective, trainStart, heldCount, maskRate } = await objectiveFor(o, model, tok, {
+    seqLen,
+    batchSize,
+    seed,
+    dropout,
+  });
   const params = objective.params;
-  const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, eps: 1e-6, noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys' });
+  const optimizer = new AdamW({
+    weightDecay: o.weightDecay ?? 0.01,
+    eps: 1e-6,
+    noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys',
+  });
 
-  const runMeta = { corpus: path.resolve(o.corpus), tokenizer: path.resolve(o.tokenizer), positionInit: o.positionInit ?? 'random', objective: o.objective ?? 'mlm', arch: model.modelType, preset: o.preset ?? 'mini', model: o.model ?? null, mux: o.mux ?? null, priming: o.mux ? (o.priming ?? 0.2) : null, layers: config.num_hidden_layers, hidden: config.hidden_size, seqLen, batchSize, lr: peak, warm, maxSteps: o.maxSteps ?? null, minutes: o.minutes ?? null, dropout, maskRate, seed, heldOut: heldCount };
+  const runMeta = {
+    corpus: path.resolve(o.corpus),
+    tokenizer: path.resolve(o.tokenizer),
+    positionInit: o.positionInit ?? 'random',
+    objective: o.objective ?? 'mlm',
+    arch: model.modelType,
+    preset: o.preset ?? 'mini',
+    model: o.model ?? null,
+    mux: o.mux ?? null,
+    priming: o.mux ? (o.priming ?? 0.2) : null,
+    layers: config.num_hidden_layers,
+    hidden: config.hidden_size,
+    seqLen,
+    batchSize,
+    lr: peak,
+    warm,
+    maxSteps: o.maxSteps ?? null,
+    minutes: o.minutes ?? null,
+    dropout,
+    maskRate,
+    seed,
+    heldOut: heldCount,
+  };
 
   // the loop's position (time used, tokens, corpus position) lives in meta next to the settings
-  const settings = (m: Record<string, unknown>) => Object.fromEntries(Object.keys(runMeta).filter((k) => k in m).map((k) => [k, m[k]]));
+  const settings = (m: Record<string, unknown>) =>
+    Object.fromEntries(
+      Object.keys(runMeta)
+        .filter((k) => k in m)
+        .map((k) => [k, m[k]]),
+    );
   // packer: a copy, since the loop advances it in place and each new pass restarts from trainStart
-  const setup = resumableRun(o.out, params, optimizer, { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } }, { fresh: o.fresh, log, settings });
+  const setup = resumableRun(
+    o.out,
+    params,
+    optimizer,
+    { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } },
+    { fresh: o.fresh, log, settings },
+  );
   const state = setup.state;
   const meta = state.meta as PretrainMeta;
-  log(`pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`);
+  log(
+    `pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`,
+  );
 
-  const budgetFraction = () => Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
+  const budgetFraction = () =>
+    Math.max(o.maxSteps ? state.step / o.maxSteps : 0, o.minutes ? meta.elapsed / (o.minutes * 60) : 0);
   const lrAt = (f: number) => (f < warm ? (peak * f) / warm : peak * Math.max(0, (1 - f) / (1 - warm)));
   let last = { loss: NaN, accuracy: NaN };
   let segmentStart = Date.now();
@@ -218,7 +325,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       yield buffer;
       buffer = [];
     }
-    if (produced === 0 && fromStart) throw new Error(`${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`);
+    if (produced === 0 && fromStart)
+      throw new Error(
+        `${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`,
+      );
     log(`corpus pass ${epoch + 1} done, starting over`);
   }
 
@@ -245,20 +355,55 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     keep: 'last',
     async evaluate(t) {
       last = await objective.heldOut();
-      const row = { tokens: meta.tokens, elapsed_s: Math.round(meta.elapsed), train_loss: t.loss, heldout_loss: last.loss, heldout_acc: last.accuracy, lr: lrAt(budgetFraction()) };
+      const row = {
+        tokens: meta.tokens,
+        elapsed_s: Math.round(meta.elapsed),
+        train_loss: t.loss,
+        heldout_loss: last.loss,
+        heldout_acc: last.accuracy,
+        lr: lrAt(budgetFraction()),
+      };
       segmentStart = Date.now();
       segmentTokens = 0;
-      return { metric: last.accuracy, row, line: `${meta.tokens.toLocaleString('en-US')} tokens, train loss ${t.loss.toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}` };
+      return {
+        metric: last.accuracy,
+        row,
+        line: `${meta.tokens.toLocaleString('en-US')} tokens, train loss ${t.loss.toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`,
+      };
     },
     save: () => objective.save(o.out),
-    progressFields: (t) => ({ loss: t.loss, 'tok/s': (segmentTokens * 1000) / Math.max(1, Date.now() - segmentStart), budget: `${(100 * budgetFraction()).toFixed(1)}%` }),
+    progressFields: (t) => ({
+      loss: t.loss,
+      'tok/s': (segmentTokens * 1000) / Math.max(1, Date.now() - segmentStart),
+      budget: `${(100 * budgetFraction()).toFixed(1)}%`,
+    }),
     log,
     quiet: o.quiet,
     abortAfterSteps: o.abortAfterSteps,
   });
-  if (loop.aborted) return { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: 0, heldOut: last, history: state.history, parameters: params.size() };
-  const result: PretrainResult = { steps: state.step, tokens: meta.tokens, seconds: meta.elapsed, tokensPerSecond: meta.tokens / Math.max(1e-9, meta.elapsed), heldOut: last, history: state.history, parameters: params.size() };
+  if (loop.aborted)
+    return {
+      steps: state.step,
+      tokens: meta.tokens,
+      seconds: meta.elapsed,
+      tokensPerSecond: 0,
+      heldOut: last,
+      history: state.history,
+      parameters: params.size(),
+    };
+  const result: PretrainResult = {
+    steps: state.step,
+    tokens: meta.tokens,
+    seconds: meta.elapsed,
+    tokensPerSecond: meta.tokens / Math.max(1e-9, meta.elapsed),
+    heldOut: last,
+    history: state.history,
+    parameters: params.size(),
+  };
   fs.mkdirSync(o.out, { recursive: true });
-  writeTextAtomic(path.join(o.out, 'pretrain.json'), JSON.stringify({ ...result, wall_seconds: (Date.now() - t0) / 1000, options: runMeta }, null, 2) + '\n');
+  writeTextAtomic(
+    path.join(o.out, 'pretrain.json'),
+    JSON.stringify({ ...result, wall_seconds: (Date.now() - t0) / 1000, options: runMeta }, null, 2) + '\n',
+  );
   return result;
 }

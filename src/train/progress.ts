@@ -17,7 +17,14 @@ export class Progress {
   ) {
     if (this.quiet) return;
     if (this.tty) {
-      this.bar = new cliProgress.SingleBar({ format: `${label} |{bar}| {value}/{total} {fields} eta {eta_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: `${label} |{bar}| {value}/{total} {fields} eta {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       this.bar.start(total, 0, { fields: '' });
     }
   }

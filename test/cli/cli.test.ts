@@ -28,7 +28,10 @@ describe('revmux CLI', () => {
   it('inspect lists tensors, and names the path on error', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-cli-'));
     const f = path.join(dir, 'w.safetensors');
-    writeSafetensors(f, { 'encoder.weight': { shape: [2, 3], data: new Float32Array(6) }, ids: { shape: [4], data: new BigInt64Array(4) } });
+    writeSafetensors(f, {
+      'encoder.weight': { shape: [2, 3], data: new Float32Array(6) },
+      ids: { shape: [4], data: new BigInt64Array(4) },
+    });
     const out = execFileSync(process.execPath, [bin, 'inspect', f, '--json'], { encoding: 'utf8' });
     const parsed = JSON.parse(out);
     assert.equal(parsed.parameters, 10);
@@ -42,11 +45,20 @@ describe('revmux CLI', () => {
 describe('revmux argument checks', () => {
   it('refuses out-of-range numbers before any work, naming the option and value', () => {
     const cases: [string[], RegExp][] = [
-      [['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--lr', '-1'], /--lr <x>' argument '-1' is invalid\. '-1' must be greater than 0/],
-      [['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--max-length', '0'], /--max-length <n>' argument '0' is invalid\. '0' must be a positive integer/],
+      [
+        ['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--lr', '-1'],
+        /--lr <x>' argument '-1' is invalid\. '-1' must be greater than 0/,
+      ],
+      [
+        ['train', '--model', 'm', '--task', 'sst2', '--out', 'o', '--max-length', '0'],
+        /--max-length <n>' argument '0' is invalid\. '0' must be a positive integer/,
+      ],
       [['finetune', '--task', 'sst2', '--out', 'o', '--batch-size', '0'], /--batch-size <n>' argument '0' is invalid/],
       [['finetune', '--task', 'sst2', '--out', 'o', '--epochs', '0'], /--epochs <n>' argument '0' is invalid/],
-      [['pretrain', '--corpus', 'c', '--out', 'o', '--dropout', '1'], /--dropout <p>' argument '1' is invalid\. '1' must be at least 0 and below 1/],
+      [
+        ['pretrain', '--corpus', 'c', '--out', 'o', '--dropout', '1'],
+        /--dropout <p>' argument '1' is invalid\. '1' must be at least 0 and below 1/,
+      ],
       [['serve', '--model', 'm', '--max-delay-ms', '-5'], /--max-delay-ms <ms>' argument '-5' is invalid/],
     ];
     for (const [args, message] of cases) {
@@ -82,7 +94,14 @@ describe('revmux forward', () => {
     const r = revmux('forward', '--model', ref, '--input', input, '--out', out);
     assert.equal(r.status, 0, r.stderr);
     const listed = JSON.parse(execFileSync(process.execPath, [bin, 'inspect', out, '--json'], { encoding: 'utf8' }));
-    assert.deepEqual(listed.tensors.map((x: { name: string }) => x.name).sort(), ['hidden.0', 'hidden.1', 'hidden.2', 'last_hidden_state', 'logits', 'pooler_output']);
+    assert.deepEqual(listed.tensors.map((x: { name: string }) => x.name).sort(), [
+      'hidden.0',
+      'hidden.1',
+      'hidden.2',
+      'last_hidden_state',
+      'logits',
+      'pooler_output',
+    ]);
     writeSafetensors(input, { input_ids: { shape: [1, 2], data: BigInt64Array.of(1n, 2n) } });
     const bad = revmux('forward', '--model', ref, '--input', input, '--out', out);
     assert.equal(bad.status, 1);

@@ -49,10 +49,15 @@ function makeZip(files: Record<string, string>): Buffer {
 }
 
 describe('revmux data download', () => {
-  it('unpacks the task archives and rebuilds MRPC with GLUE\'s split rule', async () => {
+  it("unpacks the task archives and rebuilds MRPC with GLUE's split rule", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-dl-'));
-    const sst = makeZip({ 'SST-2/train.tsv': 'sentence\tlabel\ngood film \t1\nbad film \t0\n', 'SST-2/dev.tsv': 'sentence\tlabel\nfine \t1\n', 'SST-2/original/x.txt': 'ignored' });
-    const mrpcTrain = '\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t10\t11\ta\tb\n0\t12\t13\tc\td\n1\t14\t15\te\tf\n';
+    const sst = makeZip({
+      'SST-2/train.tsv': 'sentence\tlabel\ngood film \t1\nbad film \t0\n',
+      'SST-2/dev.tsv': 'sentence\tlabel\nfine \t1\n',
+      'SST-2/original/x.txt': 'ignored',
+    });
+    const mrpcTrain =
+      '\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t10\t11\ta\tb\n0\t12\t13\tc\td\n1\t14\t15\te\tf\n';
     const fetched: string[] = [];
     const fetcher = async (url: string) => {
       fetched.push(url);
@@ -63,7 +68,10 @@ describe('revmux data download', () => {
     };
     const log: string[] = [];
     await downloadGlue(dir, ['sst2', 'mrpc'], fetcher, (s) => log.push(s));
-    assert.deepEqual(loadGlue(dir, 'sst2', 'train').map((e) => e.label), [1, 0]);
+    assert.deepEqual(
+      loadGlue(dir, 'sst2', 'train').map((e) => e.label),
+      [1, 0],
+    );
     assert.deepEqual(loadGlue(dir, 'mrpc', 'dev'), [{ textA: 'c', textB: 'd', label: 0 }]);
     assert.equal(loadGlue(dir, 'mrpc', 'train').length, 2);
     assert.match(log.join('\n'), /SST-2: 2 train, 1 dev rows/);
@@ -72,7 +80,10 @@ describe('revmux data download', () => {
   });
 
   it('says the machine has no internet access when the host cannot be reached', async () => {
-    await assert.rejects(httpFetch('http://127.0.0.1:39999/glue.zip'), /cannot reach 127\.0\.0\.1:39999 \(ECONNREFUSED\).*no internet access.*REVMUX_DATA/s);
+    await assert.rejects(
+      httpFetch('http://127.0.0.1:39999/glue.zip'),
+      /cannot reach 127\.0\.0\.1:39999 \(ECONNREFUSED\).*no internet access.*REVMUX_DATA/s,
+    );
     assert.throws(() => readZip(Buffer.from('not a zip at all, definitely not'), 'x.zip'), /x\.zip: not a zip archive/);
   });
 });

@@ -11,17 +11,33 @@ describe('revmux demo', () => {
   it('falls back to the synthetic task, labelled, and produces summary and plots', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-demo-'));
     const lines: string[] = [];
-    const s = await runDemo({ cache: path.join(dir, 'cache'), out: path.join(dir, 'out'), data: path.join(dir, 'no-such-glue'), quick: true, log: (l) => lines.push(l) });
+    const s = await runDemo({
+      cache: path.join(dir, 'cache'),
+      out: path.join(dir, 'out'),
+      data: path.join(dir, 'no-such-glue'),
+      quick: true,
+      log: (l) => lines.push(l),
+    });
     assert.equal(s.task, 'synthetic');
-    assert.ok(lines.some((l) => /SYNTHETIC task/.test(l)), 'the fallback is announced');
+    assert.ok(
+      lines.some((l) => /SYNTHETIC task/.test(l)),
+      'the fallback is announced',
+    );
     const md = fs.readFileSync(path.join(dir, 'out', 'summary.md'), 'utf8');
     assert.match(md, /SYNTHETIC task \(no GLUE data found\)/);
-    for (const f of ['summary.json', 'speedup.png', 'speedup.svg', 'accuracy-vs-speedup.png']) assert.ok(fs.existsSync(path.join(dir, 'out', f)), f);
+    for (const f of ['summary.json', 'speedup.png', 'speedup.svg', 'accuracy-vs-speedup.png'])
+      assert.ok(fs.existsSync(path.join(dir, 'out', f)), f);
     const acc = s.accuracy as { siso_accuracy: number; mean: number };
     assert.ok(acc.siso_accuracy > 0.7, `synthetic SISO accuracy ${acc.siso_accuracy}`);
     assert.ok(acc.mean > 0.6, `RevMUX N=2 accuracy ${acc.mean}`);
     const again: string[] = [];
-    await runDemo({ cache: path.join(dir, 'cache'), out: path.join(dir, 'out2'), data: path.join(dir, 'no-such-glue'), quick: true, log: (l) => again.push(l) });
+    await runDemo({
+      cache: path.join(dir, 'cache'),
+      out: path.join(dir, 'out2'),
+      data: path.join(dir, 'no-such-glue'),
+      quick: true,
+      log: (l) => again.push(l),
+    });
     assert.ok(again.some((l) => /reusing .*backbone/.test(l)) && again.some((l) => /reusing .*revmux/.test(l)));
   });
 });

@@ -26,13 +26,18 @@ export interface GradCheckOptions {
  * Builds f(inputs), reduces it to loss = sum(f * R) with a fixed random R, and compares d loss/d input
  * from grad() with central differences of the same onnxruntime session.
  */
-export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradInput[], o: GradCheckOptions = {}): Promise<void> {
+export async function gradCheck(
+  build: (...xs: Value[]) => Value,
+  inputs: GradInput[],
+  o: GradCheckOptions = {},
+): Promise<void> {
   const dtype = o.dtype ?? 'float64';
   const eps = o.eps ?? (dtype === 'float64' ? 1e-6 : 1e-2);
   const atol = o.atol ?? (dtype === 'float64' ? 1e-7 : 2e-3);
   const rtol = o.rtol ?? (dtype === 'float64' ? 1e-6 : 2e-2);
   const rng = new Rng(o.seed ?? 7);
-  const make = (xs: number[]): Float32Array | Float64Array => (dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs));
+  const make = (xs: number[]): Float32Array | Float64Array =>
+    dtype === 'float64' ? Float64Array.from(xs) : Float32Array.from(xs);
 
   const g = new Graph('gradcheck');
   const xs = inputs.map((inp, i) => g.input(`x${i}`, dtype, inp.shape));
@@ -52,7 +57,9 @@ export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradIn
 
   const values = inputs.map((inp) => {
     const m = inp.shape.reduce((a, b) => a * b, 1);
-    return make(inp.data ?? Array.from({ length: m }, () => (inp.lo ?? -1) + ((inp.hi ?? 1) - (inp.lo ?? -1)) * rng.next()));
+    return make(
+      inp.data ?? Array.from({ length: m }, () => (inp.lo ?? -1) + ((inp.hi ?? 1) - (inp.lo ?? -1)) * rng.next()),
+    );
   });
   const feeds = () => Object.fromEntries(values.map((v, i) => [`x${i}`, { data: v, shape: inputs[i].shape }]));
   const analytic = await session.run(feeds());
@@ -74,7 +81,10 @@ export async function gradCheck(build: (...xs: Value[]) => Value, inputs: GradIn
       const numeric = (up - down) / (2 * eps);
       const got = Number(a.data[j]);
       const tol = atol + rtol * Math.abs(numeric);
-      assert.ok(Math.abs(got - numeric) <= tol, `input ${i} element ${j}: autodiff ${got} vs finite difference ${numeric} (tolerance ${tol.toExponential(2)})`);
+      assert.ok(
+        Math.abs(got - numeric) <= tol,
+        `input ${i} element ${j}: autodiff ${got} vs finite difference ${numeric} (tolerance ${tol.toExponential(2)})`,
+      );
     }
   }
 }

@@ -13,7 +13,13 @@ describe('gradients (float64 finite differences)', () => {
     await gradCheck((a, b) => op.div(a, b), [{ shape: [2, 3] }, { shape: [1, 3], lo: 0.5, hi: 2 }]);
   });
   it('Pow in base and exponent', async () => {
-    await gradCheck((a, b) => op.pow(a, b), [{ shape: [2, 3], lo: 0.5, hi: 2 }, { shape: [3], lo: 0.5, hi: 3 }]);
+    await gradCheck(
+      (a, b) => op.pow(a, b),
+      [
+        { shape: [2, 3], lo: 0.5, hi: 2 },
+        { shape: [3], lo: 0.5, hi: 3 },
+      ],
+    );
     await gradCheck((a) => op.pow(a, 2), [{ shape: [4] }]);
   });
   it('Min, Max', async () => {
@@ -44,7 +50,10 @@ describe('gradients (float64 finite differences)', () => {
     await gradCheck((a, b) => op.matmul(a, b), [{ shape: [2, 1, 3, 4] }, { shape: [3, 4, 2] }]);
   });
   it('Gemm with transposes, alpha, beta and a broadcast bias', async () => {
-    await gradCheck((a, b, c) => op.gemm(a, b, c, { transA: true, transB: true, alpha: 0.7, beta: 1.3 }), [{ shape: [4, 3] }, { shape: [2, 4] }, { shape: [2] }]);
+    await gradCheck(
+      (a, b, c) => op.gemm(a, b, c, { transA: true, transB: true, alpha: 0.7, beta: 1.3 }),
+      [{ shape: [4, 3] }, { shape: [2, 4] }, { shape: [2] }],
+    );
     await gradCheck((a, b, c) => op.gemm(a, b, c), [{ shape: [3, 4] }, { shape: [4, 2] }, { shape: [3, 2] }]);
   });
   it('Softmax, LogSoftmax on inner and outer axes', async () => {
@@ -54,11 +63,22 @@ describe('gradients (float64 finite differences)', () => {
   });
   it('LayerNormalization w.r.t. input, scale and bias (fused op, float32)', async () => {
     const f32 = { dtype: 'float32' as const, eps: 1e-2, atol: 3e-3, rtol: 3e-2 };
-    await gradCheck((x, s, b) => op.layerNorm(x, s, b, { epsilon: 1e-5 }), [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }], f32);
-    await gradCheck((x, s, b) => op.layerNorm(x, s, b, { axis: 1 }), [{ shape: [2, 2, 3] }, { shape: [2, 3] }, { shape: [2, 3] }], f32);
+    await gradCheck(
+      (x, s, b) => op.layerNorm(x, s, b, { epsilon: 1e-5 }),
+      [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }],
+      f32,
+    );
+    await gradCheck(
+      (x, s, b) => op.layerNorm(x, s, b, { axis: 1 }),
+      [{ shape: [2, 2, 3] }, { shape: [2, 3] }, { shape: [2, 3] }],
+      f32,
+    );
   });
   it('LayerNormalization decomposed for float64', async () => {
-    await gradCheck((x, s, b) => op.layerNorm(x, s, b, { epsilon: 1e-5 }), [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }]);
+    await gradCheck(
+      (x, s, b) => op.layerNorm(x, s, b, { epsilon: 1e-5 }),
+      [{ shape: [2, 3, 4] }, { shape: [4] }, { shape: [4] }],
+    );
   });
   it('ReduceSum, ReduceMean, ReduceMax with and without keepdims', async () => {
     await gradCheck((a) => op.reduceSum(a, [1], true), [{ shape: [2, 3, 2] }]);
@@ -76,27 +96,47 @@ describe('gradients (float64 finite differences)', () => {
   });
   it('Concat, Slice, Split', async () => {
     await gradCheck((a, b) => op.concat([a, b], 1), [{ shape: [2, 2] }, { shape: [2, 3] }]);
-    await gradCheck((a) => op.slice(a, [{ axis: 1, start: 1, end: 3 }, { axis: 0, start: -1, end: 2 ** 31 - 1 }]), [{ shape: [2, 4] }]);
+    await gradCheck(
+      (a) =>
+        op.slice(a, [
+          { axis: 1, start: 1, end: 3 },
+          { axis: 0, start: -1, end: 2 ** 31 - 1 },
+        ]),
+      [{ shape: [2, 4] }],
+    );
     const [p, q] = [0, 1];
     await gradCheck((a) => op.split(a, [1, 3], -1)[q], [{ shape: [2, 4] }]);
-    await gradCheck((a) => {
-      const parts = op.split(a, [2, 1, 1], 0);
-      return op.mul(parts[p], parts[p]);
-    }, [{ shape: [4, 2] }]);
+    await gradCheck(
+      (a) => {
+        const parts = op.split(a, [2, 1, 1], 0);
+        return op.mul(parts[p], parts[p]);
+      },
+      [{ shape: [4, 2] }],
+    );
   });
   it('Gather into a table (embedding gradient, repeated ids accumulate)', async () => {
     await gradCheck((table) => op.gather(table, table.graph.int64s([2, 0, 2, 1, 2]), 0), [{ shape: [4, 3] }]);
-    await gradCheck((table) => {
-      const ids = table.graph.initializer(BigInt64Array.of(1n, 1n, 0n, 3n), [2, 2], 'int64');
-      return op.gather(table, ids, 0);
-    }, [{ shape: [4, 2] }]);
+    await gradCheck(
+      (table) => {
+        const ids = table.graph.initializer(BigInt64Array.of(1n, 1n, 0n, 3n), [2, 2], 'int64');
+        return op.gather(table, ids, 0);
+      },
+      [{ shape: [4, 2] }],
+    );
   });
   it('GatherElements (repeated indices accumulate)', async () => {
-    await gradCheck((x) => op.gatherElements(x, x.graph.initializer(BigInt64Array.of(2n, 0n, 1n, 1n, 1n, 0n), [3, 2], 'int64'), 1), [{ shape: [3, 4] }]);
+    await gradCheck(
+      (x) => op.gatherElements(x, x.graph.initializer(BigInt64Array.of(2n, 0n, 1n, 1n, 1n, 0n), [3, 2], 'int64'), 1),
+      [{ shape: [3, 4] }],
+    );
   });
   it('Where, Cast, and comparisons as constants', async () => {
     await gradCheck((a, b) => op.where(op.greater(a, b), a, b), [{ shape: [2, 3] }, { shape: [3] }]);
-    await gradCheck((a) => op.cast(op.cast(a, 'float32'), 'float64'), [{ shape: [3] }], { eps: 1e-3, atol: 1e-5, rtol: 1e-4 });
+    await gradCheck((a) => op.cast(op.cast(a, 'float32'), 'float64'), [{ shape: [3] }], {
+      eps: 1e-3,
+      atol: 1e-5,
+      rtol: 1e-4,
+    });
   });
   it('Dropout in training mode: gradient uses the same mask as the output', async () => {
     // onnxruntime draws a new mask on every run, so finite differences do not apply; instead check

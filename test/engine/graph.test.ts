@@ -18,9 +18,18 @@ describe('graph builder', () => {
     assert.deepEqual(op.reshape(y, ['batch', 'seq', 4, 4]).shape, ['batch', 'seq', 4, 4]);
     assert.deepEqual(op.reshape(y, [-1, 16]).shape, ['batch*seq', 16]);
     assert.deepEqual(op.concat([y, y], -1).shape, ['batch', 'seq', 32]);
-    assert.deepEqual(op.split(y, [4, 12], 2).map((v) => v.shape), [['batch', 'seq', 4], ['batch', 'seq', 12]]);
+    assert.deepEqual(
+      op.split(y, [4, 12], 2).map((v) => v.shape),
+      [
+        ['batch', 'seq', 4],
+        ['batch', 'seq', 12],
+      ],
+    );
     assert.deepEqual(op.slice(y, [{ axis: 2, start: 2, end: 10, step: 2 }]).shape, ['batch', 'seq', 4]);
-    assert.deepEqual(op.gather(g.input('table', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape, ['batch', 'seq', 8]);
+    assert.deepEqual(
+      op.gather(g.input('table', 'float32', [100, 8]), g.input('ids', 'int64', ['batch', 'seq'])).shape,
+      ['batch', 'seq', 8],
+    );
     assert.deepEqual(op.unsqueeze(x, [1, -1]).shape, ['batch', 1, 'seq', 8, 1]);
     assert.equal(op.greater(x, 0).dtype, 'bool');
     assert.equal(op.cast(x, 'int64').dtype, 'int64');
@@ -30,8 +39,17 @@ describe('graph builder', () => {
     const g = new Graph();
     const a = g.input('a', 'float32', [2, 3]);
     const b = g.input('b', 'float32', [4, 5]);
-    assert.throws(() => op.add(a, b), (e: Error) => e instanceof ShapeError && /Add\(a: float32\[2, 3\], b: float32\[4, 5\]\)/.test(e.message) && /do not broadcast/.test(e.message));
-    assert.throws(() => op.matmul(a, b), /MatMul\(a: float32\[2, 3\], b: float32\[4, 5\]\): inner dimensions differ \(3 vs 4\)/);
+    assert.throws(
+      () => op.add(a, b),
+      (e: Error) =>
+        e instanceof ShapeError &&
+        /Add\(a: float32\[2, 3\], b: float32\[4, 5\]\)/.test(e.message) &&
+        /do not broadcast/.test(e.message),
+    );
+    assert.throws(
+      () => op.matmul(a, b),
+      /MatMul\(a: float32\[2, 3\], b: float32\[4, 5\]\): inner dimensions differ \(3 vs 4\)/,
+    );
     const s = g.input('s', 'float32', ['batch', 3]);
     const t = g.input('t', 'float32', ['seq', 3]);
     assert.throws(() => op.mul(s, t), /axis -2: batch vs seq/);
@@ -91,15 +109,22 @@ describe('runtime', () => {
     const start = sharedWeightsBytes();
     const fromFiles = await (await compile(build(false), { fromFiles: true })).run(feeds);
     // built from files, weights are read in place (no prepacking): the same sums, maybe in another order
-    const close = (a: number[], b: number[]) => a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `${v} vs ${b[i]}`));
+    const close = (a: number[], b: number[]) =>
+      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-5, `${v} vs ${b[i]}`));
     close(toNumbers(fromFiles.y), toNumbers(fromBuffer.y));
     const prepacked = await (await compile(build(false), { fromFiles: true, prepack: true })).run(feeds);
     assert.deepEqual(toNumbers(prepacked.y), toNumbers(fromBuffer.y), 'with prepacking, as from a buffer');
     const once = sharedWeightsBytes();
-    assert.ok(once - start >= wData.byteLength && once - start < wData.byteLength + 65536, `the weight was written (${once - start} bytes)`);
+    assert.ok(
+      once - start >= wData.byteLength && once - start < wData.byteLength + 65536,
+      `the weight was written (${once - start} bytes)`,
+    );
     const second = await (await compile(build(true), { fromFiles: true })).run(feeds);
     assert.equal(sharedWeightsBytes(), once, 'a second session reading the same array adds nothing');
-    close(toNumbers(second.y), toNumbers(fromBuffer.y).map((v) => Math.max(0, v)));
+    close(
+      toNumbers(second.y),
+      toNumbers(fromBuffer.y).map((v) => Math.max(0, v)),
+    );
     wData.fill(0); // changed in place: written again, and the new session sees the new values
     const third = await (await compile(build(false), { fromFiles: true })).run(feeds);
     assert.ok(sharedWeightsBytes() > once);
@@ -111,7 +136,10 @@ describe('runtime', () => {
     const x = g.input('x', 'float32', [2]);
     g.initializer(new Float32Array(17 * 1024 ** 2), [17 * 1024 ** 2], 'float32', 'dropped_original'); // 68 MB
     g.output('y', op.add(x, g.initializer(Float32Array.of(1, 2), [2], 'float32', 'used')));
-    assert.deepEqual(g.liveInitializers().map((i) => i.value.name), ['used']);
+    assert.deepEqual(
+      g.liveInitializers().map((i) => i.value.name),
+      ['used'],
+    );
     const session = await compile(g);
     assert.equal(session.fromFiles, false, '8 bytes of live weights: built from a buffer, with prepacking');
     assert.deepEqual(toNumbers((await session.run({ x: Float32Array.of(1, 1) })).y), [2, 3]);
@@ -132,7 +160,10 @@ describe('runtime', () => {
       const data = Float32Array.from({ length: b * t * 2 }, (_, i) => i);
       const r = await s.run({ x: { data, shape: [b, t, 2] } });
       assert.deepEqual(r.rows.shape, [b * t]);
-      assert.deepEqual(toNumbers(r.rows), Array.from({ length: b * t }, (_, i) => 4 * i + 1));
+      assert.deepEqual(
+        toNumbers(r.rows),
+        Array.from({ length: b * t }, (_, i) => 4 * i + 1),
+      );
       assert.deepEqual(r.back.shape, [b, t, 2]);
       assert.deepEqual(toNumbers(r.back), Array.from(data));
     }
@@ -158,12 +189,27 @@ describe('runtime', () => {
     const s = await compile(g);
     const a2 = { data: new Float32Array(8), shape: [2, 4] };
     await assert.rejects(s.run({ a: a2 }), /missing feed for input 'ids'/);
-    await assert.rejects(s.run({ a: a2, ids: { data: new BigInt64Array(3), shape: [3] } }), /dimension 'batch' is 3 here but 2 in 'a'/);
-    await assert.rejects(s.run({ a: { data: new Float32Array(6), shape: [2, 3] }, ids: { data: new BigInt64Array(2), shape: [2] } }), /feed 'a': axis 1 must be 4, got 3/);
-    await assert.rejects(s.run({ a: { data: new Float64Array(8), shape: [2, 4] }, ids: { data: new BigInt64Array(2), shape: [2] } }), /feed 'a': expected float32, got float64/);
-    await assert.rejects(s.run({ a: a2, ids: { data: new BigInt64Array(2), shape: [2] }, extra: new Float32Array(1) }), /feed 'extra' is not an input of graph 'net'/);
+    await assert.rejects(
+      s.run({ a: a2, ids: { data: new BigInt64Array(3), shape: [3] } }),
+      /dimension 'batch' is 3 here but 2 in 'a'/,
+    );
+    await assert.rejects(
+      s.run({ a: { data: new Float32Array(6), shape: [2, 3] }, ids: { data: new BigInt64Array(2), shape: [2] } }),
+      /feed 'a': axis 1 must be 4, got 3/,
+    );
+    await assert.rejects(
+      s.run({ a: { data: new Float64Array(8), shape: [2, 4] }, ids: { data: new BigInt64Array(2), shape: [2] } }),
+      /feed 'a': expected float32, got float64/,
+    );
+    await assert.rejects(
+      s.run({ a: a2, ids: { data: new BigInt64Array(2), shape: [2] }, extra: new Float32Array(1) }),
+      /feed 'extra' is not an input of graph 'net'/,
+    );
     await assert.rejects(s.run({ a: new Float32Array(8), ids: new BigInt64Array(2) }), /symbolic dims/);
-    const ok = await s.run({ a: { data: Float32Array.of(1, 1, 1, 1, 2, 2, 2, 2), shape: [2, 4] }, ids: { data: BigInt64Array.of(10n, 20n), shape: [2] } });
+    const ok = await s.run({
+      a: { data: Float32Array.of(1, 1, 1, 1, 2, 2, 2, 2), shape: [2, 4] },
+      ids: { data: BigInt64Array.of(10n, 20n), shape: [2] },
+    });
     assert.deepEqual(toNumbers(ok.y), [14, 28]);
   });
 });

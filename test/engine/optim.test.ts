@@ -75,7 +75,10 @@ describe('optimisers', () => {
       ps.add('b', [1], Float32Array.of(2));
       return ps;
     };
-    const gradAt = (k: number) => ({ 'a.weight': Float32Array.of(Math.sin(k), Math.cos(k), k / 10), b: Float32Array.of(-k) });
+    const gradAt = (k: number) => ({
+      'a.weight': Float32Array.of(Math.sin(k), Math.cos(k), k / 10),
+      b: Float32Array.of(-k),
+    });
     const straight = make();
     const o1 = new AdamW();
     for (let k = 0; k < 6; k++) o1.step(straight, gradAt(k), 0.05);

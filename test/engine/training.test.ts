@@ -23,7 +23,9 @@ describe('training with the engine', () => {
     const p = ps.declare(g);
     const ids = g.input('ids', 'int64', ['batch']);
     const labels = g.input('labels', 'int64', ['batch']);
-    const hcur = op.relu(linear(op.gather(p.get('embed')!, ids), { weight: p.get('fc1.weight')!, bias: p.get('fc1.bias')! }));
+    const hcur = op.relu(
+      linear(op.gather(p.get('embed')!, ids), { weight: p.get('fc1.weight')!, bias: p.get('fc1.bias')! }),
+    );
     const logits = linear(hcur, { weight: p.get('fc2.weight')!, bias: p.get('fc2.bias')! });
     // cross-entropy = -mean(logsoftmax[label]) via a one-hot mask
     const onehot = op.cast(op.equal(op.unsqueeze(labels, [1]), g.int64s([0, 1])), 'float32');
@@ -39,7 +41,11 @@ describe('training with the engine', () => {
     const opt = new AdamW({ weightDecay: 0 });
     const losses: number[] = [];
     for (let step = 0; step < 60; step++) {
-      const r = await session.run({ ...ps.feeds(), ids: { data: idsData, shape: [12] }, labels: { data: labelData, shape: [12] } });
+      const r = await session.run({
+        ...ps.feeds(),
+        ids: { data: idsData, shape: [12] },
+        labels: { data: labelData, shape: [12] },
+      });
       losses.push(float32(r.loss)[0]);
       opt.step(ps, Object.fromEntries(ps.names().map((n) => [n, float32(r[`grad.${n}`])])), 0.05);
     }

@@ -39,7 +39,8 @@ describe('FLOPs accounting', () => {
     assert.ok(sisoFlops(bertBase, 128).total / f.total > 1.3);
   });
   it('trainable parameter counts match the table of spec §7 (BERT-base)', () => {
-    const count = (variant: 'revmux' | 'ora' | 'vanilla', n: number) => adapterSize({ variant, n, l: 6, d: 768, dropout: 0.1 });
+    const count = (variant: 'revmux' | 'ora' | 'vanilla', n: number) =>
+      adapterSize({ variant, n, l: 6, d: 768, dropout: 0.1 });
     assert.equal((count('revmux', 2) / 1e6).toFixed(2), '9.45');
     assert.equal((count('revmux', 4) / 1e6).toFixed(2), '8.86');
     assert.equal((count('vanilla', 2) / 1e6).toFixed(2), '16.53');

@@ -7,13 +7,34 @@ import { randomModel } from '../../src/models/random-presets.js';
 describe('revmux bench measurement', () => {
   it('returns one row per (variant, N, l) with timings, speedup and both bounds', async () => {
     const model = randomModel('bert-tiny');
-    const r = await measureThroughput(model, { variants: ['revmux', 'vanilla'], ns: [1, 2], ls: [1], batch: 4, seq: [5, 9, 12], rounds: 2, warmup: 0, seed: 1 });
+    const r = await measureThroughput(model, {
+      variants: ['revmux', 'vanilla'],
+      ns: [1, 2],
+      ls: [1],
+      batch: 4,
+      seq: [5, 9, 12],
+      rounds: 2,
+      warmup: 0,
+      seed: 1,
+    });
     assert.deepEqual(
       r.rows.map((x) => `${x.variant}:${x.n}:${x.l}`),
       ['revmux:1:1', 'revmux:2:1', 'vanilla:2:1'],
     );
     for (const row of r.rows) {
-      for (const k of ['siso_ms_median', 'mux_ms_median', 'siso_ms_p95', 'mux_ms_p95', 'siso_examples_per_s', 'mux_examples_per_s', 'speedup', 'bound_backbone', 'bound_flops', 'fraction_of_bound', 'rss_mb_after'] as const) {
+      for (const k of [
+        'siso_ms_median',
+        'mux_ms_median',
+        'siso_ms_p95',
+        'mux_ms_p95',
+        'siso_examples_per_s',
+        'mux_examples_per_s',
+        'speedup',
+        'bound_backbone',
+        'bound_flops',
+        'fraction_of_bound',
+        'rss_mb_after',
+      ] as const) {
         assert.equal(typeof row[k], 'number', k);
         assert.ok(Number.isFinite(row[k]) && row[k] > 0, `${k} = ${row[k]}`);
       }

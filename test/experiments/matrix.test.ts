@@ -12,7 +12,12 @@ import { finetune } from '../../src/train/finetune.js';
 const root = process.cwd();
 let work = '';
 let gridFile = '';
-const run = (script: string, args: string[]) => execFileSync(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(root, 'experiments', script), ...args], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (script: string, args: string[]) =>
+  execFileSync(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), path.join(root, 'experiments', script), ...args],
+    { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 
 describe('experiment:matrix', () => {
   before(async () => {
@@ -21,8 +26,28 @@ describe('experiment:matrix', () => {
     fs.mkdirSync(tok);
     fs.writeFileSync(path.join(tok, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
     const backbone = path.join(work, 'backbone');
-    const small = { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2, max_position_embeddings: 64 };
-    await finetune({ init: 'tiny', initConfig: small, tokenizer: tok, task: 'synthetic', dataDir: null, out: backbone, epochs: 1, lr: 2e-3, limitTrain: 1500, limitDev: 200, seed: 1, quiet: true, log: () => {} });
+    const small = {
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_attention_heads: 2,
+      num_hidden_layers: 2,
+      max_position_embeddings: 64,
+    };
+    await finetune({
+      init: 'tiny',
+      initConfig: small,
+      tokenizer: tok,
+      task: 'synthetic',
+      dataDir: null,
+      out: backbone,
+      epochs: 1,
+      lr: 2e-3,
+      limitTrain: 1500,
+      limitDev: 200,
+      seed: 1,
+      quiet: true,
+      log: () => {},
+    });
     gridFile = path.join(work, 'grid.json');
     const grid = {
       name: 'tiny',
@@ -30,32 +55,76 @@ describe('experiment:matrix', () => {
       train: { lr: 0.001, max_epochs: 2, patience: 1, evals_per_epoch: 2, limit_train: 400, limit_dev: 100 },
       whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1 },
       groups: [
-        { name: 'variants', backbone: 'tiny', tasks: ['synthetic'], variants: ['revmux', 'vanilla'], n: [2], l: [1], seeds: [1] },
+        {
+          name: 'variants',
+          backbone: 'tiny',
+          tasks: ['synthetic'],
+          variants: ['revmux', 'vanilla'],
+          n: [2],
+          l: [1],
+          seeds: [1],
+        },
         { name: 'sweep', backbone: 'tiny', tasks: ['synthetic'], variants: ['revmux'], n: [2], l: [0, 1], seeds: [1] },
-        { name: 'whole-model', backbone: 'tiny', tasks: ['synthetic'], variants: ['datamux'], n: [2], l: [0], seeds: [1] },
+        {
+          name: 'whole-model',
+          backbone: 'tiny',
+          tasks: ['synthetic'],
+          variants: ['datamux'],
+          n: [2],
+          l: [0],
+          seeds: [1],
+        },
       ],
     };
     fs.writeFileSync(gridFile, JSON.stringify(grid));
   });
 
   it('runs each cell once, writes its evidence, and renders the results page from it', { timeout: 600_000 }, () => {
-    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/vanilla-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1', 'tiny/synthetic/datamux-n2-l0-s1'], 'the sweep shares l = 1 with the first group');
+    assert.deepEqual(
+      run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'),
+      [
+        'tiny/synthetic/revmux-n2-l1-s1',
+        'tiny/synthetic/vanilla-n2-l1-s1',
+        'tiny/synthetic/revmux-n2-l0-s1',
+        'tiny/synthetic/datamux-n2-l0-s1',
+      ],
+      'the sweep shares l = 1 with the first group',
+    );
     run('matrix.ts', ['--grid', gridFile, '--only', 'vanilla']); // an interrupted grid: one cell done
-    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), ['tiny/synthetic/revmux-n2-l1-s1', 'tiny/synthetic/revmux-n2-l0-s1', 'tiny/synthetic/datamux-n2-l0-s1']);
+    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), [
+      'tiny/synthetic/revmux-n2-l1-s1',
+      'tiny/synthetic/revmux-n2-l0-s1',
+      'tiny/synthetic/datamux-n2-l0-s1',
+    ]);
     run('matrix.ts', ['--grid', gridFile]);
     assert.equal(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim(), '', 'nothing left to run');
-    const cell = JSON.parse(fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/revmux-n2-l1-s1.json'), 'utf8'));
+    const cell = JSON.parse(
+      fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/revmux-n2-l1-s1.json'), 'utf8'),
+    );
     assert.equal(cell.evaluation.pairings, 10);
     assert.equal(cell.evaluation.slot_accuracy.length, 2);
     assert.ok(cell.epochs_trained > 0 && cell.epochs_trained <= 2);
     assert.match(cell.backbone_sha256, /^[0-9a-f]{64}$/);
-    const whole = JSON.parse(fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/datamux-n2-l0-s1.json'), 'utf8'));
+    const whole = JSON.parse(
+      fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/datamux-n2-l0-s1.json'), 'utf8'),
+    );
     assert.equal(whole.evaluation.pairings, 10);
-    assert.equal(whole.evaluation.siso_accuracy, cell.evaluation.siso_accuracy, 'scored against the same SISO backbone');
+    assert.equal(
+      whole.evaluation.siso_accuracy,
+      cell.evaluation.siso_accuracy,
+      'scored against the same SISO backbone',
+    );
     assert.ok(whole.trainable_parameters > cell.trainable_parameters, 'every weight trains');
     // a speed measurement joins the table by (variant, N, l), from its bench.json alone
     fs.mkdirSync(path.join(work, 'results/matrix/tiny/speed/tiny'), { recursive: true });
-    fs.writeFileSync(path.join(work, 'results/matrix/tiny/speed/tiny/bench.json'), JSON.stringify({ model: 'tiny', hidden: 32, results: [{ variant: 'revmux', n: 2, l: 1, speedup: 1.5, bound_flops: 1.8 }] }));
+    fs.writeFileSync(
+      path.join(work, 'results/matrix/tiny/speed/tiny/bench.json'),
+      JSON.stringify({
+        model: 'tiny',
+        hidden: 32,
+        results: [{ variant: 'revmux', n: 2, l: 1, speedup: 1.5, bound_flops: 1.8 }],
+      }),
+    );
     run('results-page.ts', []);
     const page = fs.readFileSync(path.join(work, 'docs/results.md'), 'utf8');
     assert.match(page, /\| revmux \| 2 \| 1 \|.* 1\.5x \(bound 1\.8x\) \|$/m);
@@ -76,9 +145,21 @@ describe('experiment:matrix', () => {
       assert.throws(() => run('matrix.ts', ['--grid', bad, '--dry-run']), message);
     };
     refuses({ groups: [{ ...group, backbone: 'b' }] }, /group g: backbone "b" is not in "backbones"/);
-    refuses({ groups: [{ ...group, variants: ['mux'] }] }, /group g: unknown variant "mux" \(known: revmux, ora, vanilla, datamux, muxplm\)/);
-    refuses({ groups: [{ ...group, variants: ['datamux'] }] }, /datamux multiplexes at the embeddings, so its "l" must be \[0\]/);
-    refuses({ groups: [{ ...group, variants: ['muxplm'], l: [0] }] }, /muxplm cells need a "whole_model" training section/);
-    refuses({ whole_model: { lr: 1, epochs: 1, evals_per_epoch: 1 }, groups: [{ ...group, variants: ['muxplm'], l: [0] }] }, /no whole_model.muxplm\["2"\] folder/);
+    refuses(
+      { groups: [{ ...group, variants: ['mux'] }] },
+      /group g: unknown variant "mux" \(known: revmux, ora, vanilla, datamux, muxplm\)/,
+    );
+    refuses(
+      { groups: [{ ...group, variants: ['datamux'] }] },
+      /datamux multiplexes at the embeddings, so its "l" must be \[0\]/,
+    );
+    refuses(
+      { groups: [{ ...group, variants: ['muxplm'], l: [0] }] },
+      /muxplm cells need a "whole_model" training section/,
+    );
+    refuses(
+      { whole_model: { lr: 1, epochs: 1, evals_per_epoch: 1 }, groups: [{ ...group, variants: ['muxplm'], l: [0] }] },
+      /no whole_model.muxplm\["2"\] folder/,
+    );
   });
 });

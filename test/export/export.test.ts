@@ -40,7 +40,11 @@ function groupFeeds(tok: TextTokenizer, texts: string[], n: number) {
   const groups = Math.ceil(texts.length / n);
   const b = padRows(enc, tok.padId, { rows: groups * n });
   const shape = [groups, n, b.seq];
-  return { input_ids: { data: b.inputIds, shape }, attention_mask: { data: b.attentionMask, shape }, token_type_ids: { data: b.tokenTypeIds, shape } };
+  return {
+    input_ids: { data: b.inputIds, shape },
+    attention_mask: { data: b.attentionMask, shape },
+    token_type_ids: { data: b.tokenTypeIds, shape },
+  };
 }
 
 describe('revmux export', () => {
@@ -54,15 +58,36 @@ describe('revmux export', () => {
       fs.writeFileSync(path.join(tokDir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
     }
     const vocab = TextTokenizer.load(tokDir).vocabSize;
-    const config = bertPreset('tiny', { vocab_size: vocab, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, num_labels: 2, id2label: { 0: 'negative', 1: 'positive' } });
+    const config = bertPreset('tiny', {
+      vocab_size: vocab,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 64,
+      num_labels: 2,
+      id2label: { 0: 'negative', 1: 'positive' },
+    });
     model = path.join(dir, 'model');
     saveModel(createModel(config, { seed: 5, heads: (x) => !x.startsWith('cls.') }), model, { tokenizerFrom: tokDir });
     const spec = { variant: 'revmux' as const, n: 2, l: 1, d: 32, dropout: 0.1 };
     adapter = path.join(dir, 'adapter');
-    saveAdapter(adapter, { revmux_version: revmuxVersion(), ...spec, layout: LAYOUT, task: 'sst2', label_words: ['negative', 'positive'], label_ids: null, base_model: baseModelInfo(loadModel(model)), training: { note: 'random' } }, initAdapter(spec, 9));
+    saveAdapter(
+      adapter,
+      {
+        revmux_version: revmuxVersion(),
+        ...spec,
+        layout: LAYOUT,
+        task: 'sst2',
+        label_words: ['negative', 'positive'],
+        label_ids: null,
+        base_model: baseModelInfo(loadModel(model)),
+        training: { note: 'random' },
+      },
+      initAdapter(spec, 9),
+    );
   });
 
-  it('writes a multiplexed file that onnxruntime-node and onnxruntime-web run to revmux\'s scores', async () => {
+  it("writes a multiplexed file that onnxruntime-node and onnxruntime-web run to revmux's scores", async () => {
     const out = path.join(dir, 'mux');
     const r = await exportModel({ model, adapter, out });
     const m = r.manifest;
@@ -80,12 +105,16 @@ describe('revmux export', () => {
     const tok = TextTokenizer.load(out);
     const feeds = groupFeeds(tok, TEXTS.slice(0, 3), 2);
     const node = await ortNode.InferenceSession.create(r.onnx);
-    const nodeOut = await node.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])));
+    const nodeOut = await node.run(
+      Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])),
+    );
     assert.deepEqual(nodeOut.logits.dims, [2, 2, 2]);
     const ortWeb = await import('onnxruntime-web');
     ortWeb.env.wasm.numThreads = 1;
     const web = await ortWeb.InferenceSession.create(fs.readFileSync(r.onnx), { executionProviders: ['wasm'] });
-    const webOut = await web.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortWeb.Tensor('int64', v.data, v.shape)])));
+    const webOut = await web.run(
+      Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortWeb.Tensor('int64', v.data, v.shape)])),
+    );
     for (let i = 0; i < 3; i++) {
       for (const logits of [nodeOut.logits.data as Float32Array, webOut.logits.data as Float32Array]) {
         const p = probs(logits, i);
@@ -95,7 +124,10 @@ describe('revmux export', () => {
       }
       const w = webOut.logits.data as Float32Array;
       const nd = nodeOut.logits.data as Float32Array;
-      assert.ok(Math.abs(w[2 * i] - nd[2 * i]) < 1e-4 && Math.abs(w[2 * i + 1] - nd[2 * i + 1]) < 1e-4, 'wasm and native agree to 1e-4');
+      assert.ok(
+        Math.abs(w[2 * i] - nd[2 * i]) < 1e-4 && Math.abs(w[2 * i + 1] - nd[2 * i + 1]) < 1e-4,
+        'wasm and native agree to 1e-4',
+      );
     }
   });
 
@@ -104,19 +136,29 @@ describe('revmux export', () => {
     const r = await exportModel({ model, adapter, out, externalData: true });
     assert.equal(r.manifest.external_data, 'model.onnx_data');
     const proto = onnx.onnx.ModelProto.decode(fs.readFileSync(r.onnx));
-    assert.deepEqual(proto.opsetImport.map((o) => o.domain ?? ''), ['']);
-    assert.ok(proto.graph!.node!.every((nd) => !nd.domain), 'no node outside the standard domain');
+    assert.deepEqual(
+      proto.opsetImport.map((o) => o.domain ?? ''),
+      [''],
+    );
+    assert.ok(
+      proto.graph!.node!.every((nd) => !nd.domain),
+      'no node outside the standard domain',
+    );
     assert.ok(proto.graph!.initializer!.some((t) => t.dataLocation === onnx.onnx.TensorProto.DataLocation.EXTERNAL));
     const tok = TextTokenizer.load(out);
     const feeds = groupFeeds(tok, TEXTS, 2);
     const run = async (file: string) => {
       const s = await ortNode.InferenceSession.create(file);
-      return (await s.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])))).logits.data as Float32Array;
+      return (
+        await s.run(
+          Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])),
+        )
+      ).logits.data as Float32Array;
     };
     assert.deepEqual(await run(r.onnx), await run(path.join(dir, 'mux', 'model.onnx')));
   });
 
-  it('writes the SISO classifier as a folder transformers.js loads, with revmux\'s labels and scores', async () => {
+  it("writes the SISO classifier as a folder transformers.js loads, with revmux's labels and scores", async () => {
     const out = path.join(dir, 'siso');
     const r = await exportModel({ model, out });
     assert.equal(r.onnx, path.join(out, 'onnx', 'model.onnx'));
@@ -124,7 +166,11 @@ describe('revmux export', () => {
     const { pipeline, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = '/';
-    const pipe = await pipeline('text-classification', path.resolve(out), { local_files_only: true, dtype: 'fp32', device: 'cpu' });
+    const pipe = await pipeline('text-classification', path.resolve(out), {
+      local_files_only: true,
+      dtype: 'fp32',
+      device: 'cpu',
+    });
     const theirs = (await pipe(TEXTS)) as { label: string; score: number }[];
     const mine = await (await RevmuxClassifier.load({ model })).classify(TEXTS);
     assert.equal(theirs.length, TEXTS.length);
@@ -134,7 +180,7 @@ describe('revmux export', () => {
     });
   });
 
-  it('exports int8 in standard operators that onnxruntime-node and -web run to revmux\'s int8 scores', async () => {
+  it("exports int8 in standard operators that onnxruntime-node and -web run to revmux's int8 scores", async () => {
     const out = path.join(dir, 'mux-int8');
     const r = await exportModel({ model, adapter, out, precision: 'int8' });
     assert.equal(r.manifest.precision, 'int8');
@@ -143,20 +189,32 @@ describe('revmux export', () => {
     const proto = onnx.onnx.ModelProto.decode(fs.readFileSync(r.onnx));
     const int8 = proto.graph!.initializer!.filter((t) => t.dataType === onnx.onnx.TensorProto.DataType.INT8);
     assert.equal(int8.length, 2 * 6 + 2, 'six Linear layers per BERT layer, the pooler and the classifier');
-    assert.ok(!proto.graph!.node!.some((nd) => nd.opType === 'MatMul' && int8.some((t) => nd.input!.includes(t.name!))));
+    assert.ok(
+      !proto.graph!.node!.some((nd) => nd.opType === 'MatMul' && int8.some((t) => nd.input!.includes(t.name!))),
+    );
     const names = new Set(proto.graph!.initializer!.map((t) => t.name!));
-    for (const t of int8) assert.ok(!names.has(t.name!.replace(/\.int8_\d+$/, '')), `${t.name}: its float32 original is not stored too`);
+    for (const t of int8)
+      assert.ok(!names.has(t.name!.replace(/\.int8_\d+$/, '')), `${t.name}: its float32 original is not stored too`);
     const mine = await (await RevmuxClassifier.load({ model, adapter, precision: 'int8' })).classify(TEXTS);
     const tok = TextTokenizer.load(out);
     const feeds = groupFeeds(tok, TEXTS, 2);
     const node = await ortNode.InferenceSession.create(r.onnx);
-    const nodeOut = (await node.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])))).logits.data as Float32Array;
+    const nodeOut = (
+      await node.run(
+        Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortNode.Tensor('int64', v.data, v.shape)])),
+      )
+    ).logits.data as Float32Array;
     const ortWeb = await import('onnxruntime-web');
     ortWeb.env.wasm.numThreads = 1;
     const web = await ortWeb.InferenceSession.create(fs.readFileSync(r.onnx), { executionProviders: ['wasm'] });
-    const webOut = (await web.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortWeb.Tensor('int64', v.data, v.shape)])))).logits.data as Float32Array;
+    const webOut = (
+      await web.run(
+        Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ortWeb.Tensor('int64', v.data, v.shape)])),
+      )
+    ).logits.data as Float32Array;
     TEXTS.forEach((_, i) => {
-      for (const logits of [nodeOut, webOut]) assert.ok(Math.abs(mine[i].score - Math.max(...probs(logits, i))) < 1e-5, `input ${i}`);
+      for (const logits of [nodeOut, webOut])
+        assert.ok(Math.abs(mine[i].score - Math.max(...probs(logits, i))) < 1e-5, `input ${i}`);
     });
   });
 
@@ -167,7 +225,11 @@ describe('revmux export', () => {
     const { pipeline, env } = await import('@huggingface/transformers');
     env.allowRemoteModels = false;
     env.localModelPath = '/';
-    const pipe = await pipeline('text-classification', path.resolve(out), { local_files_only: true, dtype: 'q8', device: 'cpu' });
+    const pipe = await pipeline('text-classification', path.resolve(out), {
+      local_files_only: true,
+      dtype: 'q8',
+      device: 'cpu',
+    });
     const theirs = (await pipe(TEXTS)) as { label: string; score: number }[];
     const mine = await (await RevmuxClassifier.load({ model, precision: 'int8' })).classify(TEXTS);
     theirs.forEach((t, i) => {
@@ -186,24 +248,41 @@ describe('revmux export', () => {
     assert.match(pbtxt, /^dynamic_batching \{/m);
     // every graph input and output appears with its type and its dims after the batch dimension
     const proto = onnx.onnx.ModelProto.decode(fs.readFileSync(r.onnx));
-    const blocks = [...pbtxt.matchAll(/name: "(\w+)"\n\s+data_type: (\w+)\n\s+dims: \[ ([^\]]*) \]/g)].map((x) => ({ name: x[1], type: x[2], dims: x[3].split(', ').map(Number) }));
+    const blocks = [...pbtxt.matchAll(/name: "(\w+)"\n\s+data_type: (\w+)\n\s+dims: \[ ([^\]]*) \]/g)].map((x) => ({
+      name: x[1],
+      type: x[2],
+      dims: x[3].split(', ').map(Number),
+    }));
     const graphTensors = [...proto.graph!.input!, ...proto.graph!.output!];
-    assert.deepEqual(blocks.map((b) => b.name), graphTensors.map((t) => t.name));
+    assert.deepEqual(
+      blocks.map((b) => b.name),
+      graphTensors.map((t) => t.name),
+    );
     for (const t of graphTensors) {
       const b = blocks.find((x) => x.name === t.name)!;
       const dims = t.type!.tensorType!.shape!.dim!.slice(1).map((d) => (d.dimParam ? -1 : Number(d.dimValue)));
       assert.deepEqual(b.dims, dims, t.name ?? '');
-      assert.equal(b.type, t.type!.tensorType!.elemType === onnx.onnx.TensorProto.DataType.INT64 ? 'TYPE_INT64' : 'TYPE_FP32', t.name ?? '');
+      assert.equal(
+        b.type,
+        t.type!.tensorType!.elemType === onnx.onnx.TensorProto.DataType.INT64 ? 'TYPE_INT64' : 'TYPE_FP32',
+        t.name ?? '',
+      );
     }
   });
 
   it('refuses bad input by name', async () => {
-    await assert.rejects(exportModel({ model, adapter, out: path.join(dir, 'bad'), format: 'triton', name: 'no spaces allowed' }), /Triton model name/);
+    await assert.rejects(
+      exportModel({ model, adapter, out: path.join(dir, 'bad'), format: 'triton', name: 'no spaces allowed' }),
+      /Triton model name/,
+    );
     await assert.rejects(exportModel({ model: dir, out: path.join(dir, 'bad2') }), /no tokenizer.json/);
     const clf = await RevmuxClassifier.load({ model, adapter });
     await assert.rejects(clf.classify(['word '.repeat(5000)]), /input 0: .* over the limit of/);
     await assert.rejects(RevmuxClassifier.load({ model, adapter, n: 4 }), /n = 4: no adapter/);
-    await assert.rejects(RevmuxClassifier.load({ model, precision: 'fp16' as 'fp32' }), /precision: unknown precision 'fp16'/);
+    await assert.rejects(
+      RevmuxClassifier.load({ model, precision: 'fp16' as 'fp32' }),
+      /precision: unknown precision 'fp16'/,
+    );
   });
 });
 
@@ -213,7 +292,10 @@ describe('RevmuxClassifier', () => {
     const batched = await RevmuxClassifier.load({ model, n: 1, batching: { maxDelayMs: 20 } });
     const one = await solo.classify(TEXTS);
     const parts = await Promise.all(TEXTS.map((t) => batched.classify(t))); // concurrent calls share a batch
-    assert.deepEqual(parts.map((p) => p[0].label), one.map((p) => p.label));
+    assert.deepEqual(
+      parts.map((p) => p[0].label),
+      one.map((p) => p.label),
+    );
     parts.forEach((p, i) => assert.ok(Math.abs(p[0].score - one[i].score) < 1e-5));
     assert.deepEqual(solo.labels, ['negative', 'positive']);
     const pair = await solo.classify([['the film', 'a movie']]);

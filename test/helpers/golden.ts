@@ -8,6 +8,7 @@ export const INPUT_NAMES = ['input_ids', 'attention_mask', 'token_type_ids', 'de
 export function goldenInputs(dir: string): { feeds: Record<string, HostTensor>; golden: SafetensorsFile } {
   const golden = SafetensorsFile.open(path.join(dir, 'golden.safetensors'));
   const feeds: Record<string, HostTensor> = {};
-  for (const n of INPUT_NAMES) if (golden.tensors.has(n)) feeds[n] = { data: golden.readInt64(n), shape: golden.info(n).shape };
+  for (const n of INPUT_NAMES)
+    if (golden.tensors.has(n)) feeds[n] = { data: golden.readInt64(n), shape: golden.info(n).shape };
   return { feeds, golden };
 }

@@ -43,7 +43,13 @@ describe('safetensors', () => {
     const st = SafetensorsFile.open(f);
     assert.deepEqual(st.metadata, { format: 'pt', note: 'héllo' });
     assert.deepEqual(Array.from(st.readFloat32('f32')), Array.from(f32));
-    assert.deepEqual(Array.from(st.readFloat32('f16')), [1.5, -2.25, f16ToF32(f32ToF16(Float32Array.of(3e-5)))[0], 65504, 0]);
+    assert.deepEqual(Array.from(st.readFloat32('f16')), [
+      1.5,
+      -2.25,
+      f16ToF32(f32ToF16(Float32Array.of(3e-5)))[0],
+      65504,
+      0,
+    ]);
     assert.equal(st.info('bf16').dtype, 'BF16');
     assert.deepEqual(st.info('bf16').shape, [1, 5]);
     assert.deepEqual(Array.from(st.readFloat32('bf16')).slice(0, 2), [1.5, -2.25]);
@@ -70,7 +76,10 @@ describe('safetensors', () => {
       else assert.equal(back[i], i, `half code ${i} (${f[i]})`);
     }
     // hand-checked values: 1 = 0x3c00, -2 = 0xc000, smallest subnormal 2^-24 = 0x0001, 65504 = 0x7bff
-    assert.deepEqual(Array.from(f32ToF16(Float32Array.of(1, -2, 2 ** -24, 65504, 1e6))), [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00]);
+    assert.deepEqual(
+      Array.from(f32ToF16(Float32Array.of(1, -2, 2 ** -24, 65504, 1e6))),
+      [0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00],
+    );
   });
 
   it('rounds float32 to bfloat16 to nearest even', () => {
@@ -84,30 +93,85 @@ describe('safetensors', () => {
     const dir = tmp();
     const shortFile = path.join(dir, 'short.safetensors');
     fs.writeFileSync(shortFile, Buffer.from([1, 2, 3]));
-    assert.throws(() => SafetensorsFile.open(shortFile), (e: Error) => e instanceof SafetensorsError && e.message.includes('short.safetensors') && /too short/.test(e.message));
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, Buffer.alloc(8), 10_000n)), /header length 10000 exceeds the file size/);
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, '{"a": ', Buffer.alloc(0))), /not valid JSON/);
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F8', shape: [2], data_offsets: [0, 2] } }, Buffer.alloc(2))), /tensor 'w': unknown dtype "F8"/);
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, Buffer.alloc(8))), /tensor 'w': data_offsets \[0, 16\] run past the end/);
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8))), /tensor 'w': 8 bytes for F32\[3\], expected 12/);
     assert.throws(
-      () => SafetensorsFile.open(rawFile(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, Buffer.alloc(12))),
+      () => SafetensorsFile.open(shortFile),
+      (e: Error) =>
+        e instanceof SafetensorsError && e.message.includes('short.safetensors') && /too short/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        SafetensorsFile.open(
+          rawFile(dir, { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, Buffer.alloc(8), 10_000n),
+        ),
+      /header length 10000 exceeds the file size/,
+    );
+    assert.throws(() => SafetensorsFile.open(rawFile(dir, '{"a": ', Buffer.alloc(0))), /not valid JSON/);
+    assert.throws(
+      () =>
+        SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F8', shape: [2], data_offsets: [0, 2] } }, Buffer.alloc(2))),
+      /tensor 'w': unknown dtype "F8"/,
+    );
+    assert.throws(
+      () =>
+        SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, Buffer.alloc(8))),
+      /tensor 'w': data_offsets \[0, 16\] run past the end/,
+    );
+    assert.throws(
+      () =>
+        SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, Buffer.alloc(8))),
+      /tensor 'w': 8 bytes for F32\[3\], expected 12/,
+    );
+    assert.throws(
+      () =>
+        SafetensorsFile.open(
+          rawFile(
+            dir,
+            {
+              a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+              b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+            },
+            Buffer.alloc(12),
+          ),
+        ),
       /tensor 'b' \[4, 12\] overlaps the tensor before it, which ends at byte 8/,
     );
-    const two = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] } };
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, two, Buffer.alloc(20))), /tensor 'b' starts at byte 12 of the data, leaving a gap after byte 8/);
+    const two = {
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [2], data_offsets: [12, 20] },
+    };
+    assert.throws(
+      () => SafetensorsFile.open(rawFile(dir, two, Buffer.alloc(20))),
+      /tensor 'b' starts at byte 12 of the data, leaving a gap after byte 8/,
+    );
     const one = { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } };
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, one, Buffer.alloc(9))), /cover 8 bytes of data but the file holds 9.*trailing bytes/);
+    assert.throws(
+      () => SafetensorsFile.open(rawFile(dir, one, Buffer.alloc(9))),
+      /cover 8 bytes of data but the file holds 9.*trailing bytes/,
+    );
     // a header length one short: the header still parses (the last byte is padding), the data is off by one
     const padded = JSON.stringify(one) + ' ';
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, padded, Buffer.alloc(8), BigInt(padded.length - 1))), /cover 8 bytes of data but the file holds 9/);
-    assert.throws(() => SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, Buffer.alloc(0))), /tensor 'w': shape must be/);
-    assert.throws(() => SafetensorsFile.open(path.join(dir, 'missing.safetensors')), /missing.safetensors: cannot open/);
+    assert.throws(
+      () => SafetensorsFile.open(rawFile(dir, padded, Buffer.alloc(8), BigInt(padded.length - 1))),
+      /cover 8 bytes of data but the file holds 9/,
+    );
+    assert.throws(
+      () =>
+        SafetensorsFile.open(rawFile(dir, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } }, Buffer.alloc(0))),
+      /tensor 'w': shape must be/,
+    );
+    assert.throws(
+      () => SafetensorsFile.open(path.join(dir, 'missing.safetensors')),
+      /missing.safetensors: cannot open/,
+    );
   });
 
   it('accepts zero-size tensors anywhere, as the reference reader does', () => {
     const dir = tmp();
-    const header = { e: { dtype: 'F32', shape: [0, 3], data_offsets: [0, 0] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, z: { dtype: 'I64', shape: [0], data_offsets: [8, 8] } };
+    const header = {
+      e: { dtype: 'F32', shape: [0, 3], data_offsets: [0, 0] },
+      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      z: { dtype: 'I64', shape: [0], data_offsets: [8, 8] },
+    };
     const f = SafetensorsFile.open(rawFile(dir, header, Buffer.alloc(8)));
     assert.equal(f.readFloat32('e').length, 0);
     assert.equal(f.readInt64('z').length, 0);
@@ -117,7 +181,15 @@ describe('safetensors', () => {
   it('survives a few hundred seeded mutations: each file is read whole or refused with a SafetensorsError', () => {
     const dir = tmp();
     const good = path.join(dir, 'good.safetensors');
-    writeSafetensors(good, { 'w.weight': { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) }, 'w.bias': { dtype: 'F16', shape: [4], data: new Float32Array(4).fill(0.5) }, ids: { shape: [2], data: BigInt64Array.of(1n, 2n) } }, { format: 'pt' });
+    writeSafetensors(
+      good,
+      {
+        'w.weight': { shape: [3, 4], data: Float32Array.from({ length: 12 }, (_, i) => i) },
+        'w.bias': { dtype: 'F16', shape: [4], data: new Float32Array(4).fill(0.5) },
+        ids: { shape: [2], data: BigInt64Array.of(1n, 2n) },
+      },
+      { format: 'pt' },
+    );
     const bytes = fs.readFileSync(good);
     const headerEnd = 8 + Number(bytes.readBigUInt64LE(0));
     const rng = new Rng(20261130);
@@ -125,10 +197,14 @@ describe('safetensors', () => {
     for (let i = 0; i < 400; i++) {
       let m = Buffer.from(bytes);
       const kind = i % 5;
-      if (kind === 0) m[8 + rng.int(headerEnd - 8)] = rng.int(256); // a header byte
-      else if (kind === 1) m[8 + rng.int(headerEnd - 8)] = '0123456789,:[]{}"'.charCodeAt(rng.int(17)); // a plausible JSON byte
-      else if (kind === 2) m = m.subarray(0, rng.int(m.length)); // truncated
-      else if (kind === 3) m = Buffer.concat([m, Buffer.alloc(1 + rng.int(16))]); // trailing bytes
+      if (kind === 0)
+        m[8 + rng.int(headerEnd - 8)] = rng.int(256); // a header byte
+      else if (kind === 1)
+        m[8 + rng.int(headerEnd - 8)] = '0123456789,:[]{}"'.charCodeAt(rng.int(17)); // a plausible JSON byte
+      else if (kind === 2)
+        m = m.subarray(0, rng.int(m.length)); // truncated
+      else if (kind === 3)
+        m = Buffer.concat([m, Buffer.alloc(1 + rng.int(16))]); // trailing bytes
       else m.writeBigUInt64LE(BigInt(headerEnd - 8 + rng.int(9) - 4), 0); // header length off by up to 4
       const f = path.join(dir, `m${i}.safetensors`);
       fs.writeFileSync(f, m);
@@ -136,7 +212,10 @@ describe('safetensors', () => {
       try {
         st = SafetensorsFile.open(f);
       } catch (e) {
-        assert.ok(e instanceof SafetensorsError, `mutation ${i} (kind ${kind}) threw ${(e as Error).name}: ${(e as Error).message}`);
+        assert.ok(
+          e instanceof SafetensorsError,
+          `mutation ${i} (kind ${kind}) threw ${(e as Error).name}: ${(e as Error).message}`,
+        );
         continue;
       }
       accepted++;
@@ -147,15 +226,27 @@ describe('safetensors', () => {
         if (['F32', 'F16', 'BF16', 'F64'].includes(t.dtype)) st.readFloat32(n);
         else st.readInt64(n);
       }
-      assert.equal(covered, m.length - 8 - Number(m.readBigUInt64LE(0)), `mutation ${i}: accepted tensors cover the data exactly`);
+      assert.equal(
+        covered,
+        m.length - 8 - Number(m.readBigUInt64LE(0)),
+        `mutation ${i}: accepted tensors cover the data exactly`,
+      );
       st.close();
     }
-    assert.ok(accepted > 0 && accepted < 400, `some mutations keep the file valid (e.g. a changed value), most do not: ${accepted} accepted`);
+    assert.ok(
+      accepted > 0 && accepted < 400,
+      `some mutations keep the file valid (e.g. a changed value), most do not: ${accepted} accepted`,
+    );
   });
 
   it('writes and reads sharded checkpoints through model.safetensors.index.json', () => {
     const dir = tmp();
-    const tensors = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`layer.${i}.weight`, { shape: [4, 4], data: Float32Array.from({ length: 16 }, (_, j) => i * 100 + j) }]));
+    const tensors = Object.fromEntries(
+      Array.from({ length: 5 }, (_, i) => [
+        `layer.${i}.weight`,
+        { shape: [4, 4], data: Float32Array.from({ length: 16 }, (_, j) => i * 100 + j) },
+      ]),
+    );
     const files = writeWeights(dir, tensors, { maxShardBytes: 130 });
     assert.ok(files.includes('model.safetensors.index.json'));
     assert.ok(files.length >= 4, `expected several shards, got ${files}`);
@@ -167,7 +258,10 @@ describe('safetensors', () => {
     const idx = JSON.parse(fs.readFileSync(path.join(dir, 'model.safetensors.index.json'), 'utf8'));
     idx.weight_map['layer.0.weight'] = idx.weight_map['layer.4.weight'];
     fs.writeFileSync(path.join(dir, 'model.safetensors.index.json'), JSON.stringify(idx));
-    assert.throws(() => WeightStore.open(dir), /'layer.0.weight' is mapped to model-\d+-of-\d+\.safetensors, which does not contain it/);
+    assert.throws(
+      () => WeightStore.open(dir),
+      /'layer.0.weight' is mapped to model-\d+-of-\d+\.safetensors, which does not contain it/,
+    );
   });
 
   it('says what to do with a pytorch_model.bin folder', () => {

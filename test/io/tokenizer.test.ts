@@ -23,8 +23,14 @@ describe('truncatePair (the Rust tokenizers rule)', () => {
     });
   }
   it('only_first / only_second, and a clear error when impossible', () => {
-    assert.deepEqual(truncatePair(seq(5), seq(3), 6, 'only_first').map((x) => x!.length), [3, 3]);
-    assert.deepEqual(truncatePair(seq(5), seq(3), 6, 'only_second').map((x) => x!.length), [5, 1]);
+    assert.deepEqual(
+      truncatePair(seq(5), seq(3), 6, 'only_first').map((x) => x!.length),
+      [3, 3],
+    );
+    assert.deepEqual(
+      truncatePair(seq(5), seq(3), 6, 'only_second').map((x) => x!.length),
+      [5, 1],
+    );
     assert.throws(() => truncatePair(seq(2), seq(9), 4, 'only_first'), /first text has 2 tokens, 7 must go/);
   });
 });
@@ -34,7 +40,10 @@ describe('bert-base-uncased tokenizer', () => {
     const dir = sharedData(t, 'tokenizers/bert-base-uncased');
     if (!dir) return;
     const tok = TextTokenizer.load(dir);
-    assert.deepEqual(tok.encode('hide new secretions from the parental units').ids, [101, 5342, 2047, 3595, 8496, 2013, 1996, 18643, 3197, 102]);
+    assert.deepEqual(
+      tok.encode('hide new secretions from the parental units').ids,
+      [101, 5342, 2047, 3595, 8496, 2013, 1996, 18643, 3197, 102],
+    );
     const hello = tok.encode('Hello, World!');
     assert.deepEqual(hello.ids, [101, 7592, 1010, 2088, 999, 102]);
     const pair = tok.encode('Hello, World!', 'hide new secretions');
@@ -55,7 +64,10 @@ describe('bert-base-uncased tokenizer', () => {
     const e = tok.encode('hide new secretions from', 'the parental units', { maxLength: 8 });
     assert.deepEqual(e.ids, [101, 5342, 2047, 3595, 102, 1996, 18643, 102]);
     assert.deepEqual(e.typeIds, [0, 0, 0, 0, 0, 1, 1, 1]);
-    assert.throws(() => tok.encode('hide new secretions from', null, { maxLength: 4, truncation: false }), /7 tokens exceeds maxLength 4/);
+    assert.throws(
+      () => tok.encode('hide new secretions from', null, { maxLength: 4, truncation: false }),
+      /7 tokens exceeds maxLength 4/,
+    );
 
     const batch = tok.encodeBatch(['Hello, World!', ['hide new', 'secretions']], { maxLength: 16 });
     // [CLS] hello , world ! [SEP] and [CLS] hide new [SEP] secret ##ions [SEP]
@@ -88,16 +100,43 @@ describe('byte-level BPE tokenizer (RoBERTa / Qwen style)', () => {
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map((content, id) => ({
+        id,
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
       normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0], trim_offsets: true, add_prefix_space: false },
+      post_processor: {
+        type: 'RobertaProcessing',
+        sep: ['</s>', 2],
+        cls: ['<s>', 0],
+        trim_offsets: true,
+        add_prefix_space: false,
+      },
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: '<unk>',
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        vocab,
+        merges,
+      },
     };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-bpe-'));
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(json));
-    fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ pad_token: '<pad>', model_max_length: 64 }));
+    fs.writeFileSync(
+      path.join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ pad_token: '<pad>', model_max_length: 64 }),
+    );
     const tok = TextTokenizer.load(dir);
     assert.deepEqual(tok.tokenize('a good bad'), ['a', 'Ġgood', 'Ġbad']);
     const pair = tok.encode('a good', 'bad');

@@ -24,22 +24,37 @@ for (const name of ['bert-tiny', 't5-tiny', 'llama-tiny']) {
       for (let l = 0; l <= L; l++) {
         // stage 1: embeddings + layers [0, l)
         const g1 = new Graph('prefill');
-        const in1: ModelInputs = { inputIds: g1.input('input_ids', 'int64', ['b', 's']), attentionMask: g1.input('attention_mask', 'int64', ['b', 's']) };
+        const in1: ModelInputs = {
+          inputIds: g1.input('input_ids', 'int64', ['b', 's']),
+          attentionMask: g1.input('attention_mask', 'int64', ['b', 's']),
+        };
         if (feeds.token_type_ids) in1.tokenTypeIds = g1.input('token_type_ids', 'int64', ['b', 's']);
         const m1 = model.bind(g1);
         g1.output('h', m1.layers(m1.embed(in1), m1.context(in1.attentionMask), 0, l));
         const { input_ids, attention_mask, token_type_ids } = feeds;
-        const h = (await (await compile(g1)).run(token_type_ids ? { input_ids, attention_mask, token_type_ids } : { input_ids, attention_mask })).h;
+        const h = (
+          await (
+            await compile(g1)
+          ).run(token_type_ids ? { input_ids, attention_mask, token_type_ids } : { input_ids, attention_mask })
+        ).h;
         // stage 2: layers [l, L) + heads, from the hidden states
         const g2 = new Graph('rest');
         const hIn = g2.input('h', 'float32', ['b', 's', model.hiddenSize]);
-        const in2: ModelInputs = { inputIds: g2.input('input_ids', 'int64', ['b', 's']), attentionMask: g2.input('attention_mask', 'int64', ['b', 's']) };
+        const in2: ModelInputs = {
+          inputIds: g2.input('input_ids', 'int64', ['b', 's']),
+          attentionMask: g2.input('attention_mask', 'int64', ['b', 's']),
+        };
         if (feeds.decoder_input_ids) in2.decoderInputIds = g2.input('decoder_input_ids', 'int64', ['b', 't']);
         const m2 = model.bind(g2);
         const ctx = m2.context(in2.attentionMask);
         for (const [k, v] of Object.entries(m2.outputs(m2.layers(hIn, ctx, l, L), ctx, in2))) g2.output(k, v);
         const s2 = await compile(g2);
-        const rest = await s2.run({ h, input_ids, attention_mask, ...(feeds.decoder_input_ids ? { decoder_input_ids: feeds.decoder_input_ids } : {}) });
+        const rest = await s2.run({
+          h,
+          input_ids,
+          attention_mask,
+          ...(feeds.decoder_input_ids ? { decoder_input_ids: feeds.decoder_input_ids } : {}),
+        });
         for (const k of Object.keys(rest)) {
           const a = float32(rest[k]);
           const b = float32(full[k]);

@@ -13,20 +13,110 @@ import { loadModel } from '../../src/models/load.js';
 import { saveModel } from '../../src/models/save.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-model-'));
-const ids = (rows: number[][]): HostTensor => ({ data: BigInt64Array.from(rows.flat(), BigInt), shape: [rows.length, rows[0].length] });
+const ids = (rows: number[][]): HostTensor => ({
+  data: BigInt64Array.from(rows.flat(), BigInt),
+  shape: [rows.length, rows[0].length],
+});
 
-const tinyBert = parseConfig({ model_type: 'bert', vocab_size: 50, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 16, id2label: { 0: 'no', 1: 'yes', 2: 'maybe' } });
-const tinyT5v11 = parseConfig({ model_type: 't5', vocab_size: 40, d_model: 8, d_kv: 4, d_ff: 12, num_layers: 2, num_decoder_layers: 1, num_heads: 2, feed_forward_proj: 'gated-gelu', tie_word_embeddings: false, relative_attention_num_buckets: 8, relative_attention_max_distance: 16 });
-const tinyLlama = parseConfig({ model_type: 'llama', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 1, tie_word_embeddings: true, rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } });
+const tinyBert = parseConfig({
+  model_type: 'bert',
+  vocab_size: 50,
+  hidden_size: 8,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 16,
+  max_position_embeddings: 16,
+  id2label: { 0: 'no', 1: 'yes', 2: 'maybe' },
+});
+const tinyT5v11 = parseConfig({
+  model_type: 't5',
+  vocab_size: 40,
+  d_model: 8,
+  d_kv: 4,
+  d_ff: 12,
+  num_layers: 2,
+  num_decoder_layers: 1,
+  num_heads: 2,
+  feed_forward_proj: 'gated-gelu',
+  tie_word_embeddings: false,
+  relative_attention_num_buckets: 8,
+  relative_attention_max_distance: 16,
+});
+const tinyLlama = parseConfig({
+  model_type: 'llama',
+  vocab_size: 30,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 1,
+  tie_word_embeddings: true,
+  rope_scaling: {
+    rope_type: 'llama3',
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 4,
+    original_max_position_embeddings: 8,
+  },
+});
 
-const tinyDistilBert = parseConfig({ model_type: 'distilbert', vocab_size: 50, dim: 8, n_layers: 2, n_heads: 2, hidden_dim: 16, max_position_embeddings: 16 });
-const tinyRoberta = parseConfig({ model_type: 'roberta', vocab_size: 50, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 20, type_vocab_size: 1 });
-const tinyQwen2 = parseConfig({ model_type: 'qwen2', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, tie_word_embeddings: true });
-const tinyQwen3 = parseConfig({ model_type: 'qwen3', vocab_size: 30, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 8, tie_word_embeddings: true });
+const tinyDistilBert = parseConfig({
+  model_type: 'distilbert',
+  vocab_size: 50,
+  dim: 8,
+  n_layers: 2,
+  n_heads: 2,
+  hidden_dim: 16,
+  max_position_embeddings: 16,
+});
+const tinyRoberta = parseConfig({
+  model_type: 'roberta',
+  vocab_size: 50,
+  hidden_size: 8,
+  num_hidden_layers: 2,
+  num_attention_heads: 2,
+  intermediate_size: 16,
+  max_position_embeddings: 20,
+  type_vocab_size: 1,
+});
+const tinyQwen2 = parseConfig({
+  model_type: 'qwen2',
+  vocab_size: 30,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  tie_word_embeddings: true,
+});
+const tinyQwen3 = parseConfig({
+  model_type: 'qwen3',
+  vocab_size: 30,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 8,
+  tie_word_embeddings: true,
+});
 
 const inputsFor = (modelType: string): Record<string, HostTensor> => {
-  const f: Record<string, HostTensor> = { input_ids: ids([[3, 7, 9, 2], [5, 1, 0, 0]]), attention_mask: ids([[1, 1, 1, 1], [1, 1, 0, 0]]) };
-  if (modelType === 't5') f.decoder_input_ids = ids([[0, 4, 6], [0, 8, 2]]);
+  const f: Record<string, HostTensor> = {
+    input_ids: ids([
+      [3, 7, 9, 2],
+      [5, 1, 0, 0],
+    ]),
+    attention_mask: ids([
+      [1, 1, 1, 1],
+      [1, 1, 0, 0],
+    ]),
+  };
+  if (modelType === 't5')
+    f.decoder_input_ids = ids([
+      [0, 4, 6],
+      [0, 8, 2],
+    ]);
   return f;
 };
 
@@ -39,11 +129,23 @@ describe('config parsing', () => {
     assert.equal(t5.model_type === 't5' && t5.num_decoder_layers, 3);
     const llama = parseConfig({ model_type: 'llama', num_attention_heads: 32 });
     assert.equal(llama.model_type === 'llama' && llama.num_key_value_heads, 32);
-    assert.throws(() => parseConfig({ model_type: 'bert', hidden_size: '768' }, 'x/config.json'), /x\/config.json: "hidden_size" must be an integer >= 1, got "768"/);
-    assert.throws(() => parseConfig({ model_type: 'gpt2' }, 'x/config.json'), /model_type "gpt2" is not supported \(supported: bert, roberta, xlm-roberta, distilbert, t5, llama, qwen2, qwen3\)/);
+    assert.throws(
+      () => parseConfig({ model_type: 'bert', hidden_size: '768' }, 'x/config.json'),
+      /x\/config.json: "hidden_size" must be an integer >= 1, got "768"/,
+    );
+    assert.throws(
+      () => parseConfig({ model_type: 'gpt2' }, 'x/config.json'),
+      /model_type "gpt2" is not supported \(supported: bert, roberta, xlm-roberta, distilbert, t5, llama, qwen2, qwen3\)/,
+    );
     assert.throws(() => parseConfig({ model_type: 'bert', hidden_act: 'swish' }), /"hidden_act" must be one of/);
-    assert.throws(() => parseConfig({ model_type: 't5', feed_forward_proj: 'gated-foo' }), /activation 'foo' is not supported/);
-    assert.throws(() => parseConfig({ model_type: 'llama', num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 48 }), /not a multiple of num_key_value_heads/);
+    assert.throws(
+      () => parseConfig({ model_type: 't5', feed_forward_proj: 'gated-foo' }),
+      /activation 'foo' is not supported/,
+    );
+    assert.throws(
+      () => parseConfig({ model_type: 'llama', num_attention_heads: 6, num_key_value_heads: 4, hidden_size: 48 }),
+      /not a multiple of num_key_value_heads/,
+    );
   });
 });
 
@@ -66,7 +168,14 @@ describe('loading errors', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     // rename one tensor and change a shape in the config
     const m = loadModel(dir);
-    const tensors = Object.fromEntries(m.weights.entries().map(([n, w]) => [n === 'encoder.layer.1.output.dense.bias' ? 'encoder.layer.1.output.dense.b' : `bert.${n}`, { shape: w.shape, data: w.data }]));
+    const tensors = Object.fromEntries(
+      m.weights
+        .entries()
+        .map(([n, w]) => [
+          n === 'encoder.layer.1.output.dense.bias' ? 'encoder.layer.1.output.dense.b' : `bert.${n}`,
+          { shape: w.shape, data: w.data },
+        ]),
+    );
     writeSafetensors(path.join(dir, 'model.safetensors'), tensors);
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 20 }));
     assert.throws(
@@ -74,7 +183,9 @@ describe('loading errors', () => {
       (e: Error) =>
         /the weights do not match the config/.test(e.message) &&
         /missing \(1\): encoder\.layer\.1\.output\.dense\.bias \[8\]/.test(e.message) &&
-        /wrong shape.*bert\.encoder\.layer\.0\.intermediate\.dense\.weight: checkpoint \[16, 8\], config expects \[20, 8\]/s.test(e.message) &&
+        /wrong shape.*bert\.encoder\.layer\.0\.intermediate\.dense\.weight: checkpoint \[16, 8\], config expects \[20, 8\]/s.test(
+          e.message,
+        ) &&
         /unexpected \(1\): encoder\.layer\.1\.output\.dense\.b/.test(e.message),
     );
   });
@@ -82,7 +193,14 @@ describe('loading errors', () => {
 
 describe('checkpoints that only partly fit', () => {
   const rewrite = (dir: string, edit: (t: Record<string, { shape: number[]; data: Float32Array }>) => void) => {
-    const t = Object.fromEntries(loadModel(dir).weights.entries().map(([n, w]) => [n.startsWith('classifier.') || n.startsWith('cls.') ? n : `bert.${n}`, { shape: w.shape, data: w.data }]));
+    const t = Object.fromEntries(
+      loadModel(dir)
+        .weights.entries()
+        .map(([n, w]) => [
+          n.startsWith('classifier.') || n.startsWith('cls.') ? n : `bert.${n}`,
+          { shape: w.shape, data: w.data },
+        ]),
+    );
     edit(t);
     writeSafetensors(path.join(dir, 'model.safetensors'), t);
   };
@@ -97,13 +215,19 @@ describe('checkpoints that only partly fit', () => {
     const dir = tmp();
     saveModel(createModel(tinyBert), dir); // pooler + classifier
     rewrite(dir, (t) => delete t['classifier.bias']);
-    assert.throws(() => loadModel(dir), /missing \(1\): classifier\.bias \[3\] \(the checkpoint has the rest of the classifier head\)/);
+    assert.throws(
+      () => loadModel(dir),
+      /missing \(1\): classifier\.bias \[3\] \(the checkpoint has the rest of the classifier head\)/,
+    );
     saveModel(createModel(tinyBert), dir);
     rewrite(dir, (t) => {
       delete t['bert.pooler.dense.weight'];
       delete t['bert.pooler.dense.bias'];
     });
-    assert.throws(() => loadModel(dir), /missing \(2\): pooler\.dense\.weight \[8, 8\] \(the classifier head reads the pooler\)/);
+    assert.throws(
+      () => loadModel(dir),
+      /missing \(2\): pooler\.dense\.weight \[8, 8\] \(the classifier head reads the pooler\)/,
+    );
   });
   it('buffers and other task heads that transformers skips load without complaint', () => {
     const dir = tmp();
@@ -149,7 +273,10 @@ describe('save and reload', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(half, 'config.json'), 'utf8')).torch_dtype, 'float16');
     const size = (d: string) => fs.statSync(path.join(d, 'model.safetensors')).size;
     const elements = model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0);
-    assert.ok(Math.abs(size(full) - size(half) - 2 * elements) < 64, `two bytes saved per weight: ${size(half)} vs ${size(full)} bytes`);
+    assert.ok(
+      Math.abs(size(full) - size(half) - 2 * elements) < 64,
+      `two bytes saved per weight: ${size(half)} vs ${size(full)} bytes`,
+    );
     const back = loadModel(half);
     let changed = 0;
     for (const [name, w] of model.weights.entries()) {
@@ -162,10 +289,20 @@ describe('save and reload', () => {
   it('BERT task heads are stored with the bert. prefix, as transformers names them', () => {
     const dir = tmp();
     saveModel(createModel(tinyBert), dir);
-    const names = Object.keys(JSON.parse(fs.readFileSync(path.join(dir, 'model.safetensors')).subarray(8, 8 + Number(fs.readFileSync(path.join(dir, 'model.safetensors')).readBigUInt64LE(0))).toString()));
+    const names = Object.keys(
+      JSON.parse(
+        fs
+          .readFileSync(path.join(dir, 'model.safetensors'))
+          .subarray(8, 8 + Number(fs.readFileSync(path.join(dir, 'model.safetensors')).readBigUInt64LE(0)))
+          .toString(),
+      ),
+    );
     assert.ok(names.includes('bert.embeddings.word_embeddings.weight'));
     assert.ok(names.includes('classifier.weight'));
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).architectures[0], 'BertForSequenceClassification');
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).architectures[0],
+      'BertForSequenceClassification',
+    );
   });
 });
 
@@ -195,10 +332,16 @@ describe('heads against plain arithmetic', () => {
     assert.equal(out.pooler_output, undefined);
     const h = float32(out.last_hidden_state).subarray(0, 8);
     const W = (n: string) => model.weights.get(n).data;
-    const t = lin(h, W('cls.predictions.transform.dense.weight'), 8, W('cls.predictions.transform.dense.bias')).map((x) => 0.5 * x * (1 + erf(x / Math.SQRT2)));
+    const t = lin(h, W('cls.predictions.transform.dense.weight'), 8, W('cls.predictions.transform.dense.bias')).map(
+      (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
+    );
     const mean = t.reduce((a, b) => a + b, 0) / 8;
     const variance = t.reduce((a, b) => a + (b - mean) ** 2, 0) / 8;
-    const n = t.map((x, i) => ((x - mean) / Math.sqrt(variance + 1e-12)) * W('cls.predictions.transform.LayerNorm.weight')[i] + W('cls.predictions.transform.LayerNorm.bias')[i]);
+    const n = t.map(
+      (x, i) =>
+        ((x - mean) / Math.sqrt(variance + 1e-12)) * W('cls.predictions.transform.LayerNorm.weight')[i] +
+        W('cls.predictions.transform.LayerNorm.bias')[i],
+    );
     const expected = lin(n, W('embeddings.word_embeddings.weight'), 50, W('cls.predictions.bias'));
     const logits = float32(out.logits);
     expected.forEach((v, i) => assert.ok(Math.abs(v - logits[i]) < 1e-4, `logit ${i}: ${logits[i]} vs ${v}`));

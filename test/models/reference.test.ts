@@ -10,7 +10,13 @@ import { loadModel } from '../../src/models/load.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 /** Max |a - b| over positions where the [B, S] mask is 1 (all positions when mask is null). */
-export function maskedMaxDiff(a: HostTensor, b: Float32Array, shape: number[], mask: BigInt64Array | null, seq: number): number {
+export function maskedMaxDiff(
+  a: HostTensor,
+  b: Float32Array,
+  shape: number[],
+  mask: BigInt64Array | null,
+  seq: number,
+): number {
   assert.deepEqual(a.shape, shape, 'output shape');
   const batch = shape[0];
   const per = shape.slice(1).reduce((p, q) => p * q, 1);
@@ -27,7 +33,15 @@ export function maskedMaxDiff(a: HostTensor, b: Float32Array, shape: number[], m
   return worst;
 }
 
-for (const name of ['bert-tiny', 'distilbert-tiny', 'roberta-tiny', 't5-tiny', 'llama-tiny', 'qwen2-tiny', 'qwen3-tiny']) {
+for (const name of [
+  'bert-tiny',
+  'distilbert-tiny',
+  'roberta-tiny',
+  't5-tiny',
+  'llama-tiny',
+  'qwen2-tiny',
+  'qwen3-tiny',
+]) {
   describe(`reference checkpoint ${name}`, () => {
     it('matches every golden tensor within 1e-4', async (t) => {
       const dir = sharedData(t, path.join('reference', name));

@@ -12,13 +12,19 @@ describe('stories260K (real pretrained LLaMA)', () => {
   it('argmax at every position from the last prompt token on equals the next greedy id', async (t) => {
     const dir = sharedData(t, 'models/stories260K');
     if (!dir) return;
-    const golden = JSON.parse(fs.readFileSync(path.join(dir, 'greedy-once-upon-a-time.json'), 'utf8')) as { greedy_ids: number[]; prompt_ids_with_bos: number[] };
+    const golden = JSON.parse(fs.readFileSync(path.join(dir, 'greedy-once-upon-a-time.json'), 'utf8')) as {
+      greedy_ids: number[];
+      prompt_ids_with_bos: number[];
+    };
     const ids = golden.greedy_ids;
     const S = ids.length;
     const model = loadModel(dir);
     const out = await runForward(
       model,
-      { input_ids: { data: BigInt64Array.from(ids, BigInt), shape: [1, S] }, attention_mask: { data: new BigInt64Array(S).fill(1n), shape: [1, S] } },
+      {
+        input_ids: { data: BigInt64Array.from(ids, BigInt), shape: [1, S] },
+        attention_mask: { data: new BigInt64Array(S).fill(1n), shape: [1, S] },
+      },
       { hiddenStates: false },
     );
     const logits = float32(out.logits);

@@ -22,8 +22,28 @@ const tokenizer = syntheticTokenizerJson();
 const vocab = Object.keys((tokenizer.model as { vocab: Record<string, number> }).vocab).length;
 const labels = { id2label: { 0: 'negative', 1: 'positive' } };
 const configs = {
-  distilbert: { model_type: 'distilbert', vocab_size: vocab, dim: 64, hidden_dim: 128, n_heads: 2, n_layers: 3, max_position_embeddings: 64, ...labels },
-  roberta: { model_type: 'roberta', vocab_size: vocab, hidden_size: 64, intermediate_size: 128, num_attention_heads: 2, num_hidden_layers: 3, max_position_embeddings: 80, type_vocab_size: 1, pad_token_id: 0, ...labels },
+  distilbert: {
+    model_type: 'distilbert',
+    vocab_size: vocab,
+    dim: 64,
+    hidden_dim: 128,
+    n_heads: 2,
+    n_layers: 3,
+    max_position_embeddings: 64,
+    ...labels,
+  },
+  roberta: {
+    model_type: 'roberta',
+    vocab_size: vocab,
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_attention_heads: 2,
+    num_hidden_layers: 3,
+    max_position_embeddings: 80,
+    type_vocab_size: 1,
+    pad_token_id: 0,
+    ...labels,
+  },
 };
 
 for (const [family, json] of Object.entries(configs)) {
@@ -33,21 +53,64 @@ for (const [family, json] of Object.entries(configs)) {
       const random = path.join(dir, 'random');
       saveModel(createModel(parseConfig(json), { seed: 1 }), random);
       fs.writeFileSync(path.join(random, 'tokenizer.json'), JSON.stringify(tokenizer));
-      assert.equal(JSON.parse(fs.readFileSync(path.join(random, 'config.json'), 'utf8')).model_type, family, 'saved under its own model_type');
+      assert.equal(
+        JSON.parse(fs.readFileSync(path.join(random, 'config.json'), 'utf8')).model_type,
+        family,
+        'saved under its own model_type',
+      );
 
       const backbone = path.join(dir, 'backbone');
-      const ft = await finetune({ model: random, task: 'synthetic', dataDir: null, out: backbone, epochs: 2, lr: 2e-3, limitTrain: 3000, limitDev: 400, seed: 1, quiet: true, log: () => {} });
+      const ft = await finetune({
+        model: random,
+        task: 'synthetic',
+        dataDir: null,
+        out: backbone,
+        epochs: 2,
+        lr: 2e-3,
+        limitTrain: 3000,
+        limitDev: 400,
+        seed: 1,
+        quiet: true,
+        log: () => {},
+      });
       assert.ok(ft.bestDevAccuracy > 0.8, `${family} SISO dev accuracy ${ft.bestDevAccuracy}`);
       const model = loadModel(backbone);
       assert.equal(model.modelType, family);
 
       const out = path.join(dir, 'adapter');
-      const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 6000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {} });
-      assert.ok(r.bestDevAccuracy > 0.8, `${family} RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`);
+      const r = await trainMux({
+        model: backbone,
+        task: 'synthetic',
+        dataDir: null,
+        out,
+        variant: 'revmux',
+        n: 2,
+        l: 1,
+        epochs: 3,
+        lr: 1e-3,
+        limitTrain: 6000,
+        limitDev: 400,
+        evalEvery: 125,
+        seed: 3,
+        quiet: true,
+        log: () => {},
+      });
+      assert.ok(
+        r.bestDevAccuracy > 0.8,
+        `${family} RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`,
+      );
       const { config, params } = loadAdapter(out);
       assert.equal(config.base_model.model_type, family);
-      const ev = await evaluatePairings(model, model.taskHead({ labelIds: null }), specOf(config), params, r.features.dev, { pairings: 1, seed: 4141, quiet: true });
-      for (const [slot, acc] of ev.slot_accuracy.entries()) assert.ok(acc > 0.7, `${family} slot ${slot} accuracy ${acc}`);
+      const ev = await evaluatePairings(
+        model,
+        model.taskHead({ labelIds: null }),
+        specOf(config),
+        params,
+        r.features.dev,
+        { pairings: 1, seed: 4141, quiet: true },
+      );
+      for (const [slot, acc] of ev.slot_accuracy.entries())
+        assert.ok(acc > 0.7, `${family} slot ${slot} accuracy ${acc}`);
 
       const siso = sisoFlops(model.config, 32).total;
       const mux = muxFlops(model.config, specOf(config), 32).total;

@@ -20,7 +20,13 @@ describe('end to end on the synthetic task', () => {
     const backbone = path.join(dir, 'backbone');
     const ft = await finetune({
       init: 'tiny',
-      initConfig: { hidden_size: 64, intermediate_size: 128, num_attention_heads: 2, num_hidden_layers: 3, max_position_embeddings: 64 },
+      initConfig: {
+        hidden_size: 64,
+        intermediate_size: 128,
+        num_attention_heads: 2,
+        num_hidden_layers: 3,
+        max_position_embeddings: 64,
+      },
       tokenizer,
       task: 'synthetic',
       dataDir: null,
@@ -37,30 +43,87 @@ describe('end to end on the synthetic task', () => {
 
     const out = path.join(dir, 'adapter');
     // 8000 examples: with fewer, training is still in a phase where slot 2's answer serves both slots
-    const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {} });
+    const r = await trainMux({
+      model: backbone,
+      task: 'synthetic',
+      dataDir: null,
+      out,
+      variant: 'revmux',
+      n: 2,
+      l: 1,
+      epochs: 3,
+      lr: 1e-3,
+      limitTrain: 8000,
+      limitDev: 400,
+      evalEvery: 125,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+    });
     const first = r.history[0];
     const last = r.history[r.history.length - 1];
     assert.ok(last.loss < first.loss, `training loss fell: ${first.loss} -> ${last.loss}`);
-    assert.ok(r.bestDevAccuracy > 0.9, `RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`);
+    assert.ok(
+      r.bestDevAccuracy > 0.9,
+      `RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (SISO ${r.sisoDevAccuracy}); chance is 0.5`,
+    );
 
     const model = loadModel(backbone);
     const { config, params } = loadAdapter(out);
     checkAdapterFits(config, model, { n: 2, l: 1 }, out);
     assert.throws(() => checkAdapterFits(config, model, { n: 4 }, out), /N: adapter 2, requested 4/);
-    const ev = await evaluatePairings(model, model.taskHead({ labelIds: null }), specOf(config), params, r.features.dev, { pairings: 1, seed: 4141, quiet: true });
-    assert.equal(ev.mean, config.metrics!.selection_dev_accuracy, 'the reloaded adapter gives exactly the accuracy measured when it was saved');
+    const ev = await evaluatePairings(
+      model,
+      model.taskHead({ labelIds: null }),
+      specOf(config),
+      params,
+      r.features.dev,
+      { pairings: 1, seed: 4141, quiet: true },
+    );
+    assert.equal(
+      ev.mean,
+      config.metrics!.selection_dev_accuracy,
+      'the reloaded adapter gives exactly the accuracy measured when it was saved',
+    );
     assert.equal(ev.siso_accuracy, r.sisoDevAccuracy);
     // both slots are decoded, not just one (copying one instance's answer to both would score ~75%)
     ev.slot_accuracy.forEach((a, slot) => assert.ok(a > 0.85, `slot ${slot} accuracy ${a}`));
 
     // the same adapters trained on the backbone in int8 (backward through the dequantized weights)
     const outInt8 = path.join(dir, 'adapter-int8');
-    const q = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out: outInt8, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {}, precision: 'int8' });
-    assert.ok(q.bestDevAccuracy > 0.85, `RevMUX N=2 on an int8 backbone: dev accuracy ${q.bestDevAccuracy} (SISO ${q.sisoDevAccuracy})`);
+    const q = await trainMux({
+      model: backbone,
+      task: 'synthetic',
+      dataDir: null,
+      out: outInt8,
+      variant: 'revmux',
+      n: 2,
+      l: 1,
+      epochs: 3,
+      lr: 1e-3,
+      limitTrain: 8000,
+      limitDev: 400,
+      evalEvery: 125,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+      precision: 'int8',
+    });
+    assert.ok(
+      q.bestDevAccuracy > 0.85,
+      `RevMUX N=2 on an int8 backbone: dev accuracy ${q.bestDevAccuracy} (SISO ${q.sisoDevAccuracy})`,
+    );
     const saved = loadAdapter(outInt8);
     assert.equal(saved.config.training.precision, 'int8');
     const int8Model = loadModel(backbone, { precision: 'int8' });
-    const evInt8 = await evaluatePairings(int8Model, int8Model.taskHead({ labelIds: null }), specOf(saved.config), saved.params, q.features.dev, { pairings: 1, seed: 4141, quiet: true });
+    const evInt8 = await evaluatePairings(
+      int8Model,
+      int8Model.taskHead({ labelIds: null }),
+      specOf(saved.config),
+      saved.params,
+      q.features.dev,
+      { pairings: 1, seed: 4141, quiet: true },
+    );
     assert.equal(evInt8.mean, saved.config.metrics!.selection_dev_accuracy, 'evaluated in int8 as it was selected');
   });
 });
@@ -77,7 +140,22 @@ describe('revmux train resume', () => {
     const backbone = path.join(dir, 'backbone');
     saveModel(loadModel(ref), backbone);
     fs.writeFileSync(path.join(backbone, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
-    const base = { model: backbone, task: 'synthetic' as const, dataDir: null, variant: 'revmux' as const, n: 2, l: 1, epochs: 2, lr: 1e-3, limitTrain: 640, limitDev: 64, evalEvery: 10, seed: 4, quiet: true, log: () => {} };
+    const base = {
+      model: backbone,
+      task: 'synthetic' as const,
+      dataDir: null,
+      variant: 'revmux' as const,
+      n: 2,
+      l: 1,
+      epochs: 2,
+      lr: 1e-3,
+      limitTrain: 640,
+      limitDev: 64,
+      evalEvery: 10,
+      seed: 4,
+      quiet: true,
+      log: () => {},
+    };
     const straight = await trainMux({ ...base, out: path.join(dir, 'a') });
     const cut = await trainMux({ ...base, out: path.join(dir, 'b'), abortAfterSteps: 20 });
     assert.equal(cut.steps, 20);

@@ -15,12 +15,55 @@ import { trainMux } from '../../src/train/mux-train.js';
 
 const vocab = Object.keys((syntheticTokenizerJson().model as { vocab: Record<string, number> }).vocab).length;
 const configs = {
-  t5: parseConfig({ model_type: 't5', vocab_size: vocab, d_model: 32, d_kv: 8, d_ff: 64, num_layers: 3, num_decoder_layers: 1, num_heads: 4, relative_attention_num_buckets: 8, relative_attention_max_distance: 32, decoder_start_token_id: 0, dropout_rate: 0 }),
+  t5: parseConfig({
+    model_type: 't5',
+    vocab_size: vocab,
+    d_model: 32,
+    d_kv: 8,
+    d_ff: 64,
+    num_layers: 3,
+    num_decoder_layers: 1,
+    num_heads: 4,
+    relative_attention_num_buckets: 8,
+    relative_attention_max_distance: 32,
+    decoder_start_token_id: 0,
+    dropout_rate: 0,
+  }),
   // initializer_range 0.2: with the default 0.02 the random LM-head rows make label logits so small that
   // a short test cannot move them (T5's tied head is initialised at scale 1)
-  llama: parseConfig({ model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2 }),
-  qwen2: parseConfig({ model_type: 'qwen2', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2, tie_word_embeddings: true }),
-  qwen3: parseConfig({ model_type: 'qwen3', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, initializer_range: 0.2, tie_word_embeddings: true }),
+  llama: parseConfig({
+    model_type: 'llama',
+    vocab_size: vocab,
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    initializer_range: 0.2,
+  }),
+  qwen2: parseConfig({
+    model_type: 'qwen2',
+    vocab_size: vocab,
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    initializer_range: 0.2,
+    tie_word_embeddings: true,
+  }),
+  qwen3: parseConfig({
+    model_type: 'qwen3',
+    vocab_size: vocab,
+    hidden_size: 32,
+    intermediate_size: 64,
+    num_hidden_layers: 3,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    initializer_range: 0.2,
+    tie_word_embeddings: true,
+  }),
 };
 
 for (const [kind, config] of Object.entries(configs)) {
@@ -32,11 +75,30 @@ for (const [kind, config] of Object.entries(configs)) {
       fs.writeFileSync(path.join(backbone, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
       const out = path.join(dir, 'adapter');
       // a random frozen LLaMA carries the answer only at its last token: even N = 1 reaches ~0.63 here
-      const r = await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out, variant: 'revmux', n: 2, l: 1, epochs: kind === 't5' ? 3 : 6, lr: 3e-3, limitTrain: 1500, limitDev: 300, evalEvery: 47, seed: 2, quiet: true, log: () => {} });
+      const r = await trainMux({
+        model: backbone,
+        task: 'synthetic',
+        dataDir: null,
+        out,
+        variant: 'revmux',
+        n: 2,
+        l: 1,
+        epochs: kind === 't5' ? 3 : 6,
+        lr: 3e-3,
+        limitTrain: 1500,
+        limitDev: 300,
+        evalEvery: 47,
+        seed: 2,
+        quiet: true,
+        log: () => {},
+      });
       const first = r.history[0].ce;
       const last = r.history[r.history.length - 1].ce;
       assert.ok(last < first, `cross-entropy fell: ${first} -> ${last}`);
-      assert.ok(r.bestDevAccuracy > 0.58, `${kind} RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (300 examples: chance 0.5 +- 0.03)`);
+      assert.ok(
+        r.bestDevAccuracy > 0.58,
+        `${kind} RevMUX N=2 dev accuracy ${r.bestDevAccuracy} (300 examples: chance 0.5 +- 0.03)`,
+      );
       const { config: ac } = loadAdapter(out);
       assert.deepEqual(ac.label_ids, [55, 56]); // 'negative' and 'positive' in the synthetic vocabulary
       assert.equal(ac.base_model.model_type, kind);

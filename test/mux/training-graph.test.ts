@@ -35,7 +35,14 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
       const f = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
       assert.ok(sisoAccuracy(f) >= 0);
       const params = initAdapter(spec, 3);
-      const g = muxGraph(model, head, spec, params, { withLoss: true, adapterDropout: false, backboneDropout: false, seed: 1, lambda: 0.5, mu: 0 });
+      const g = muxGraph(model, head, spec, params, {
+        withLoss: true,
+        adapterDropout: false,
+        backboneDropout: false,
+        seed: 1,
+        lambda: 0.5,
+        mu: 0,
+      });
       const session = await compile(g);
       const feeds = assembleGroups(f, [...examples.keys()], spec.n, { training: true });
       const run = async () => session.run({ ...params.feeds(), ...feeds });
@@ -68,7 +75,10 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
         const down = await loss();
         shift(1);
         const numeric = (up - down) / (2 * eps);
-        assert.ok(Math.abs(numeric - predicted) <= 0.02 * Math.abs(numeric) + 1e-3, `${variant} trial ${trial}: directional derivative ${numeric} vs autodiff ${predicted}`);
+        assert.ok(
+          Math.abs(numeric - predicted) <= 0.02 * Math.abs(numeric) + 1e-3,
+          `${variant} trial ${trial}: directional derivative ${numeric} vs autodiff ${predicted}`,
+        );
       }
     });
   });
@@ -78,7 +88,10 @@ describe('mapping loss', () => {
   it('value is the mean |cos| over ordered slot pairs; autodiff is half the symmetric derivative (stop-gradient)', async () => {
     const { Graph, grad, compile: comp } = await import('../../src/engine/index.js');
     const { mappingLoss } = await import('../../src/mux/losses.js');
-    const G = 2, N = 3, S = 4, W = 5;
+    const G = 2,
+      N = 3,
+      S = 4,
+      W = 5;
     const g = new Graph();
     const z = g.input('z', 'float32', [G, N, S, W]);
     const mask = g.initializer(new Float32Array(G * N * S).fill(1), [G, N, S], 'float32');
@@ -90,7 +103,8 @@ describe('mapping loss', () => {
     const zData = Float32Array.from({ length: G * N * S * W }, () => rng.normal());
     const r = await s.run({ z: zData });
     // value by hand
-    const at = (gg: number, n: number, t: number) => zData.subarray(((gg * N + n) * S + t) * W, ((gg * N + n) * S + t + 1) * W);
+    const at = (gg: number, n: number, t: number) =>
+      zData.subarray(((gg * N + n) * S + t) * W, ((gg * N + n) * S + t + 1) * W);
     let total = 0;
     for (let gg = 0; gg < G; gg++)
       for (let i = 0; i < N; i++)
@@ -98,7 +112,8 @@ describe('mapping loss', () => {
           if (i === j) continue;
           let acc = 0;
           for (let t = 0; t < S; t++) {
-            const a = at(gg, i, t), b = at(gg, j, t);
+            const a = at(gg, i, t),
+              b = at(gg, j, t);
             const dot = a.reduce((x, v, k) => x + v * b[k], 0);
             acc += Math.abs(dot) / Math.hypot(...a) / Math.hypot(...b);
           }
@@ -132,16 +147,55 @@ describe('fused inference graphs', () => {
       const spec = { variant, n: 2, l: 1, d: 32, dropout: 0.1 };
       const params = initAdapter(spec, 7);
       const f = await computeFeatures(model, head, spec.l, examples, 0, { quiet: true });
-      const cached = float32((await (await compile(muxGraph(model, head, spec, params, { withLoss: false, adapterDropout: false, backboneDropout: false, seed: 0, lambda: 0, mu: 0 }))).run({ ...params.feeds(), ...assembleGroups(f, [0, 1, 2, 3, 4], 2) })).logits);
+      const cached = float32(
+        (
+          await (
+            await compile(
+              muxGraph(model, head, spec, params, {
+                withLoss: false,
+                adapterDropout: false,
+                backboneDropout: false,
+                seed: 0,
+                lambda: 0,
+                mu: 0,
+              }),
+            )
+          ).run({ ...params.feeds(), ...assembleGroups(f, [0, 1, 2, 3, 4], 2) })
+        ).logits,
+      );
       // the same 5 instances as ids [G = 3, N = 2, S] (the sixth slot is an all-padding dummy)
       const S = Math.max(...examples.map((e) => e.ids.length));
       const ids = new BigInt64Array(6 * S);
       const mask = new BigInt64Array(6 * S);
       examples.forEach((e, i) => e.ids.forEach((tok, j) => ((ids[i * S + j] = BigInt(tok)), (mask[i * S + j] = 1n))));
       const shape = [3, 2, S];
-      const fused = float32((await (await compile(fusedMuxGraph(model, head, spec, params))).run({ input_ids: { data: ids, shape }, attention_mask: { data: mask, shape }, token_type_ids: { data: new BigInt64Array(6 * S), shape } })).logits);
-      for (let i = 0; i < 10; i++) assert.ok(Math.abs(fused[i] - cached[i]) < 1e-5, `${variant} logit ${i}: fused ${fused[i]} vs cached ${cached[i]}`);
-      const siso = float32((await (await compile(fusedSisoGraph(model, head))).run({ input_ids: { data: ids, shape: [6, S] }, attention_mask: { data: mask, shape: [6, S] }, token_type_ids: { data: new BigInt64Array(6 * S), shape: [6, S] } })).logits);
+      const fused = float32(
+        (
+          await (
+            await compile(fusedMuxGraph(model, head, spec, params))
+          ).run({
+            input_ids: { data: ids, shape },
+            attention_mask: { data: mask, shape },
+            token_type_ids: { data: new BigInt64Array(6 * S), shape },
+          })
+        ).logits,
+      );
+      for (let i = 0; i < 10; i++)
+        assert.ok(
+          Math.abs(fused[i] - cached[i]) < 1e-5,
+          `${variant} logit ${i}: fused ${fused[i]} vs cached ${cached[i]}`,
+        );
+      const siso = float32(
+        (
+          await (
+            await compile(fusedSisoGraph(model, head))
+          ).run({
+            input_ids: { data: ids, shape: [6, S] },
+            attention_mask: { data: mask, shape: [6, S] },
+            token_type_ids: { data: new BigInt64Array(6 * S), shape: [6, S] },
+          })
+        ).logits,
+      );
       for (let i = 0; i < 10; i++) assert.ok(Math.abs(siso[i] - f.sisoLogits[i]) < 1e-5, `SISO logit ${i}`);
     }
   });

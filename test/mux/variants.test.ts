@@ -7,13 +7,19 @@ import { adapterSize } from '../../src/mux/spec.js';
 import { MUX_VARIANTS, VARIANTS } from '../../src/mux/variants.js';
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
+    );
 }
 
 describe('the variants table', () => {
   it('is the only place that tells the variants apart', () => {
     const pattern = new RegExp(`[!=]==\\s*'(${MUX_VARIANTS.join('|')})'|'(${MUX_VARIANTS.join('|')})'\\s*[!=]==`);
-    const offenders = sources('src').filter((f) => !f.endsWith(path.join('mux', 'variants.ts')) && pattern.test(fs.readFileSync(f, 'utf8')));
+    const offenders = sources('src').filter(
+      (f) => !f.endsWith(path.join('mux', 'variants.ts')) && pattern.test(fs.readFileSync(f, 'utf8')),
+    );
     assert.deepEqual(offenders, []);
   });
 
@@ -24,8 +30,14 @@ describe('the variants table', () => {
     const dec = lin(3 * d, d) + lin(3 * d, 3 * d) + lin(2 * d, 3 * d);
     const rev = lin(d / 2, d) + 2 * (lin(d, d / 2) + lin(d / 2, d));
     assert.equal(adapterSize({ variant: 'ora', n: 2, l: 1, d, dropout: 0 }), rev + dec);
-    assert.equal(adapterSize({ variant: 'revmux', n: 2, l: 1, d, dropout: 0 }), rev + lin(3 * d, d / 2) + lin(3 * d, 3 * d) + lin(d, 3 * d));
-    assert.equal(adapterSize({ variant: 'vanilla', n: 2, l: 1, d, dropout: 0 }), lin(d, d) + lin(3 * d, 2 * d) + lin(d, 3 * d) + dec);
+    assert.equal(
+      adapterSize({ variant: 'revmux', n: 2, l: 1, d, dropout: 0 }),
+      rev + lin(3 * d, d / 2) + lin(3 * d, 3 * d) + lin(d, 3 * d),
+    );
+    assert.equal(
+      adapterSize({ variant: 'vanilla', n: 2, l: 1, d, dropout: 0 }),
+      lin(d, d) + lin(3 * d, 2 * d) + lin(d, 3 * d) + dec,
+    );
   });
 
   it('has, for every variant, shapes, FLOPs that grow with S, and the default λ of spec A7', () => {

@@ -17,9 +17,21 @@ async function check(act: Activation, opts: GradCheckOptions) {
       // the second sequence has one padded position
       const mask = x.graph.initializer(BigInt64Array.of(1n, 1n, 1n, 1n, 1n, 0n), [B, S], 'int64');
       const bias = paddingMaskBias(mask, x.dtype as 'float32' | 'float64');
-      return bertLayer(x, bias, bertLayerWeights((n) => byName.get(n)!), { heads: 2, act, eps: 1e-5 });
+      return bertLayer(
+        x,
+        bias,
+        bertLayerWeights((n) => byName.get(n)!),
+        { heads: 2, act, eps: 1e-5 },
+      );
     },
-    [{ shape: [B, S, H] }, ...shapes.map(([n, shape]) => ({ shape, lo: n.endsWith('LayerNorm.weight') ? 0.5 : -0.5, hi: n.endsWith('LayerNorm.weight') ? 1.5 : 0.5 }))],
+    [
+      { shape: [B, S, H] },
+      ...shapes.map(([n, shape]) => ({
+        shape,
+        lo: n.endsWith('LayerNorm.weight') ? 0.5 : -0.5,
+        hi: n.endsWith('LayerNorm.weight') ? 1.5 : 0.5,
+      })),
+    ],
     opts,
   );
 }

@@ -16,7 +16,12 @@ const roundEven = (x: number) => {
 };
 
 /** ONNX DynamicQuantizeLinear then integer product, written out from the operator's definition. */
-function reference(x: Float32Array, rows: number, w: ReturnType<typeof quantizeLinearWeight>, bias: Float32Array): Float32Array {
+function reference(
+  x: Float32Array,
+  rows: number,
+  w: ReturnType<typeof quantizeLinearWeight>,
+  bias: Float32Array,
+): Float32Array {
   let lo = 0;
   let hi = 0;
   for (const v of x) {
@@ -48,7 +53,9 @@ describe('int8 Linear', () => {
     assert.deepEqual([q.q[0], q.q[3], q.q[6]], [32, -63, 16]);
     assert.deepEqual([q.q[1], q.q[4], q.q[7]], [0, 0, 0]);
     assert.deepEqual([q.q[2], q.q[5], q.q[8]], [63, 32, -2]);
-    for (let o = 0; o < 3; o++) for (let i = 0; i < 3; i++) assert.ok(Math.abs(q.q[i * 3 + o] * q.scale[o] - w[o * 3 + i]) <= q.scale[o] / 2 + 1e-7);
+    for (let o = 0; o < 3; o++)
+      for (let i = 0; i < 3; i++)
+        assert.ok(Math.abs(q.q[i * 3 + o] * q.scale[o] - w[o * 3 + i]) <= q.scale[o] / 2 + 1e-7);
     assert.throws(() => quantizeLinearWeight(w, [9]), /\[out, in\]/);
   });
 
@@ -67,7 +74,8 @@ describe('int8 Linear', () => {
       assert.ok(!g.nodes.some((n) => n.opType === 'MatMul'), 'the float MatMul is not used');
       const y = float32((await compile(g, { optimization: 'disabled' }).then((s) => s.run({ x: xData }))).y);
       const want = reference(xData, rows, quantizeLinearWeight(wData, [N, K]), bData);
-      for (let i = 0; i < want.length; i++) assert.ok(Math.abs(y[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `y[${i}] ${y[i]} vs ${want[i]}`);
+      for (let i = 0; i < want.length; i++)
+        assert.ok(Math.abs(y[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `y[${i}] ${y[i]} vs ${want[i]}`);
     });
   }
 
@@ -86,7 +94,8 @@ describe('int8 Linear', () => {
       const native = float32((await (await compile(g)).run({ x: xData })).y);
       const web = await ortWeb.InferenceSession.create(g.encode(), { executionProviders: ['wasm'] });
       const y = (await web.run({ x: new ortWeb.Tensor('float32', xData, [4, 16]) })).y.data as Float32Array;
-      for (let i = 0; i < y.length; i++) assert.ok(Math.abs(y[i] - native[i]) < 1e-5, `${form}: y[${i}] ${y[i]} vs ${native[i]}`);
+      for (let i = 0; i < y.length; i++)
+        assert.ok(Math.abs(y[i] - native[i]) < 1e-5, `${form}: y[${i}] ${y[i]} vs ${native[i]}`);
     }
   });
 
@@ -99,7 +108,11 @@ describe('int8 Linear', () => {
     const x = g.input('x', 'float32', [rows, K]);
     const wv = g.initializer(wData, [N, K], 'float32', 'w');
     markFrozenLinear(wv, wData, [N, K], 'int8', 'contrib');
-    const loss = op.reduceSum(op.mul(linear(x, { weight: wv }), g.initializer(rData, [rows, N], 'float32', 'r')), [0, 1], false);
+    const loss = op.reduceSum(
+      op.mul(linear(x, { weight: wv }), g.initializer(rData, [rows, N], 'float32', 'r')),
+      [0, 1],
+      false,
+    );
     g.output('loss', loss);
     g.output('dx', grad(loss, [x])[0]);
     const dx = float32((await (await compile(g)).run({ x: rng.normalArray(rows * K, 1) })).dx);

@@ -14,7 +14,12 @@ import { saveModel } from '../../src/models/save.js';
 import { type RunningServer, startServer } from '../../src/serve/server.js';
 
 let server: RunningServer;
-const post = (route: string, body: unknown) => fetch(`${server.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, body: JSON.stringify(body) });
+const post = (route: string, body: unknown) =>
+  fetch(`${server.url}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
+    body: JSON.stringify(body),
+  });
 
 describe('Hugging Face and TEI request shapes', () => {
   before(async () => {
@@ -23,9 +28,24 @@ describe('Hugging Face and TEI request shapes', () => {
     fs.mkdirSync(path.join(dir, 'tok'));
     fs.writeFileSync(path.join(dir, 'tok', 'tokenizer.json'), JSON.stringify(tok));
     const vocab = Object.keys((tok.model as { vocab: object }).vocab).length;
-    const config = bertPreset('tiny', { vocab_size: vocab, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, num_labels: 2 });
-    saveModel(createModel(config, { seed: 4, heads: (x) => !x.startsWith('cls.') }), path.join(dir, 'model'), { tokenizerFrom: path.join(dir, 'tok') });
-    server = await startServer({ model: path.join(dir, 'model'), adapters: [], port: 0, calibrate: false, apiKey: 'k' });
+    const config = bertPreset('tiny', {
+      vocab_size: vocab,
+      hidden_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+      intermediate_size: 32,
+      num_labels: 2,
+    });
+    saveModel(createModel(config, { seed: 4, heads: (x) => !x.startsWith('cls.') }), path.join(dir, 'model'), {
+      tokenizerFrom: path.join(dir, 'tok'),
+    });
+    server = await startServer({
+      model: path.join(dir, 'model'),
+      adapters: [],
+      port: 0,
+      calibrate: false,
+      apiKey: 'k',
+    });
     await server.ready;
   });
   after(async () => {
@@ -33,7 +53,10 @@ describe('Hugging Face and TEI request shapes', () => {
   });
 
   it('answers @huggingface/inference textClassification as a Hugging Face endpoint would', async () => {
-    const mine = (await (await post('/classify', { inputs: ['good movie'] })).json()) as { label: string; score: number }[];
+    const mine = (await (await post('/classify', { inputs: ['good movie'] })).json()) as {
+      label: string;
+      score: number;
+    }[];
     const client = new InferenceClient('k').endpoint(server.url);
     const out = await client.textClassification({ inputs: 'good movie' });
     assert.equal(out.length, 2, 'every label, best first');
@@ -53,7 +76,9 @@ describe('Hugging Face and TEI request shapes', () => {
     assert.equal(many.length, 2);
     assert.deepEqual(many[0], one);
     const pair = (await (await post('/predict', { inputs: [['good movie', 'bad movie']] })).json()) as unknown[][];
-    const pairMine = (await (await post('/classify', { inputs: [{ text: 'good movie', text_pair: 'bad movie' }] })).json()) as { label: string; score: number }[];
+    const pairMine = (await (
+      await post('/classify', { inputs: [{ text: 'good movie', text_pair: 'bad movie' }] })
+    ).json()) as { label: string; score: number }[];
     assert.equal((pair[0][0] as { label: string }).label, pairMine[0].label);
   });
 

@@ -26,7 +26,11 @@ async function serve(o: Partial<ServeOptions> = {}): Promise<RunningServer> {
 }
 
 const post = (s: RunningServer, body: unknown, raw = false) =>
-  fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw ? (body as string) : JSON.stringify(body) });
+  fetch(`${s.url}/classify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
 
 describe('revmux serve', () => {
   before(async () => {
@@ -41,9 +45,45 @@ describe('revmux serve', () => {
     backbone = path.join(dir, 'backbone');
     adapter = path.join(dir, 'adapter');
     // the end-to-end test's recipe: SISO and RevMUX N = 2 both above 0.9 on the synthetic task, every slot
-    const small = { hidden_size: 64, intermediate_size: 128, num_attention_heads: 2, num_hidden_layers: 3, max_position_embeddings: 64 };
-    await finetune({ init: 'tiny', initConfig: small, tokenizer: tok, task: 'synthetic', dataDir: null, out: backbone, epochs: 2, lr: 2e-3, limitTrain: 3000, limitDev: 400, seed: 1, quiet: true, log: () => {} });
-    await trainMux({ model: backbone, task: 'synthetic', dataDir: null, out: adapter, variant: 'revmux', n: 2, l: 1, epochs: 3, lr: 1e-3, limitTrain: 8000, limitDev: 400, evalEvery: 125, seed: 3, quiet: true, log: () => {} });
+    const small = {
+      hidden_size: 64,
+      intermediate_size: 128,
+      num_attention_heads: 2,
+      num_hidden_layers: 3,
+      max_position_embeddings: 64,
+    };
+    await finetune({
+      init: 'tiny',
+      initConfig: small,
+      tokenizer: tok,
+      task: 'synthetic',
+      dataDir: null,
+      out: backbone,
+      epochs: 2,
+      lr: 2e-3,
+      limitTrain: 3000,
+      limitDev: 400,
+      seed: 1,
+      quiet: true,
+      log: () => {},
+    });
+    await trainMux({
+      model: backbone,
+      task: 'synthetic',
+      dataDir: null,
+      out: adapter,
+      variant: 'revmux',
+      n: 2,
+      l: 1,
+      epochs: 3,
+      lr: 1e-3,
+      limitTrain: 8000,
+      limitDev: 400,
+      evalEvery: 125,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+    });
   });
   after(async () => {
     for (const s of servers) await s.app.close();
@@ -68,7 +108,11 @@ describe('revmux serve', () => {
       const res = await post(s, { inputs: [POS, NEG, { text: NEG }, POS] });
       assert.equal(res.status, 200);
       const out = (await res.json()) as { label: string; score: number }[];
-      assert.deepEqual(out.map((x) => x.label), ['positive', 'negative', 'negative', 'positive'], `policy N = ${policy}`);
+      assert.deepEqual(
+        out.map((x) => x.label),
+        ['positive', 'negative', 'negative', 'positive'],
+        `policy N = ${policy}`,
+      );
       assert.ok(out.every((x) => x.score > 0.5 && x.score <= 1));
       const single = await (await post(s, { inputs: POS })).json();
       assert.equal(single.length, 1);
@@ -183,7 +227,11 @@ describe('revmux serve', () => {
     await s.shutdown();
     await Promise.all(clients);
     // refused is a fresh connection after close (the server is gone), not a dropped one
-    for (const o of outcomes) assert.ok(['200', '503', 'ECONNREFUSED'].includes(o), `a client ended with ${o} (outcomes: ${outcomes.join(', ')})`);
+    for (const o of outcomes)
+      assert.ok(
+        ['200', '503', 'ECONNREFUSED'].includes(o),
+        `a client ended with ${o} (outcomes: ${outcomes.join(', ')})`,
+      );
   });
 
   it('holds against hostile input: huge texts, invisible text, oversized bodies, slow and aborted senders', async () => {
@@ -191,7 +239,10 @@ describe('revmux serve', () => {
     await s.ready;
     let r = await post(s, { inputs: ['good', 'x'.repeat(1_000_000)] });
     assert.equal(r.status, 413);
-    assert.match((await r.json()).error, /inputs\[1\] has 1000000 characters, more than the 64-token limit allows \(4096 characters\)/);
+    assert.match(
+      (await r.json()).error,
+      /inputs\[1\] has 1000000 characters, more than the 64-token limit allows \(4096 characters\)/,
+    );
     r = await post(s, { inputs: ['\u200b\u200b\u2060 '] });
     assert.equal(r.status, 400);
     assert.match((await r.json()).error, /inputs\[0\] is empty \(or only whitespace and invisible characters\)/);
@@ -203,7 +254,9 @@ describe('revmux serve', () => {
         sock.on('data', (d) => (got += d));
         sock.on('close', () => resolve(got));
         sock.on('error', (e) => resolve(got + `[error ${e.message}]`));
-        sock.write(`POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"in`);
+        sock.write(
+          `POST /classify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"in`,
+        );
         body(sock);
       });
     // a 50 MB body sent whole, without Expect: 100-continue: the client reads a 413, not a reset
@@ -214,7 +267,8 @@ describe('revmux serve', () => {
       const pump = () => {
         while (left > 0 && !sock.destroyed) {
           left -= chunk.length;
-          if (!sock.write(left >= 0 ? chunk : chunk.subarray(0, chunk.length + left))) return void sock.once('drain', pump);
+          if (!sock.write(left >= 0 ? chunk : chunk.subarray(0, chunk.length + left)))
+            return void sock.once('drain', pump);
         }
       };
       pump();
@@ -253,9 +307,17 @@ describe('revmux serve', () => {
     let r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(r.status, 401);
     assert.equal(r.headers.get('www-authenticate'), 'Bearer');
-    r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-tokeN' }, body });
+    r = await fetch(`${s.url}/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-tokeN' },
+      body,
+    });
     assert.equal(r.status, 401);
-    r = await fetch(`${s.url}/classify`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-token' }, body });
+    r = await fetch(`${s.url}/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sekret-token' },
+      body,
+    });
     assert.equal(r.status, 200);
     assert.equal((await fetch(`${s.url}/info`)).status, 401);
     assert.equal((await fetch(`${s.url}/health`)).status, 200);
@@ -265,11 +327,15 @@ describe('revmux serve', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-serve-bad-'));
     const noTokenizer = path.join(dir, 'model');
     fs.mkdirSync(noTokenizer);
-    for (const f of ['config.json', 'model.safetensors']) fs.copyFileSync(path.join(backbone, f), path.join(noTokenizer, f));
+    for (const f of ['config.json', 'model.safetensors'])
+      fs.copyFileSync(path.join(backbone, f), path.join(noTokenizer, f));
     const cases: [string[], RegExp][] = [
       [['--model', backbone, '--adapter', path.join(dir, 'missing-adapter')], /start-up failed: .*missing-adapter/],
       [['--model', noTokenizer], /start-up failed: .*tokenizer\.json/],
-      [['--model', backbone, '--adapter', adapter, '--policy', '3'], /start-up failed: policy N = 3: no adapter for N = 3 was loaded \(available N: 1, 2\)/],
+      [
+        ['--model', backbone, '--adapter', adapter, '--policy', '3'],
+        /start-up failed: policy N = 3: no adapter for N = 3 was loaded \(available N: 1, 2\)/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await runCli(['serve', '--port', '0', ...args], 120_000);
@@ -282,7 +348,9 @@ describe('revmux serve', () => {
 /** Runs the revmux binary; resolves with its exit code and stderr, or fails the test after `ms`. */
 function runCli(args: string[], ms: number): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve('bin/revmux.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [path.resolve('bin/revmux.js'), ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {

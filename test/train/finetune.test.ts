@@ -18,7 +18,13 @@ describe('revmux finetune', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-ft-'));
     const base: FinetuneOptions = {
       init: 'tiny',
-      initConfig: { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2, max_position_embeddings: 64 },
+      initConfig: {
+        hidden_size: 32,
+        intermediate_size: 64,
+        num_attention_heads: 2,
+        num_hidden_layers: 2,
+        max_position_embeddings: 64,
+      },
       tokenizer,
       task: 'synthetic',
       dataDir: null,
@@ -60,25 +66,76 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
       const vocab = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).length;
       const config =
         kind === 't5'
-          ? parseConfig({ model_type: 't5', vocab_size: vocab, d_model: 32, d_kv: 8, d_ff: 64, num_layers: 2, num_decoder_layers: 1, num_heads: 4, relative_attention_num_buckets: 8, relative_attention_max_distance: 32 })
-          : parseConfig({ model_type: 'llama', vocab_size: vocab, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, initializer_range: 0.2 });
+          ? parseConfig({
+              model_type: 't5',
+              vocab_size: vocab,
+              d_model: 32,
+              d_kv: 8,
+              d_ff: 64,
+              num_layers: 2,
+              num_decoder_layers: 1,
+              num_heads: 4,
+              relative_attention_num_buckets: 8,
+              relative_attention_max_distance: 32,
+            })
+          : parseConfig({
+              model_type: 'llama',
+              vocab_size: vocab,
+              hidden_size: 32,
+              intermediate_size: 64,
+              num_hidden_layers: 2,
+              num_attention_heads: 4,
+              num_key_value_heads: 2,
+              initializer_range: 0.2,
+            });
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `revmux-ft-${kind}-`));
       const start = path.join(dir, 'start');
       saveModel(createModel(config, { seed: 1 }), start);
       fs.writeFileSync(path.join(start, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
-      const r = await finetune({ model: start, task: 'synthetic', dataDir: null, out: path.join(dir, 'out'), epochs: 2, batchSize: 32, lr: 3e-3, limitTrain: 2000, limitDev: 300, seed: 2, quiet: true, log: () => {} });
+      const r = await finetune({
+        model: start,
+        task: 'synthetic',
+        dataDir: null,
+        out: path.join(dir, 'out'),
+        epochs: 2,
+        batchSize: 32,
+        lr: 3e-3,
+        limitTrain: 2000,
+        limitDev: 300,
+        seed: 2,
+        quiet: true,
+        log: () => {},
+      });
       assert.ok(r.bestDevAccuracy > 0.75, `${kind} fine-tuned dev accuracy ${r.bestDevAccuracy} (chance 0.5)`);
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'out', 'config.json'), 'utf8')).model_type, kind);
     });
   }
 
-  it('gives a fresh preset exactly the tokenizer\'s vocabulary', async () => {
+  it("gives a fresh preset exactly the tokenizer's vocabulary", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-ft-vocab-'));
     const tok = path.join(dir, 'tok');
     fs.mkdirSync(tok);
     fs.writeFileSync(path.join(tok, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
-    const small = { hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 1, max_position_embeddings: 64 };
-    await finetune({ init: 'tiny', initConfig: small, tokenizer: tok, task: 'synthetic', dataDir: null, out: path.join(dir, 'm'), epochs: 1, limitTrain: 64, limitDev: 32, quiet: true, log: () => {} });
+    const small = {
+      hidden_size: 16,
+      intermediate_size: 32,
+      num_attention_heads: 2,
+      num_hidden_layers: 1,
+      max_position_embeddings: 64,
+    };
+    await finetune({
+      init: 'tiny',
+      initConfig: small,
+      tokenizer: tok,
+      task: 'synthetic',
+      dataDir: null,
+      out: path.join(dir, 'm'),
+      epochs: 1,
+      limitTrain: 64,
+      limitDev: 32,
+      quiet: true,
+      log: () => {},
+    });
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'm', 'config.json'), 'utf8'));
     assert.equal(cfg.vocab_size, TextTokenizer.load(tok).vocabSize);
   });

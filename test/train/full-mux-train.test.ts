@@ -25,7 +25,18 @@ import { pretrain } from '../../src/train/pretrain.js';
 /** A tiny random BERT over the synthetic task's vocabulary, plus 3 spare ids for DataMUX's prefix tokens. */
 function tinyBertFolder(dir: string): string {
   const vocab = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).length;
-  const m = createModel(parseConfig({ model_type: 'bert', vocab_size: vocab + 3, hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2, max_position_embeddings: 160 }), { seed: 3, heads: () => false });
+  const m = createModel(
+    parseConfig({
+      model_type: 'bert',
+      vocab_size: vocab + 3,
+      hidden_size: 32,
+      intermediate_size: 64,
+      num_attention_heads: 2,
+      num_hidden_layers: 2,
+      max_position_embeddings: 160,
+    }),
+    { seed: 3, heads: () => false },
+  );
   const out = path.join(dir, 'base');
   saveModel(m, out);
   fs.writeFileSync(path.join(out, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
@@ -36,8 +47,27 @@ describe('DataMUX baseline', () => {
   it('learns the synthetic task at N = 2, writes a loadable folder, and resumes exactly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-datamux-'));
     const base = tinyBertFolder(dir);
-    const common: FullMuxFinetuneOptions = { method: 'datamux', n: 2, model: base, task: 'synthetic', dataDir: null, out: '', batchSize: 32, lr: 3e-3, limitDev: 300, seed: 9, quiet: true, log: () => {} };
-    const r = await finetuneFullMux({ ...common, out: path.join(dir, 'learn'), epochs: 2, limitTrain: 8000, retrievalWeight: 0 });
+    const common: FullMuxFinetuneOptions = {
+      method: 'datamux',
+      n: 2,
+      model: base,
+      task: 'synthetic',
+      dataDir: null,
+      out: '',
+      batchSize: 32,
+      lr: 3e-3,
+      limitDev: 300,
+      seed: 9,
+      quiet: true,
+      log: () => {},
+    };
+    const r = await finetuneFullMux({
+      ...common,
+      out: path.join(dir, 'learn'),
+      epochs: 2,
+      limitTrain: 8000,
+      retrievalWeight: 0,
+    });
     assert.ok(r.bestDevAccuracy > 0.75, `DataMUX N=2 dev accuracy ${r.bestDevAccuracy} (chance 0.5)`);
     const cfg = readFullMuxConfig(path.join(dir, 'learn'));
     assert.equal(cfg.method, 'datamux');
@@ -55,7 +85,17 @@ describe('DataMUX baseline', () => {
       const b = SafetensorsFile.open(path.join(dir, 'b', f));
       for (const n of a.names()) assert.deepEqual(b.readFloat32(n), a.readFloat32(n), `${f}: ${n} after resume`);
     }
-    await assert.rejects(finetuneFullMux({ ...common, method: 'muxplm', model: path.join(dir, 'learn'), out: path.join(dir, 'c'), epochs: 1, limitTrain: 64 }), /a datamux model cannot be fine-tuned as muxplm/);
+    await assert.rejects(
+      finetuneFullMux({
+        ...common,
+        method: 'muxplm',
+        model: path.join(dir, 'learn'),
+        out: path.join(dir, 'c'),
+        epochs: 1,
+        limitTrain: 64,
+      }),
+      /a datamux model cannot be fine-tuned as muxplm/,
+    );
   });
 });
 
@@ -66,29 +106,77 @@ describe('MUX-PLM baseline', () => {
     const corpus = path.join(dir, 'corpus.txt');
     // a fixed cycle of the task's words from random starting points: every token follows from its neighbours
     const words = [...new Set(syntheticExamples('train', 200, 77).flatMap((e) => e.textA.split(' ')))].slice(0, 24);
-    fs.writeFileSync(corpus, Array.from({ length: 600 }, (_, i) => Array.from({ length: 20 }, (_, j) => words[(i * 7 + j) % words.length]).join(' ')).join('\n') + '\n');
-    const pre = await pretrain({ corpus, tokenizer: base, model: base, out: path.join(dir, 'pre'), mux: 2, priming: 0.25, seqLen: 32, batchSize: 16, lr: 2e-3, maxSteps: 120, evalEvery: 40, heldOutSequences: 32, seed: 4, quiet: true, log: () => {} });
-    assert.ok(pre.history[pre.history.length - 1].heldout_loss < pre.history[0].heldout_loss - 0.5, `multiplexed MLM held-out loss fell: ${pre.history.map((h) => h.heldout_loss.toFixed(3)).join(' -> ')}`);
+    fs.writeFileSync(
+      corpus,
+      Array.from({ length: 600 }, (_, i) =>
+        Array.from({ length: 20 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
+      ).join('\n') + '\n',
+    );
+    const pre = await pretrain({
+      corpus,
+      tokenizer: base,
+      model: base,
+      out: path.join(dir, 'pre'),
+      mux: 2,
+      priming: 0.25,
+      seqLen: 32,
+      batchSize: 16,
+      lr: 2e-3,
+      maxSteps: 120,
+      evalEvery: 40,
+      heldOutSequences: 32,
+      seed: 4,
+      quiet: true,
+      log: () => {},
+    });
+    assert.ok(
+      pre.history[pre.history.length - 1].heldout_loss < pre.history[0].heldout_loss - 0.5,
+      `multiplexed MLM held-out loss fell: ${pre.history.map((h) => h.heldout_loss.toFixed(3)).join(' -> ')}`,
+    );
     const preCfg = readFullMuxConfig(path.join(dir, 'pre'));
     assert.equal(preCfg.stage, 'pretrained');
     assert.equal(preCfg.num_labels, 0);
 
     const out = path.join(dir, 'ft');
-    const r = await finetuneFullMux({ method: 'muxplm', n: 2, model: path.join(dir, 'pre'), task: 'synthetic', dataDir: null, out, epochs: 2, batchSize: 32, lr: 3e-3, limitTrain: 6000, limitDev: 300, seed: 9, quiet: true, log: () => {} });
+    const r = await finetuneFullMux({
+      method: 'muxplm',
+      n: 2,
+      model: path.join(dir, 'pre'),
+      task: 'synthetic',
+      dataDir: null,
+      out,
+      epochs: 2,
+      batchSize: 32,
+      lr: 3e-3,
+      limitTrain: 6000,
+      limitDev: 300,
+      seed: 9,
+      quiet: true,
+      log: () => {},
+    });
     assert.ok(r.bestDevAccuracy > 0.75, `MUX-PLM N=2 dev accuracy ${r.bestDevAccuracy} (chance 0.5)`);
     const { model, config } = loadFullMux(out);
     assert.equal(config.demux_layers, 3);
     assert.ok(model.head.has('demux.dense_mid.weight') && model.head.has('demux.classifier.weight'));
 
     const params = allParams(model);
-    const session = await compile(fullMuxGraph(model.bert, model.settings, params, model.vectors, { objective: 'task', training: false, seed: 0 }));
+    const session = await compile(
+      fullMuxGraph(model.bert, model.settings, params, model.vectors, { objective: 'task', training: false, seed: 0 }),
+    );
     const tok = TextTokenizer.load(out);
     const dev = encodeExamples(tok, loadExamples('synthetic', 'dev', null).slice(0, 300), 128);
     const labels = dev.map((e) => e.label);
-    const e = await evaluateWith((order) => predictFullMux(session, params, model.settings, dev, order, tok.padId), { variant: 'muxplm', n: 2, l: 0, labels, sisoPred: labels }, { pairings: 3, quiet: true });
+    const e = await evaluateWith(
+      (order) => predictFullMux(session, params, model.settings, dev, order, tok.padId),
+      { variant: 'muxplm', n: 2, l: 0, labels, sisoPred: labels },
+      { pairings: 3, quiet: true },
+    );
     assert.equal(e.accuracies.length, 3);
     assert.ok(e.mean > 0.7, `mean accuracy over pairings ${e.mean}`);
     assert.equal(e.siso_accuracy, 1);
-    assert.ok(e.slot_accuracy.every((a) => a > 0.6), `every slot answered: ${e.slot_accuracy}`);
+    assert.ok(
+      e.slot_accuracy.every((a) => a > 0.6),
+      `every slot answered: ${e.slot_accuracy}`,
+    );
   });
 });

@@ -20,7 +20,13 @@ function setup(dir: string, metrics: number[], o: Partial<TrainingRun<number[]>>
   params.add('w', [1], new Float32Array([0]));
   const optimizer = new AdamW({ weightDecay: 0 });
   const ckpt = new CheckpointDir(dir);
-  const state = startOrResume(ckpt, params, optimizer, { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: {} }, { log: () => {} });
+  const state = startOrResume(
+    ckpt,
+    params,
+    optimizer,
+    { step: 0, epoch: 0, batchInEpoch: 0, best: null, history: [], meta: {} },
+    { log: () => {} },
+  );
   const saved: number[] = [];
   const run: TrainingRun<number[]> = {
     label: 'test',
@@ -31,7 +37,15 @@ function setup(dir: string, metrics: number[], o: Partial<TrainingRun<number[]>>
     seed: 1,
     epochs: 3,
     totalSteps: 12,
-    batches: (epoch, resumeAt) => [[1, 2], [3, 4], [5, 6], [7, 8]].map((b) => b.map((x) => x + epoch)).slice(resumeAt),
+    batches: (epoch, resumeAt) =>
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]
+        .map((b) => b.map((x) => x + epoch))
+        .slice(resumeAt),
     trainGraph() {
       const g = new Graph('quadratic');
       const p = params.declare(g);
@@ -67,7 +81,10 @@ describe('runLoop', () => {
     const r = await runLoop(run);
     assert.equal(r.aborted, false);
     assert.equal(state.step, 12);
-    assert.deepEqual(state.history.map((h) => h.step), [2, 4, 6, 8, 10, 12]);
+    assert.deepEqual(
+      state.history.map((h) => h.step),
+      [2, 4, 6, 8, 10, 12],
+    );
     assert.deepEqual(saved, [2, 4, 8], 'saved at each new best only (a tie is not better)');
     assert.deepEqual(state.best, { metric: 0.4, step: 8 });
   });
@@ -79,7 +96,7 @@ describe('runLoop', () => {
     assert.equal(state.step, 10, 'three checkpoints after the best at step 4');
   });
 
-  it('counts patience across a resume, and resumes to the straight run\'s parameters', async () => {
+  it("counts patience across a resume, and resumes to the straight run's parameters", async () => {
     const metrics = [0.5, 0.6, 0.55, 0.58, 0.59, 0.7];
     const straight = setup(fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-loop-')), metrics, { patience: 3 });
     await runLoop(straight.run);

@@ -19,15 +19,19 @@ function layer0Logits(b: Bert, ids: number[], head: number): number[][] {
     const v = Array.from({ length: d }, (_, i) => word[id * d + i] + pos[p * d + i] + type[i]);
     const mean = v.reduce((a, y) => a + y, 0) / d;
     const sd = Math.sqrt(v.reduce((a, y) => a + (y - mean) ** 2, 0) / d + c.layer_norm_eps);
-    return v.map((y, i) => ((y - mean) / sd) * get(b, 'embeddings.LayerNorm.weight')[i] + get(b, 'embeddings.LayerNorm.bias')[i]);
+    return v.map(
+      (y, i) => ((y - mean) / sd) * get(b, 'embeddings.LayerNorm.weight')[i] + get(b, 'embeddings.LayerNorm.bias')[i],
+    );
   });
   const project = (kind: string) => {
     const w = get(b, `encoder.layer.0.attention.self.${kind}.weight`);
     const bias = get(b, `encoder.layer.0.attention.self.${kind}.bias`);
-    return x.map((v) => Array.from({ length: hd }, (_, r) => {
-      const row = head * hd + r;
-      return v.reduce((a, y, i) => a + w[row * d + i] * y, bias[row]);
-    }));
+    return x.map((v) =>
+      Array.from({ length: hd }, (_, r) => {
+        const row = head * hd + r;
+        return v.reduce((a, y, i) => a + w[row * d + i] * y, bias[row]);
+      }),
+    );
   };
   const q = project('query');
   const k = project('key');

@@ -16,7 +16,10 @@ describe('prepareOutDir', () => {
     assert.ok(fs.statSync(out).isDirectory());
     const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!; // a pid that has exited
     fs.mkdirSync(path.join(out, '.train-state'));
-    const stale = [path.join(out, `adapter.safetensors.tmp-${dead}-abc123`), path.join(out, '.train-state', `params.safetensors.tmp-${dead}-x9`)];
+    const stale = [
+      path.join(out, `adapter.safetensors.tmp-${dead}-abc123`),
+      path.join(out, '.train-state', `params.safetensors.tmp-${dead}-x9`),
+    ];
     const live = path.join(out, `train.json.tmp-${process.pid}-zz`);
     for (const f of [...stale, live]) fs.writeFileSync(f, 'partial');
     fs.writeFileSync(path.join(out, 'notes.tmp'), 'not ours');

@@ -19,7 +19,22 @@ describe('revmux pretrain', () => {
     const tokenizer = sharedData(t, 'tokenizers/bert-base-uncased');
     if (!corpus || !tokenizer) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-'));
-    const base: PretrainOptions = { corpus, tokenizer, out: '', preset: 'tiny', initConfig: small, seqLen: 32, batchSize: 8, lr: 5e-3, maxSteps: 24, evalEvery: 6, heldOutSequences: 16, seed: 5, quiet: true, log: () => {} };
+    const base: PretrainOptions = {
+      corpus,
+      tokenizer,
+      out: '',
+      preset: 'tiny',
+      initConfig: small,
+      seqLen: 32,
+      batchSize: 8,
+      lr: 5e-3,
+      maxSteps: 24,
+      evalEvery: 6,
+      heldOutSequences: 16,
+      seed: 5,
+      quiet: true,
+      log: () => {},
+    };
 
     const straight = await pretrain({ ...base, out: path.join(dir, 'a') });
     assert.equal(straight.steps, 24);
@@ -27,7 +42,10 @@ describe('revmux pretrain', () => {
     const last = straight.history[straight.history.length - 1].heldout_loss;
     assert.ok(last < first - 0.5, `held-out loss fell: ${first} -> ${last}`);
     const model = loadModel(path.join(dir, 'a'));
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0], 'BertForMaskedLM');
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0],
+      'BertForMaskedLM',
+    );
     assert.ok(model.weights.has('cls.predictions.bias'));
 
     const interrupted = await pretrain({ ...base, out: path.join(dir, 'b'), abortAfterSteps: 12 });
@@ -36,9 +54,13 @@ describe('revmux pretrain', () => {
     assert.equal(resumed.steps, 24);
     const wa = SafetensorsFile.open(path.join(dir, 'a', 'model.safetensors'));
     const wb = SafetensorsFile.open(path.join(dir, 'b', 'model.safetensors'));
-    for (const name of wa.names()) assert.deepEqual(wb.readFloat32(name), wa.readFloat32(name), `${name} differs after resume`);
+    for (const name of wa.names())
+      assert.deepEqual(wb.readFloat32(name), wa.readFloat32(name), `${name} differs after resume`);
     assert.equal(resumed.heldOut.loss, straight.heldOut.loss);
-    await assert.rejects(pretrain({ ...base, out: path.join(dir, 'b'), lr: 1e-2 }), /cannot resume, settings differ.*lr was 0.005, now 0.01/);
+    await assert.rejects(
+      pretrain({ ...base, out: path.join(dir, 'b'), lr: 1e-2 }),
+      /cannot resume, settings differ.*lr was 0.005, now 0.01/,
+    );
   });
 });
 
@@ -48,13 +70,51 @@ describe('revmux pretrain on a small corpus', () => {
     if (!tokenizer) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-small-'));
     const corpus = path.join(dir, 'tiny.txt');
-    fs.writeFileSync(corpus, Array.from({ length: 40 }, (_, i) => `line ${i} of a very small corpus about rivers and roads.${i % 8 === 7 ? '\n' : ''}`).join('\n') + '\n');
+    fs.writeFileSync(
+      corpus,
+      Array.from(
+        { length: 40 },
+        (_, i) => `line ${i} of a very small corpus about rivers and roads.${i % 8 === 7 ? '\n' : ''}`,
+      ).join('\n') + '\n',
+    );
     const logs: string[] = [];
-    const r = await pretrain({ corpus, tokenizer, out: path.join(dir, 'out'), preset: 'tiny', initConfig: small, seqLen: 16, batchSize: 4, maxSteps: 40, evalEvery: 20, heldOutSequences: 2, seed: 1, quiet: true, log: (l) => logs.push(l) });
+    const r = await pretrain({
+      corpus,
+      tokenizer,
+      out: path.join(dir, 'out'),
+      preset: 'tiny',
+      initConfig: small,
+      seqLen: 16,
+      batchSize: 4,
+      maxSteps: 40,
+      evalEvery: 20,
+      heldOutSequences: 2,
+      seed: 1,
+      quiet: true,
+      log: (l) => logs.push(l),
+    });
     assert.equal(r.steps, 40);
-    assert.ok(logs.some((l) => /corpus pass 1 done/.test(l)), 'wrapped around the corpus');
+    assert.ok(
+      logs.some((l) => /corpus pass 1 done/.test(l)),
+      'wrapped around the corpus',
+    );
     fs.writeFileSync(corpus, 'only a few words here\n');
-    await assert.rejects(pretrain({ corpus, tokenizer, out: path.join(dir, 'out2'), preset: 'tiny', initConfig: small, seqLen: 4, batchSize: 4, maxSteps: 5, heldOutSequences: 2, quiet: true, log: () => {} }), /no training sequences after the 2 held-out ones/);
+    await assert.rejects(
+      pretrain({
+        corpus,
+        tokenizer,
+        out: path.join(dir, 'out2'),
+        preset: 'tiny',
+        initConfig: small,
+        seqLen: 4,
+        batchSize: 4,
+        maxSteps: 5,
+        heldOutSequences: 2,
+        quiet: true,
+        log: () => {},
+      }),
+      /no training sequences after the 2 held-out ones/,
+    );
   });
 });
 
@@ -67,8 +127,28 @@ describe('revmux pretrain uses context', () => {
     // cannot tell which word is missing, a model that sees positions can (a unigram one gets ~4%)
     const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
     const corpus = path.join(dir, 'cycle.txt');
-    fs.writeFileSync(corpus, Array.from({ length: 3000 }, (_, i) => Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' ')).join('\n') + '\n');
-    const r = await pretrain({ corpus, tokenizer: dir, out: path.join(dir, 'out'), preset: 'tiny', initConfig: { ...small, hidden_size: 64, intermediate_size: 128 }, seqLen: 32, batchSize: 32, lr: 3e-3, maxSteps: 700, evalEvery: 700, heldOutSequences: 64, seed: 3, quiet: true, log: () => {} });
+    fs.writeFileSync(
+      corpus,
+      Array.from({ length: 3000 }, (_, i) =>
+        Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
+      ).join('\n') + '\n',
+    );
+    const r = await pretrain({
+      corpus,
+      tokenizer: dir,
+      out: path.join(dir, 'out'),
+      preset: 'tiny',
+      initConfig: { ...small, hidden_size: 64, intermediate_size: 128 },
+      seqLen: 32,
+      batchSize: 32,
+      lr: 3e-3,
+      maxSteps: 700,
+      evalEvery: 700,
+      heldOutSequences: 64,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+    });
     assert.ok(r.heldOut.accuracy > 0.8, `held-out MLM accuracy ${r.heldOut.accuracy}`);
   });
 });
@@ -92,11 +172,41 @@ describe('revmux pretrain --arch llama', () => {
     // the next word follows from the current one: a unigram model gets ~4%, a bigram one 100%
     const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
     const corpus = path.join(dir, 'cycle.txt');
-    fs.writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' ')).join('\n') + '\n');
-    const base: PretrainOptions = { corpus, tokenizer: dir, out: path.join(dir, 'a'), arch: 'llama', preset: 'tiny', initConfig: { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_key_value_heads: 1, num_hidden_layers: 2 }, seqLen: 16, batchSize: 16, lr: 1e-2, maxSteps: 120, evalEvery: 40, heldOutSequences: 32, seed: 3, quiet: true, log: () => {} };
+    fs.writeFileSync(
+      corpus,
+      Array.from({ length: 400 }, (_, i) =>
+        Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
+      ).join('\n') + '\n',
+    );
+    const base: PretrainOptions = {
+      corpus,
+      tokenizer: dir,
+      out: path.join(dir, 'a'),
+      arch: 'llama',
+      preset: 'tiny',
+      initConfig: {
+        hidden_size: 32,
+        intermediate_size: 64,
+        num_attention_heads: 2,
+        num_key_value_heads: 1,
+        num_hidden_layers: 2,
+      },
+      seqLen: 16,
+      batchSize: 16,
+      lr: 1e-2,
+      maxSteps: 120,
+      evalEvery: 40,
+      heldOutSequences: 32,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+    };
     const r = await pretrain(base);
     assert.ok(r.heldOut.accuracy > 0.9, `held-out next-token accuracy ${r.heldOut.accuracy}`);
-    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0], 'LlamaForCausalLM');
+    assert.equal(
+      JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0],
+      'LlamaForCausalLM',
+    );
     const saved = loadModel(path.join(dir, 'a'));
     assert.equal(saved.modelType, 'llama');
     assert.ok(!saved.weights.has('lm_head.weight'), 'tied embeddings: no separate, untrained lm_head');
@@ -114,14 +224,34 @@ describe('revmux pretrain --objective causal (BERT)', () => {
     const { compile, float32 } = await import('../../src/engine/runtime.js');
     const { createModel } = await import('../../src/models/init.js');
     const { bertPreset } = await import('../../src/models/presets.js');
-    const bert = createModel(bertPreset('tiny', { vocab_size: 50, hidden_size: 16, intermediate_size: 32, num_attention_heads: 2, num_hidden_layers: 2 }), { seed: 1 }) as import('../../src/models/bert.js').Bert;
+    const bert = createModel(
+      bertPreset('tiny', {
+        vocab_size: 50,
+        hidden_size: 16,
+        intermediate_size: 32,
+        num_attention_heads: 2,
+        num_hidden_layers: 2,
+      }),
+      { seed: 1 },
+    ) as import('../../src/models/bert.js').Bert;
     const g = new Graph('causal-bert');
     const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
     const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
     const b = bert.bind(g);
-    g.output('h', b.layers(b.embed({ inputIds: ids, attentionMask: mask }), withCausalMask(b.context(mask), ids), 0, 2));
+    g.output(
+      'h',
+      b.layers(b.embed({ inputIds: ids, attentionMask: mask }), withCausalMask(b.context(mask), ids), 0, 2),
+    );
     const s = await compile(g);
-    const run = async (tokens: number[]) => float32((await s.run({ input_ids: { data: BigInt64Array.from(tokens, BigInt), shape: [1, 6] }, attention_mask: { data: new BigInt64Array(6).fill(1n), shape: [1, 6] } })).h);
+    const run = async (tokens: number[]) =>
+      float32(
+        (
+          await s.run({
+            input_ids: { data: BigInt64Array.from(tokens, BigInt), shape: [1, 6] },
+            attention_mask: { data: new BigInt64Array(6).fill(1n), shape: [1, 6] },
+          })
+        ).h,
+      );
     const a = await run([5, 6, 7, 8, 9, 10]);
     const c = await run([5, 6, 7, 8, 9, 30]);
     assert.deepEqual(a.slice(0, 5 * 16), c.slice(0, 5 * 16), 'positions 0-4 do not see position 5');
@@ -135,14 +265,41 @@ describe('revmux pretrain --objective causal (BERT)', () => {
     const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
     const write = (name: string, next: (i: number, j: number) => string) => {
       const file = path.join(dir, name);
-      fs.writeFileSync(file, Array.from({ length: 400 }, (_, i) => Array.from({ length: 30 }, (_, j) => next(i, j)).join(' ')).join('\n') + '\n');
+      fs.writeFileSync(
+        file,
+        Array.from({ length: 400 }, (_, i) => Array.from({ length: 30 }, (_, j) => next(i, j)).join(' ')).join('\n') +
+          '\n',
+      );
       return file;
     };
     const cyclic = write('cycle.txt', (i, j) => words[(i * 7 + j) % words.length]);
-    const base: PretrainOptions = { corpus: cyclic, tokenizer: dir, out: path.join(dir, 'a'), arch: 'bert', objective: 'causal', preset: 'tiny', initConfig: { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2 }, seqLen: 16, batchSize: 16, lr: 1e-2, maxSteps: 120, evalEvery: 40, heldOutSequences: 32, seed: 3, quiet: true, log: () => {} };
+    const base: PretrainOptions = {
+      corpus: cyclic,
+      tokenizer: dir,
+      out: path.join(dir, 'a'),
+      arch: 'bert',
+      objective: 'causal',
+      preset: 'tiny',
+      initConfig: { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2 },
+      seqLen: 16,
+      batchSize: 16,
+      lr: 1e-2,
+      maxSteps: 120,
+      evalEvery: 40,
+      heldOutSequences: 32,
+      seed: 3,
+      quiet: true,
+      log: () => {},
+    };
     const r = await pretrain(base);
     assert.ok(r.heldOut.accuracy > 0.9, `cyclic corpus: held-out next-token accuracy ${r.heldOut.accuracy}`);
-    const mlm = await pretrain({ ...base, objective: 'mlm', model: path.join(dir, 'a'), out: path.join(dir, 'm'), maxSteps: 40 });
+    const mlm = await pretrain({
+      ...base,
+      objective: 'mlm',
+      model: path.join(dir, 'a'),
+      out: path.join(dir, 'm'),
+      maxSteps: 40,
+    });
     assert.ok(Number.isFinite(mlm.heldOut.loss));
   });
 });
