@@ -14,6 +14,7 @@ export function registerDemo(program: Command): void {
       'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue; none = synthetic task)',
     )
     .option('--quick', 'smaller data and fewer timing rounds (about a minute)')
+    .option('--backbone <dir>', 'a fine-tuned SST-2 classifier folder to freeze, instead of fine-tuning one here')
     .option('--no-bench-base', 'skip timing the BERT-base shape')
     .action(async (o) => {
       const { runDemo } = await import('../demo/demo.js');
@@ -23,6 +24,7 @@ export function registerDemo(program: Command): void {
         data: o.data,
         quick: o.quick,
         benchBase: o.quick ? false : o.benchBase,
+        backbone: o.backbone,
       });
     });
 }

@@ -13,6 +13,7 @@ import { evaluatePairings } from '../eval/pairing.js';
 import { accuracyChart, renderChart, speedupChart } from '../eval/plots.js';
 import { measureThroughput, type ThroughputRow } from '../eval/throughput.js';
 import { writeTextAtomic } from '../io/safetensors.js';
+import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { randomModel } from '../models/random-presets.js';
 import { loadAdapter, specOf } from '../mux/adapter.js';
@@ -28,6 +29,8 @@ export interface DemoOptions {
   quick?: boolean;
   /** Also time a BERT-base shape (random weights). */
   benchBase?: boolean;
+  /** A fine-tuned classifier folder for the task to freeze, instead of fine-tuning one from scratch. */
+  backbone?: string;
   log?: (s: string) => void;
 }
 
@@ -64,9 +67,10 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
 
   // 1. Frozen backbone
   step(`1/5 frozen ${task} backbone`);
-  const backbone = path.join(o.cache, `backbone-${task}-L4-H128${o.quick ? '-quick' : ''}`);
+  const backbone = o.backbone ?? path.join(o.cache, `backbone-${task}-L4-H128${o.quick ? '-quick' : ''}`);
   const done = path.join(backbone, 'finetune.json');
-  if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
+  if (o.backbone) log(`using ${o.backbone} as the frozen backbone`);
+  else if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
     log(
       `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can be downloaded here)`,
@@ -88,10 +92,12 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     });
   }
   const model = loadModel(backbone);
+  // adapters belong to one backbone: a given folder gets its own cache entry, keyed by its weights
+  const backboneKey = o.backbone ? `-${weightsHash(model.weights).slice(0, 12)}` : '';
 
   // 2. RevMUX adapters
   step('2/5 RevMUX adapters, N = 2, l = 1 (frozen backbone)');
-  const adapterDir = path.join(o.cache, `revmux-${task}-n2-l1${o.quick ? '-quick' : ''}`);
+  const adapterDir = path.join(o.cache, `revmux-${task}-n2-l1${o.quick ? '-quick' : ''}${backboneKey}`);
   let features;
   if (fs.existsSync(path.join(adapterDir, 'train.json'))) log(`reusing ${adapterDir}`);
   else {
@@ -167,7 +173,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const lines = [
     `# revmux demo: ${task === 'synthetic' ? 'SYNTHETIC task (no GLUE data found)' : 'GLUE SST-2 dev'}, ${features.dev.count} examples`,
     '',
-    `Backbone: ${model.numLayers}-layer BERT, d = ${model.hiddenSize}, fine-tuned here from scratch (frozen for RevMUX). Label words: ${TASKS[task].labelWords.join(' / ')}.`,
+    `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ${o.backbone ? `\`${o.backbone}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ${TASKS[task].labelWords.join(' / ')}.`,
     '',
     '| model | N | accuracy (10 pairings) | pairing sensitivity | measured speedup | theoretical bound |',
     '| --- | --- | --- | --- | --- | --- |',

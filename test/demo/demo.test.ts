@@ -1,5 +1,5 @@
 // The demo without GLUE data: it says so, runs the synthetic task end to end, writes the summary
-// and the plots, and a second run reuses the cached backbone and adapters.
+// and the plots, and a second run reuses the cached backbone and adapters; a given backbone is used as is.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,5 +39,20 @@ describe('revmux demo', () => {
       log: (l) => again.push(l),
     });
     assert.ok(again.some((l) => /reusing .*backbone/.test(l)) && again.some((l) => /reusing .*revmux/.test(l)));
+    // a given backbone folder is frozen as it is, and its adapters are cached apart from the default's
+    const given = path.join(dir, 'cache', 'backbone-synthetic-L4-H128-quick');
+    const third: string[] = [];
+    const t = await runDemo({
+      cache: path.join(dir, 'cache'),
+      out: path.join(dir, 'out3'),
+      data: path.join(dir, 'no-such-glue'),
+      quick: true,
+      backbone: given,
+      log: (l) => third.push(l),
+    });
+    assert.ok(third.some((l) => l === `using ${given} as the frozen backbone`));
+    assert.ok(!third.some((l) => /reusing .*revmux/.test(l)), 'adapters of another cache key');
+    assert.equal((t.accuracy as { siso_accuracy: number }).siso_accuracy, acc.siso_accuracy, 'the same frozen weights');
+    assert.match(fs.readFileSync(path.join(dir, 'out3', 'summary.md'), 'utf8'), new RegExp(`\`${given}\``));
   });
 });
