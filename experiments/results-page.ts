@@ -124,6 +124,7 @@ const records = files(path.join('results', 'matrix')).map((f) => JSON.parse(fs.r
 interface BenchFile {
   model: string;
   hidden: number;
+  layers?: number;
   results: { variant: string; n: number; l: number; speedup: number; bound_flops: number }[];
 }
 function speeds(grid: string): BenchFile[] {
@@ -134,9 +135,12 @@ function speeds(grid: string): BenchFile[] {
     return fs.existsSync(f) ? [JSON.parse(fs.readFileSync(f, 'utf8')) as BenchFile] : [];
   });
 }
-const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }) =>
+// a bench of another depth is matched at the same share of prefilled layers (l = 1 of 4 ~ l = 3 of 12)
+const sameDepth = (b: BenchFile, rl: number, l: number, layers: number) =>
+  b.layers ? rl * layers === l * b.layers : rl === l;
+const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }, layers: number) =>
   benches
-    .map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && r.l === a.l))
+    .map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && sameDepth(b, r.l, a.l, layers)))
     .map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : ''))
     .join(' | ');
 const md: string[] = [
@@ -156,7 +160,9 @@ fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   md.push(`## ${grid}`, '');
   const benches = speeds(grid);
-  const speedHeads = benches.map((b) => ` speed-up, ${b.model} (d = ${b.hidden}) |`).join('');
+  const speedHeads = benches
+    .map((b) => ` speed-up, ${b.model} (d = ${b.hidden}${b.layers ? `, ${b.layers} layers` : ''}) |`)
+    .join('');
   const speedRule = benches.map(() => ' --- |').join('');
   if (!benches.length)
     md.push(
@@ -184,7 +190,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     );
     for (const a of main)
       md.push(
-        `| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a)} |` : ''}`,
+        `| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a, c0.backbone_layers)} |` : ''}`,
       );
     md.push('');
     const sweep = aggs
