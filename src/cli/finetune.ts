@@ -16,6 +16,11 @@ export function registerFinetune(program: Command): void {
     .option('--model <dir>', 'model folder to start from (BERT, T5 or LLaMA; e.g. one made by `revmux pretrain`)')
     .option('--init <preset>', 'start from random weights of a preset: tiny, mini, small, medium, base')
     .option('--layers <n>', "with --init: number of layers instead of the preset's", positiveInt)
+    .option(
+      '--arch <name>',
+      'with --init: bert (an encoder with a classifier) or llama (a decoder answering with label words)',
+      'bert',
+    )
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
     .option('--epochs <n>', 'epochs', positiveInt, 3)
@@ -71,6 +76,8 @@ export function registerFinetune(program: Command): void {
         );
         return;
       }
+      if (o.arch !== 'bert' && o.arch !== 'llama')
+        throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       const r = await finetune({ ...o, task, dataDir, warmupFraction: 0.1 });
       console.log(
         JSON.stringify(

@@ -138,5 +138,25 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
     });
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'm', 'config.json'), 'utf8'));
     assert.equal(cfg.vocab_size, TextTokenizer.load(tok).vocabSize);
+    // --arch llama: the decoder of `revmux pretrain --arch llama`, answering with label words
+    await finetune({
+      init: 'tiny',
+      arch: 'llama',
+      initConfig: { ...small, num_key_value_heads: 2 },
+      tokenizer: tok,
+      task: 'synthetic',
+      dataDir: null,
+      out: path.join(dir, 'd'),
+      epochs: 1,
+      limitTrain: 64,
+      limitDev: 32,
+      quiet: true,
+      log: () => {},
+    });
+    const dec = JSON.parse(fs.readFileSync(path.join(dir, 'd', 'config.json'), 'utf8'));
+    assert.deepEqual(
+      [dec.model_type, dec.architectures[0], dec.vocab_size],
+      ['llama', 'LlamaForCausalLM', cfg.vocab_size],
+    );
   });
 });
