@@ -107,7 +107,7 @@ const chart = (field: string, title: string): TopLevelSpec => ({
       title: 'tokens seen, continuations counted from their start (millions)',
     },
     y: { field, type: 'quantitative', title: field.replace('_', ' '), scale: { zero: false } },
-    color: { field: 'run', type: 'nominal' },
+    color: { field: 'run', type: 'nominal', scale: { scheme: 'tableau20' } },
   },
 });
 await renderChart(
