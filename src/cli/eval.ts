@@ -24,7 +24,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description(
-      'accuracy on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the SISO accuracy of the backbone: adapters trained on it and DataMUX / MUX-PLM models',
+      'accuracy on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the SISO accuracy of the backbone: adapters trained on it and DataMUX / MUX-PLM models (none: the backbone alone)',
     )
     .requiredOption('--model <dir>', "the frozen backbone: the adapters' base and the SISO reference")
     .option('--adapter <dir...>', 'adapter folders (same backbone and l) from revmux train')
@@ -38,7 +38,7 @@ export function registerEval(program: Command): void {
     .option('--precision <p>', `${PRECISION_HELP}; the SISO reference runs in it too`, precision, 'fp32')
     .action(async (o: EvalArgs) => {
       const { evaluateFullMux } = await import('../eval/full-mux.js');
-      const { evaluatePairings } = await import('../eval/pairing.js');
+      const { evaluatePairings, sisoPredictions } = await import('../eval/pairing.js');
       const { writeTextAtomic } = await import('../io/safetensors.js');
       const { weightsHash } = await import('../models/hash.js');
       const { loadModel } = await import('../models/load.js');
@@ -47,8 +47,10 @@ export function registerEval(program: Command): void {
       const { prepareDevFeatures, taskHead } = await import('../mux/task-features.js');
       const adapterDirs = o.adapter ?? [];
       const muxDirs = o.muxModel ?? [];
-      if (!adapterDirs.length && !muxDirs.length)
-        throw new Error('revmux eval: give --adapter DIR... and/or --mux-model DIR...');
+      if (!adapterDirs.length && !muxDirs.length && !o.task)
+        throw new Error(
+          'revmux eval: with no --adapter or --mux-model, say which task the backbone alone is scored on (--task)',
+        );
       const muxModels = muxDirs.map((dir) => ({ dir, ...loadFullMux(dir) })); // first: a wrong folder fails fast
       const dataDir = findGlueDir(o.data);
       const model = loadModel(o.model, { precision: o.precision });
@@ -78,7 +80,8 @@ export function registerEval(program: Command): void {
           ...(await evaluateFullMux(m.dir, task, dataDir, dev, { ...opts, limitDev: o.limitDev })),
         });
       const pct = (x: number) => (100 * x).toFixed(2);
-      const siso = results[0].siso_accuracy;
+      // with no adapter nor multiplexed model: the backbone's own (SISO) accuracy
+      const siso = sisoPredictions(dev).reduce((a, p, i) => a + (p === dev.labels[i] ? 1 : 0), 0) / dev.count;
       console.log(
         `\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ${pct(siso)}\n`,
       );

@@ -132,7 +132,10 @@ describe('revmux flops and argument errors', () => {
     assert.match(noModel.stderr, /^revmux: no-such-model: no config\.json/);
     const nothing = revmux('eval', '--model', 'x');
     assert.equal(nothing.status, 1);
-    assert.match(nothing.stderr, /give --adapter DIR\.\.\. and\/or --mux-model DIR\.\.\./);
+    assert.match(
+      nothing.stderr,
+      /with no --adapter or --mux-model, say which task the backbone alone is scored on \(--task\)/,
+    );
     const method = revmux('finetune', '--method', 'datamix', '--model', 'x', '--task', 'sst2', '--out', 'y');
     assert.equal(method.status, 1);
     assert.match(method.stderr, /--method datamix: not one of siso, datamux, muxplm/);
