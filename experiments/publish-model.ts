@@ -7,11 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { loadModel } from '../src/models/load.js';
-import { saveModel } from '../src/models/save.js';
 import { scoreHeldOut } from '../src/train/pretrain.js';
+import { saveForCommit } from './committed-model.js';
 
-const MAX_BYTES = 25 * 1024 ** 2;
 const args = process.argv.slice(2);
 const arg = (name: string, dflt?: string) => {
   const i = args.indexOf(`--${name}`);
@@ -20,7 +18,6 @@ const arg = (name: string, dflt?: string) => {
 const run = arg('run');
 const name = arg('name');
 if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME');
-if (!/^[\w.-]+$/.test(name)) throw new Error(`--name must be a plain folder name, got ${JSON.stringify(name)}`);
 
 interface Stage {
   dir: string;
@@ -67,14 +64,7 @@ const tokenizerOf = (s: Stage) =>
   String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
 const last = stages[stages.length - 1];
 const heldOut = Number(arg('held-out', String(last.options.heldOut ?? 256)));
-const out = path.join('models', name);
-const model = loadModel(run);
-saveModel(model, out, { dtype: 'float16', tokenizerFrom: run });
-const bytes = fs.readdirSync(out).reduce((a, f) => a + fs.statSync(path.join(out, f)).size, 0);
-if (bytes > MAX_BYTES) {
-  fs.rmSync(out, { recursive: true });
-  throw new Error(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, over the 25 MB limit for committed weights; removed`);
-}
+const { out, model, bytes } = saveForCommit(run, name);
 const o = last.options;
 const score = await scoreHeldOut({
   model: out,
@@ -109,7 +99,8 @@ const card = [
   '',
   `Corpus: \`${path.relative(process.cwd(), String(o.corpus))}\` (the shared Wikipedia sample), packed into ${o.seqLen}-token sequences.`,
   `Held-out: its first ${heldOut} sequences (${fmt(heldOut * Number(o.seqLen))} tokens), never trained on; training starts after them.`,
-  `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\` (copied here).`,
+  `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\`, copied into this folder (the commands below name the path it was read from).`,
+  ...(arg('tokenizer-note') ? [arg('tokenizer-note')!] : []),
   '',
   '## Training, stage by stage',
   '',
@@ -134,7 +125,7 @@ const card = [
   `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%). Reproduce:`,
   '',
   '```bash',
-  `npx revmux pretrain --score-only --arch ${isDecoder ? 'llama' : 'bert'} --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${path.relative(process.cwd(), String(o.tokenizer))} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
+  `npx revmux pretrain --score-only --arch ${isDecoder ? 'llama' : 'bert'} --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${out} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
   '```',
   '',
 ];

@@ -38,7 +38,7 @@ export function registerEval(program: Command): void {
     .option('--precision <p>', `${PRECISION_HELP}; the SISO reference runs in it too`, precision, 'fp32')
     .action(async (o: EvalArgs) => {
       const { evaluateFullMux } = await import('../eval/full-mux.js');
-      const { evaluatePairings, sisoPredictions } = await import('../eval/pairing.js');
+      const { evaluatePairings, sisoAccuracy } = await import('../eval/pairing.js');
       const { writeTextAtomic } = await import('../io/safetensors.js');
       const { weightsHash } = await import('../models/hash.js');
       const { loadModel } = await import('../models/load.js');
@@ -81,7 +81,7 @@ export function registerEval(program: Command): void {
         });
       const pct = (x: number) => (100 * x).toFixed(2);
       // with no adapter nor multiplexed model: the backbone's own (SISO) accuracy
-      const siso = sisoPredictions(dev).reduce((a, p, i) => a + (p === dev.labels[i] ? 1 : 0), 0) / dev.count;
+      const siso = sisoAccuracy(dev);
       console.log(
         `\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ${pct(siso)}\n`,
       );

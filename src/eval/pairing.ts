@@ -88,6 +88,10 @@ export async function evaluatePairings(
 export const sisoPredictions = (f: Features) =>
   Int8Array.from({ length: f.count }, (_, i) => (f.sisoLogits[2 * i + 1] > f.sisoLogits[2 * i] ? 1 : 0));
 
+/** The SISO backbone's accuracy on the examples of `f`. */
+export const sisoAccuracy = (f: Features) =>
+  sisoPredictions(f).reduce((a, p, i) => a + (p === f.labels[i] ? 1 : 0), 0) / f.count;
+
 export interface PairingOptions {
   pairings?: number;
   seed?: number;

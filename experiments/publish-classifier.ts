@@ -1,0 +1,110 @@
+// npm run experiment:publish-classifier -- --run RUN_DIR --name NAME [--adapter DIR] [--note TEXT]
+// Commits a classifier fine-tuned here (issue #12): models/NAME/ gets the `revmux finetune` run's weights
+// in float16 and a MODEL_CARD.md (base model, task, the exact command, the dev accuracy of these float16
+// weights as `revmux eval` measures it). With --adapter, a RevMUX adapter trained on it is copied to
+// models/NAME/revmux-n2/ and scored over the 10 pairings of `revmux eval`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { findGlueDir, parseTask } from '../src/data/glue.js';
+import { evaluatePairings, sisoAccuracy } from '../src/eval/pairing.js';
+import { writeTextAtomic } from '../src/io/safetensors.js';
+import { loadAdapter, specOf } from '../src/mux/adapter.js';
+import { prepareDevFeatures, taskHead } from '../src/mux/task-features.js';
+import { saveForCommit } from './committed-model.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const run = arg('run');
+const name = arg('name');
+if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME [--adapter DIR]');
+const file = path.join(run, 'finetune.json');
+if (!fs.existsSync(file)) throw new Error(`${file}: missing; only a finished \`revmux finetune\` run can be published`);
+const ft = JSON.parse(fs.readFileSync(file, 'utf8'));
+const o = ft.options;
+const task = parseTask(o.task);
+const dataDir = findGlueDir();
+const { out, model, bytes } = saveForCommit(run, name);
+const dev = await prepareDevFeatures(model, { model: out, task, dataDir, l: 1 });
+const accuracy = sisoAccuracy(dev);
+const pct = (x: number) => (100 * x).toFixed(2);
+
+let adapterLines: string[] = [];
+let adapterResult = null;
+const adapterSource = arg('adapter');
+if (adapterSource) {
+  const { config, params } = loadAdapter(adapterSource);
+  const target = path.join(out, `${config.variant}-n${config.n}`);
+  fs.mkdirSync(target, { recursive: true });
+  for (const f of fs.readdirSync(adapterSource)) {
+    if (f === 'adapter_config.json' || f === 'adapter.safetensors')
+      fs.copyFileSync(path.join(adapterSource, f), path.join(target, f));
+  }
+  const { head } = taskHead(model, out, task);
+  const l1 = await prepareDevFeatures(model, { model: out, task, dataDir, l: config.l });
+  adapterResult = await evaluatePairings(model, head, specOf(config), params, l1, {
+    pairings: 10,
+    seed: 4141,
+    quiet: true,
+  });
+  adapterLines = [
+    '',
+    `## ${config.variant} adapter, N = ${config.n}, l = ${config.l} (\`${path.basename(target)}/\`)`,
+    '',
+    `Trained on the frozen float32 classifier (\`${adapterSource}\`); on these float16 weights, over 10 seeded pairings of`,
+    `the dev set: **${pct(adapterResult.mean)} ± ${pct(adapterResult.std)}** (SISO ${pct(adapterResult.siso_accuracy)}). Reproduce:`,
+    '',
+    '```bash',
+    `npx revmux eval --model ${out} --adapter ${target}`,
+    '```',
+  ];
+}
+
+const command = [
+  `REVMUX_THREADS=1 npx revmux finetune --task ${o.task}`,
+  String(o.model).startsWith('init:') ? `--init ${String(o.model).slice(5)}` : `--model ${o.model}`,
+  `--out ${run} --epochs ${o.epochs} --batch-size ${o.batchSize} --lr ${o.lr} --max-length ${o.maxLength}`,
+  `${o.evalEvery ? `--eval-every ${o.evalEvery} ` : ''}--seed ${o.seed}`,
+].join(' ');
+const card = [
+  `# ${name}`,
+  '',
+  `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\` (all weights, best dev checkpoint;`,
+  `issue #12), from \`${o.model}\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
+  ...(arg('note') ? ['', arg('note')!] : []),
+  '',
+  '## Fine-tuning',
+  '',
+  '```bash',
+  command,
+  '```',
+  '',
+  `${ft.steps.toLocaleString('en-US')} steps, best dev accuracy ${pct(ft.bestDevAccuracy)} at step ${ft.bestStep.toLocaleString('en-US')} (float32), ${(ft.seconds / 60).toFixed(0)} min.`,
+  '',
+  '## Dev accuracy of these float16 weights',
+  '',
+  `${task.toUpperCase()} dev, ${dev.count} examples: **${pct(accuracy)}**. Reproduce (a test checks it within 0.1 point):`,
+  '',
+  '```bash',
+  `npx revmux eval --model ${out} --task ${task}`,
+  '```',
+  ...adapterLines,
+  '',
+];
+writeTextAtomic(path.join(out, 'MODEL_CARD.md'), card.join('\n'));
+fs.mkdirSync(path.join('results', 'models'), { recursive: true });
+const evidence = {
+  name,
+  run,
+  task,
+  finetune: ft,
+  float16_dev_accuracy: accuracy,
+  dev_examples: dev.count,
+  adapter: adapterSource ?? null,
+  adapter_evaluation: adapterResult,
+  bytes,
+};
+writeTextAtomic(path.join('results', 'models', `${name}.json`), JSON.stringify(evidence, null, 2) + '\n');
+console.log(`${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, ${task} dev accuracy ${pct(accuracy)}`);
