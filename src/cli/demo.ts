@@ -14,7 +14,11 @@ export function registerDemo(program: Command): void {
       'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue; none = synthetic task)',
     )
     .option('--quick', 'smaller data and fewer timing rounds (about a minute)')
-    .option('--backbone <dir>', 'a fine-tuned SST-2 classifier folder to freeze, instead of fine-tuning one here')
+    .option(
+      '--backbone <dir>',
+      'a fine-tuned SST-2 classifier folder to freeze (default: the committed one in models/)',
+    )
+    .option('--from-scratch', 'fine-tune a small BERT from random weights instead of using the committed classifier')
     .option('--no-bench-base', 'skip timing the BERT-base shape')
     .action(async (o) => {
       const { runDemo } = await import('../demo/demo.js');
@@ -25,6 +29,7 @@ export function registerDemo(program: Command): void {
         quick: o.quick,
         benchBase: o.quick ? false : o.benchBase,
         backbone: o.backbone,
+        fromScratch: o.fromScratch,
       });
     });
 }

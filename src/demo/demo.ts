@@ -7,6 +7,7 @@
 // Without GLUE data it says so and uses the built-in synthetic task, labelled as such everywhere.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TASKS, type Task, findGlueDir } from '../data/glue.js';
 import { syntheticTokenizerJson } from '../data/synthetic.js';
 import { evaluatePairings } from '../eval/pairing.js';
@@ -29,12 +30,16 @@ export interface DemoOptions {
   quick?: boolean;
   /** Also time a BERT-base shape (random weights). */
   benchBase?: boolean;
-  /** A fine-tuned classifier folder for the task to freeze, instead of fine-tuning one from scratch. */
+  /** A fine-tuned classifier folder for the task to freeze (SST-2 default: the committed one, if present). */
   backbone?: string;
+  /** Fine-tune a small BERT from random weights even when a committed SST-2 classifier is present. */
+  fromScratch?: boolean;
   log?: (s: string) => void;
 }
 
 const BERT_TOKENIZER = '../shared/data/tokenizers/bert-base-uncased';
+/** The SST-2 classifier committed with the repository (issue #12): pretrained here, then fine-tuned. */
+export const COMMITTED_SST2 = fileURLToPath(new URL('../../models/bert-mini-wiki8k-nb-sst2', import.meta.url));
 
 export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> {
   const log = o.log ?? ((s: string) => console.error(s));
@@ -67,9 +72,14 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
 
   // 1. Frozen backbone
   step(`1/5 frozen ${task} backbone`);
-  const backbone = o.backbone ?? path.join(o.cache, `backbone-${task}-L4-H128${o.quick ? '-quick' : ''}`);
+  const committed = task === 'sst2' && !o.fromScratch && fs.existsSync(path.join(COMMITTED_SST2, 'config.json'));
+  const given = o.backbone ?? (committed ? path.relative(process.cwd(), COMMITTED_SST2) : undefined);
+  const backbone = given ?? path.join(o.cache, `backbone-${task}-L4-H128${o.quick ? '-quick' : ''}`);
   const done = path.join(backbone, 'finetune.json');
-  if (o.backbone) log(`using ${o.backbone} as the frozen backbone`);
+  if (given)
+    log(
+      `using ${given} as the frozen backbone${o.backbone ? '' : ' (pretrained here; --from-scratch to fine-tune one instead)'}`,
+    );
   else if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
     log(
@@ -93,7 +103,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   }
   const model = loadModel(backbone);
   // adapters belong to one backbone: a given folder gets its own cache entry, keyed by its weights
-  const backboneKey = o.backbone ? `-${weightsHash(model.weights).slice(0, 12)}` : '';
+  const backboneKey = given ? `-${weightsHash(model.weights).slice(0, 12)}` : '';
 
   // 2. RevMUX adapters
   step('2/5 RevMUX adapters, N = 2, l = 1 (frozen backbone)');
@@ -173,7 +183,7 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const lines = [
     `# revmux demo: ${task === 'synthetic' ? 'SYNTHETIC task (no GLUE data found)' : 'GLUE SST-2 dev'}, ${features.dev.count} examples`,
     '',
-    `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ${o.backbone ? `\`${o.backbone}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ${TASKS[task].labelWords.join(' / ')}.`,
+    `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ${given ? `\`${given}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ${TASKS[task].labelWords.join(' / ')}.`,
     '',
     '| model | N | accuracy (10 pairings) | pairing sensitivity | measured speedup | theoretical bound |',
     '| --- | --- | --- | --- | --- | --- |',
