@@ -17,7 +17,7 @@ if (!rows.length) throw new Error('usage: experiment:finetune-table -- "LABEL=ru
 
 const cell = (dir: string): string => {
   const file = path.join(dir, 'finetune.json');
-  if (!fs.existsSync(file)) return 'not run';
+  if (!fs.existsSync(file)) return fs.existsSync(dir) ? 'unfinished' : 'not run';
   const r = JSON.parse(fs.readFileSync(file, 'utf8'));
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
   const record = { run: dir, model_type: config.model_type, vocab_size: config.vocab_size, ...r };
