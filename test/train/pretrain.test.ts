@@ -40,7 +40,9 @@ describe('revmux pretrain', () => {
     assert.equal(straight.steps, 24);
     const first = straight.history[0].heldout_loss;
     const last = straight.history[straight.history.length - 1].heldout_loss;
-    assert.ok(last < first - 0.5, `held-out loss fell: ${first} -> ${last}`);
+    // 24 steps of a tiny model: 10.16 -> 9.73 on the held-out masks (fixed since the seed stopped choosing
+    // them; with seed 5's own masks the fall was over 0.5); an untrained model does not move
+    assert.ok(last < first - 0.3, `held-out loss fell: ${first} -> ${last}`);
     const model = loadModel(path.join(dir, 'a'));
     assert.equal(
       JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8')).architectures[0],
