@@ -18,7 +18,7 @@ export function registerFinetune(program: Command): void {
     .option('--layers <n>', "with --init: number of layers instead of the preset's", positiveInt)
     .option(
       '--arch <name>',
-      'with --init: bert (an encoder with a classifier) or llama (a decoder answering with label words)',
+      'with --init: bert (an encoder with a classifier), llama (a decoder) or t5 (encoder-decoder); the last two answer with label words',
       'bert',
     )
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
@@ -43,6 +43,7 @@ export function registerFinetune(program: Command): void {
     .action(async (o) => {
       const { finetune } = await import('../train/finetune.js');
       const { finetuneFullMux } = await import('../train/full-mux-train.js');
+      const { FRESH_MODEL_TYPES } = await import('../models/presets.js');
       if (o.method !== 'siso' && !FULL_MUX_METHODS.includes(o.method))
         throw new Error(`--method ${o.method}: not one of siso, ${FULL_MUX_METHODS.join(', ')}`);
       if (o.method !== 'siso' && !o.model)
@@ -76,8 +77,8 @@ export function registerFinetune(program: Command): void {
         );
         return;
       }
-      if (o.arch !== 'bert' && o.arch !== 'llama')
-        throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
+      if (!(FRESH_MODEL_TYPES as string[]).includes(o.arch))
+        throw new Error(`--arch must be one of ${FRESH_MODEL_TYPES.join(', ')}, got ${JSON.stringify(o.arch)}`);
       const r = await finetune({ ...o, task, dataDir, warmupFraction: 0.1 });
       console.log(
         JSON.stringify(

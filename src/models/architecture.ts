@@ -19,6 +19,23 @@ export interface ConfigDims {
   padId: number;
 }
 
+/** A model's shape in the numbers every family has; src/models/presets.ts names a few (tiny ... base). */
+export interface ModelSize {
+  layers: number;
+  hidden: number;
+  heads: number;
+  /** BERT's feed-forward width at this size; a family with another feed-forward sizes its own to match. */
+  ffn: number;
+}
+
+/** How a family starts from random weights (pretraining or fine-tuning from scratch). */
+export interface FreshModels {
+  /** config.json fields of a model of `size` (model_type aside); callers' overrides go on top. */
+  configFields(size: ModelSize): Record<string, unknown>;
+  /** The optional weights a classifier made from random weights gets (BERT: pooler and classifier). */
+  classifierHeads(name: string): boolean;
+}
+
 export interface Architecture<C extends { model_type: string } = { model_type: string }> {
   /** config.json (model_type already matched) with transformers' defaults for absent fields. */
   parseConfig(r: ConfigReader): C;
@@ -37,4 +54,6 @@ export interface Architecture<C extends { model_type: string } = { model_type: s
   layerFlops(c: C, S: number): number;
   /** FLOPs after the residual layers that run once per (multiplexed) row: BERT's pooler, T5's decoder over T steps. */
   sharedTailFlops(c: C, S: number, T: number): number;
+  /** Present where models of this family can be made from random weights at a named size. */
+  readonly fresh?: FreshModels;
 }

@@ -259,6 +259,17 @@ export const BERT: Architecture<BertConfig> = {
   layerFlops: (c, S) =>
     8 * S * c.hidden_size ** 2 + 4 * S * S * c.hidden_size + 4 * S * c.hidden_size * c.intermediate_size,
   sharedTailFlops: (c) => 2 * c.hidden_size * c.hidden_size, // the pooler
+  fresh: {
+    configFields: (s) => ({
+      vocab_size: 30522,
+      max_position_embeddings: 512,
+      num_hidden_layers: s.layers,
+      hidden_size: s.hidden,
+      num_attention_heads: s.heads,
+      intermediate_size: s.ffn,
+    }),
+    classifierHeads: (name) => !name.startsWith('cls.'), // the MLM head is pretraining's
+  },
 };
 
 export class BertGraph implements BackboneGraph<BertContext> {

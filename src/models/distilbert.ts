@@ -152,6 +152,7 @@ export const DISTILBERT: Architecture<BertConfig> = {
   ...BERT,
   parseConfig: parseDistilBertConfig,
   configJson: distilBertConfigJson,
+  fresh: undefined, // loaded only (its config names its sizes otherwise)
   weightSpecs: (c) => DistilBert.weightSpecs(c),
   canonicalName: (s) => DistilBert.canonicalName(s),
   ignorable: DistilBert.ignorable,

@@ -286,7 +286,13 @@ export function decoderFamily(
   parseConfig: (r: ConfigReader) => LlamaConfig,
   architectureName: string,
 ): Architecture<LlamaConfig> {
-  return { ...LLAMA, parseConfig, build: (c, w, source) => new Llama(c, w, source, architectureName) };
+  // loaded only: LLaMA's sizes would not give these families' defaults (Qwen3's head_dim) a meaning
+  return {
+    ...LLAMA,
+    parseConfig,
+    build: (c, w, source) => new Llama(c, w, source, architectureName),
+    fresh: undefined,
+  };
 }
 
 /** LLaMA's entry in the registry. */
@@ -312,6 +318,21 @@ export const LLAMA: Architecture<LlamaConfig> = {
     return 2 * S * c.hidden_size * (2 * q + 2 * kv) + 4 * S * S * q + 6 * S * c.hidden_size * c.intermediate_size;
   },
   sharedTailFlops: () => 0,
+  fresh: {
+    // SwiGLU's three matrices at 3/4 of BERT's FFN width keep the parameter count of the BERT size; tied embeddings
+    configFields: (s) => ({
+      vocab_size: 30522,
+      hidden_size: s.hidden,
+      num_hidden_layers: s.layers,
+      num_attention_heads: s.heads,
+      num_key_value_heads: s.heads,
+      intermediate_size: (s.ffn * 3) / 4,
+      max_position_embeddings: 512,
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: true,
+    }),
+    classifierHeads: () => false, // label words through the tied output layer: no classifier to add
+  },
 };
 
 /** Rotary inverse frequencies, as transformers computes them (incl. linear and llama3 scaling). */

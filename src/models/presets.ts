@@ -1,52 +1,64 @@
-// Named BERT sizes for making backbones here (Google's BERT miniatures, Turc et al. 2019, plus base).
-import { BERT, type BertConfig } from './bert.js';
+// Named model sizes (Google's BERT miniatures, Turc et al. 2019, plus base) for making backbones here
+// from random weights, in any family whose module says how (`fresh` in its Architecture).
+import type { Backbone } from './backbone.js';
+import type { BertConfig } from './bert.js';
+import type { ModelSize } from './architecture.js';
 import { ConfigReader } from './config-reader.js';
-import { LLAMA, type LlamaConfig } from './llama.js';
+import { createModel } from './init.js';
+import type { LlamaConfig } from './llama.js';
+import { ARCHITECTURES, type ModelConfig, type ModelType, isSupported } from './registry.js';
 
-export const BERT_PRESETS = {
-  tiny: { num_hidden_layers: 2, hidden_size: 128, num_attention_heads: 2, intermediate_size: 512 },
-  mini: { num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, intermediate_size: 1024 },
-  small: { num_hidden_layers: 4, hidden_size: 512, num_attention_heads: 8, intermediate_size: 2048 },
-  medium: { num_hidden_layers: 8, hidden_size: 512, num_attention_heads: 8, intermediate_size: 2048 },
-  base: { num_hidden_layers: 12, hidden_size: 768, num_attention_heads: 12, intermediate_size: 3072 },
-} as const;
+export const SIZES = {
+  tiny: { layers: 2, hidden: 128, heads: 2, ffn: 512 },
+  mini: { layers: 4, hidden: 256, heads: 4, ffn: 1024 },
+  small: { layers: 4, hidden: 512, heads: 8, ffn: 2048 },
+  medium: { layers: 8, hidden: 512, heads: 8, ffn: 2048 },
+  base: { layers: 12, hidden: 768, heads: 12, ffn: 3072 },
+} as const satisfies Record<string, ModelSize>;
 
-export type BertPreset = keyof typeof BERT_PRESETS;
+export type SizeName = keyof typeof SIZES;
 
-export function bertPreset(name: string, overrides: Record<string, unknown> = {}): BertConfig {
-  const p = BERT_PRESETS[name as BertPreset];
-  if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
-  return BERT.parseConfig(
-    new ConfigReader(
-      { model_type: 'bert', vocab_size: 30522, max_position_embeddings: 512, ...p, ...overrides },
-      `preset ${name}`,
-    ),
-  );
+/** The families that can be made from random weights (bert, llama, t5). */
+export const FRESH_MODEL_TYPES = (Object.keys(ARCHITECTURES) as ModelType[]).filter((t) => ARCHITECTURES[t].fresh);
+
+function freshModule(modelType: string) {
+  const arch = isSupported(modelType) ? ARCHITECTURES[modelType] : undefined;
+  if (!arch?.fresh)
+    throw new Error(
+      `cannot make a ${JSON.stringify(modelType)} model from random weights (families that can: ${FRESH_MODEL_TYPES.join(', ')})`,
+    );
+  return arch;
 }
 
-/**
- * LLaMA-layout decoders of the BERT presets' widths and depths, for next-token pretraining here.
- * SwiGLU's three matrices at 3/4 of BERT's FFN width keep the parameter count close; tied embeddings.
- */
+/** The shape of a named size, optionally with another number of layers. */
+export function sizeOf(name: string, layers?: number): ModelSize {
+  const s = SIZES[name as SizeName];
+  if (!s) throw new Error(`unknown size '${name}' (known: ${Object.keys(SIZES).join(', ')})`);
+  return layers ? { ...s, layers } : s;
+}
+
+/** A config of `modelType` at a named size; `overrides` are config.json fields on top. */
+export function presetConfig(
+  modelType: string,
+  size: string | ModelSize,
+  overrides: Record<string, unknown> = {},
+): ModelConfig {
+  const arch = freshModule(modelType);
+  const shape = typeof size === 'string' ? sizeOf(size) : size;
+  const where = typeof size === 'string' ? `preset ${size}` : 'preset';
+  const json = { model_type: modelType, ...arch.fresh!.configFields(shape), ...overrides };
+  return arch.parseConfig(new ConfigReader(json, where)) as ModelConfig;
+}
+
+/** A classifier of random weights: BERT with a fresh classifier, decoders / T5 answering with label words. */
+export function freshClassifier(config: ModelConfig, seed: number): Backbone {
+  return createModel(config, { seed, heads: (n) => freshModule(config.model_type).fresh!.classifierHeads(n) });
+}
+
+export function bertPreset(name: string, overrides: Record<string, unknown> = {}): BertConfig {
+  return presetConfig('bert', name, overrides) as BertConfig;
+}
+
 export function llamaPreset(name: string, overrides: Record<string, unknown> = {}): LlamaConfig {
-  const p = BERT_PRESETS[name as BertPreset];
-  if (!p) throw new Error(`unknown preset '${name}' (known: ${Object.keys(BERT_PRESETS).join(', ')})`);
-  return LLAMA.parseConfig(
-    new ConfigReader(
-      {
-        model_type: 'llama',
-        vocab_size: 30522,
-        hidden_size: p.hidden_size,
-        num_hidden_layers: p.num_hidden_layers,
-        num_attention_heads: p.num_attention_heads,
-        num_key_value_heads: p.num_attention_heads,
-        intermediate_size: (p.intermediate_size * 3) / 4,
-        max_position_embeddings: 512,
-        rms_norm_eps: 1e-6,
-        tie_word_embeddings: true,
-        ...overrides,
-      },
-      `preset ${name}`,
-    ),
-  );
+  return presetConfig('llama', name, overrides) as LlamaConfig;
 }

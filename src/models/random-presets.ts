@@ -2,7 +2,7 @@
 import type { Backbone } from './backbone.js';
 import { parseConfig } from './config.js';
 import { createModel } from './init.js';
-import { BERT_PRESETS } from './presets.js';
+import { presetConfig } from './presets.js';
 
 export const RANDOM_MODELS = ['bert-base', 'bert-small', 'bert-mini', 'bert-tiny', 't5-small', 'llama-tiny'] as const;
 
@@ -10,7 +10,7 @@ export function randomModel(name: string, seed = 0): Backbone {
   const bert = /^bert-(base|small|mini|tiny)$/.exec(name);
   if (bert)
     return createModel(
-      parseConfig({ model_type: 'bert', num_labels: 2, ...BERT_PRESETS[bert[1] as keyof typeof BERT_PRESETS] }),
+      presetConfig('bert', bert[1], { num_labels: 2 }),
       { seed, heads: (n) => !n.startsWith('cls.') },
     );
   if (name === 't5-small')

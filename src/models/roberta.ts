@@ -133,6 +133,7 @@ const robertaFamily = (model_type: 'roberta' | 'xlm-roberta', vocab_size: number
   canonicalName: (s) => Roberta.canonicalName(s),
   ignorable: Roberta.ignorable,
   build: (c, w, source) => new Roberta(c, w, source),
+  fresh: undefined, // loaded only: its pad id (1) and position offset are not the BERT tokenizer's
   // layer and tail FLOPs are BERT's: its head's dense layer costs what BERT's pooler does
 });
 

@@ -305,6 +305,21 @@ export const T5_FAMILY: Architecture<T5Config> = {
     const cross = 4 * T * d * inner + 4 * S * d * inner + 4 * T * S * inner;
     return c.num_decoder_layers * (self + cross + 2 * ffMats * T * d * c.d_ff);
   },
+  fresh: {
+    // T5 v1.0 (ReLU feed-forward, tied head) with as many decoder blocks as encoder blocks
+    configFields: (s) => ({
+      vocab_size: 30522,
+      d_model: s.hidden,
+      d_kv: s.hidden / s.heads,
+      d_ff: s.ffn,
+      num_layers: s.layers,
+      num_decoder_layers: s.layers,
+      num_heads: s.heads,
+      feed_forward_proj: 'relu',
+      tie_word_embeddings: true,
+    }),
+    classifierHeads: () => false, // label words through the tied LM head
+  },
 };
 
 export class T5Graph implements BackboneGraph<T5Context> {

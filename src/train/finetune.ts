@@ -19,9 +19,8 @@ import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import type { ModelInputs } from '../models/backbone.js';
 import type { Backbone } from '../models/backbone.js';
 import type { MuxHead } from '../mux/heads.js';
-import { createModel } from '../models/init.js';
 import { loadModel } from '../models/load.js';
-import { bertPreset, llamaPreset } from '../models/presets.js';
+import { freshClassifier, presetConfig, sizeOf } from '../models/presets.js';
 import { saveModel } from '../models/save.js';
 import { crossEntropy } from '../nn/losses.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
@@ -31,8 +30,8 @@ export interface FinetuneOptions {
   /** A BERT folder to start from (pretrained or not); or `init` for random weights of a preset. */
   model?: string;
   init?: string;
-  /** With `init`: a BERT encoder (default) or a LLaMA-layout decoder of the preset's size (as `revmux pretrain --arch llama`). */
-  arch?: 'bert' | 'llama';
+  /** With `init`: the family (bert, the default; llama or t5 answer with label words); see FRESH_MODEL_TYPES. */
+  arch?: string;
   /** With `init`: override the preset's number of layers. */
   layers?: number;
   /** With `init`: any other config.json fields to override (tests use very small models). */
@@ -78,26 +77,16 @@ const noDecay = (name: string) => name.endsWith('.bias') || name.includes('Layer
 /** The model to fine-tune; a fresh preset gets exactly the tokenizer's vocabulary (rows past it never train). */
 function loadBackbone(o: FinetuneOptions, vocabSize: number): Backbone {
   if (!!o.model === !!o.init) throw new Error('finetune: give exactly one of --model DIR or --init PRESET');
-  const labels = TASKS[o.task].labelWords;
-  const id2label = { 0: labels[0], 1: labels[1] };
-  const layers = o.layers ? { num_hidden_layers: o.layers } : {};
-  if (o.init && o.arch === 'llama')
-    // a decoder answers with label words through its tied output layer: no classifier to add
-    return createModel(llamaPreset(o.init, { vocab_size: vocabSize, ...layers, ...o.initConfig }), {
-      seed: o.seed ?? 42,
-      heads: () => false,
+  if (o.init) {
+    const labels = TASKS[o.task].labelWords;
+    const config = presetConfig(o.arch ?? 'bert', sizeOf(o.init, o.layers), {
+      vocab_size: vocabSize,
+      id2label: { 0: labels[0], 1: labels[1] }, // BERT sizes its classifier from them; config.json keeps them
+      label2id: { [labels[0]]: 0, [labels[1]]: 1 },
+      ...o.initConfig,
     });
-  if (o.init)
-    return createModel(
-      bertPreset(o.init, {
-        vocab_size: vocabSize,
-        id2label,
-        label2id: { [labels[0]]: 0, [labels[1]]: 1 },
-        ...layers,
-        ...o.initConfig,
-      }),
-      { seed: o.seed ?? 42, heads: (n) => !n.startsWith('cls.') },
-    );
+    return freshClassifier(config, o.seed ?? 42);
+  }
   const m = loadModel(o.model!);
   m.prepareForFinetuning(o.seed ?? 42); // e.g. a fresh classifier for a pretrained encoder
   return m;
@@ -212,7 +201,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
   const meta = {
     task: o.task,
-    model: o.model ?? `init:${o.arch === 'llama' ? 'llama-' : ''}${o.init}${o.layers ? `:L${o.layers}` : ''}`,
+    model: o.model ?? `init:${(o.arch ?? 'bert') === 'bert' ? '' : `${o.arch}-`}${o.init}${o.layers ? `:L${o.layers}` : ''}`,
     epochs,
     batchSize,
     lr,

@@ -123,6 +123,16 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
       num_hidden_layers: 1,
       max_position_embeddings: 64,
     };
+    const tinyRun = {
+      init: 'tiny',
+      task: 'synthetic' as const,
+      dataDir: null,
+      epochs: 1,
+      limitTrain: 64,
+      limitDev: 32,
+      quiet: true,
+      log: () => {},
+    };
     await finetune({
       init: 'tiny',
       initConfig: small,
@@ -157,6 +167,18 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
     assert.deepEqual(
       [dec.model_type, dec.architectures[0], dec.vocab_size],
       ['llama', 'LlamaForCausalLM', cfg.vocab_size],
+    );
+    // --arch t5: an encoder-decoder of the same size, answering with label words at decoder step 1
+    const t5Small = { d_model: 16, d_kv: 8, d_ff: 32, num_heads: 2, num_layers: 1, num_decoder_layers: 1 };
+    await finetune({ ...tinyRun, arch: 't5', initConfig: t5Small, tokenizer: tok, out: path.join(dir, 't') });
+    const t5 = JSON.parse(fs.readFileSync(path.join(dir, 't', 'config.json'), 'utf8'));
+    assert.deepEqual(
+      [t5.model_type, t5.architectures[0], t5.vocab_size, t5.num_decoder_layers, t5.feed_forward_proj],
+      ['t5', 'T5ForConditionalGeneration', cfg.vocab_size, 1, 'relu'],
+    );
+    await assert.rejects(
+      finetune({ ...tinyRun, arch: 'qwen2', tokenizer: tok, out: path.join(dir, 'q') }),
+      /cannot make a "qwen2" model from random weights \(families that can: bert, t5, llama\)/,
     );
   });
 });
