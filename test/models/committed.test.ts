@@ -1,12 +1,13 @@
 // The backbones committed under models/ (issue #12) are what their cards say: float16, at most 25 MB,
-// a MODEL_CARD.md, and the SST-2 classifier scores its dev set within 0.1 point of its card.
+// a MODEL_CARD.md, and the SST-2 classifier and its adapter score the dev set within 0.1 point of the card.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { sisoAccuracy } from '../../src/eval/pairing.js';
+import { evaluatePairings, sisoAccuracy } from '../../src/eval/pairing.js';
+import { loadAdapter, specOf } from '../../src/mux/adapter.js';
 import { loadModel } from '../../src/models/load.js';
-import { prepareDevFeatures } from '../../src/mux/task-features.js';
+import { prepareDevFeatures, taskHead } from '../../src/mux/task-features.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const MODELS = 'models';
@@ -27,17 +28,35 @@ describe('committed models', () => {
     }
   });
 
-  it('the SST-2 classifier scores its dev set as its card says', { timeout: 300_000 }, async (t) => {
-    const glue = sharedData(t, 'glue');
-    if (!glue) return;
-    const name = 'bert-mini-wiki8k-nb-sst2';
-    const dir = path.join(MODELS, name);
-    const card = fs.readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
-    const claimed = Number(/SST2 dev, \d+ examples: \*\*([\d.]+)\*\*/.exec(card)?.[1]);
-    assert.ok(claimed > 50, `the card states a dev accuracy (${claimed})`);
-    const model = loadModel(dir);
-    const dev = await prepareDevFeatures(model, { model: dir, task: 'sst2', dataDir: glue, l: 1, quiet: true });
-    const measured = 100 * sisoAccuracy(dev);
-    assert.ok(Math.abs(measured - claimed) <= 0.1, `measured ${measured.toFixed(2)}, card ${claimed}`);
-  });
+  it(
+    'the SST-2 classifier and its RevMUX adapter score the dev set as the card says',
+    { timeout: 300_000 },
+    async (t) => {
+      const glue = sharedData(t, 'glue');
+      if (!glue) return;
+      const name = 'bert-mini-wiki8k-nb-sst2';
+      const dir = path.join(MODELS, name);
+      const card = fs.readFileSync(path.join(dir, 'MODEL_CARD.md'), 'utf8');
+      const claimed = Number(/SST2 dev, \d+ examples: \*\*([\d.]+)\*\*/.exec(card)?.[1]);
+      assert.ok(claimed > 50, `the card states a dev accuracy (${claimed})`);
+      const model = loadModel(dir);
+      const dev = await prepareDevFeatures(model, { model: dir, task: 'sst2', dataDir: glue, l: 1, quiet: true });
+      const measured = 100 * sisoAccuracy(dev);
+      assert.ok(Math.abs(measured - claimed) <= 0.1, `measured ${measured.toFixed(2)}, card ${claimed}`);
+      // its RevMUX N = 2 adapter over the card's 10 pairings (the same l = 1 features)
+      const adapterClaim = Number(/\*\*([\d.]+) ± [\d.]+\*\* \(SISO/.exec(card)?.[1]);
+      assert.ok(adapterClaim > 50, `the card states the adapter's accuracy (${adapterClaim})`);
+      const { config, params } = loadAdapter(path.join(dir, 'revmux-n2'));
+      const { head } = taskHead(model, dir, 'sst2');
+      const r = await evaluatePairings(model, head, specOf(config), params, dev, {
+        pairings: 10,
+        seed: 4141,
+        quiet: true,
+      });
+      assert.ok(
+        Math.abs(100 * r.mean - adapterClaim) <= 0.1,
+        `adapter ${(100 * r.mean).toFixed(2)}, card ${adapterClaim}`,
+      );
+    },
+  );
 });
