@@ -37,6 +37,11 @@ export function registerPretrain(program: Command): void {
     .option('--eval-every <n>', 'held-out evaluation + checkpoint every n steps', positiveInt, 200)
     .option('--held-out <n>', 'held-out sequences (the first of the corpus)', positiveInt, 256)
     .option(
+      '--corpus-start-line <n>',
+      "line where training's first pass starts (default: where --model's run stopped, else after the held-out part)",
+      int,
+    )
+    .option(
       '--objective <name>',
       'for --arch bert: mlm (masked LM) or causal (next token under a causal mask, through the MLM head; a warm start for mlm)',
       'mlm',

@@ -48,6 +48,12 @@ export interface PretrainOptions {
   /** Share of tokens chosen for masked LM in training (held-out evaluation always masks 15%). */
   maskRate?: number; // 0.15
   heldOutSequences?: number; // 256
+  /**
+   * Corpus line the first pass starts at (later passes restart right after the held-out part). Default:
+   * where the `model` run's stream stopped (its pretrain.json, same corpus), else right after the held-out
+   * part, so a continuation reads text its parent has not read instead of the same first lines again.
+   */
+  corpusStartLine?: number;
   evalEvery?: number; // 200 steps (also the checkpoint interval)
   seed?: number; // 42
   fresh?: boolean;
@@ -157,6 +163,22 @@ export type PositionInit = (typeof POSITION_INITS)[number];
  * The held-out slice (the first sequences of the corpus, masked once with a fixed seed for masked LM)
  * and the objective that trains and scores `model`; training starts after the slice.
  */
+/** Where the first pass over the corpus starts (see PretrainOptions.corpusStartLine). */
+function firstPassStart(o: PretrainOptions, heldOutEnd: PackerState): PackerState {
+  let line = o.corpusStartLine;
+  const parentRecord = o.model ? path.join(o.model, 'pretrain.json') : null;
+  if (line === undefined && parentRecord && fs.existsSync(parentRecord)) {
+    const parent = JSON.parse(fs.readFileSync(parentRecord, 'utf8'));
+    if (parent.options?.corpus === path.resolve(o.corpus)) line = parent.corpus_lines?.next;
+  }
+  if (line === undefined) return { lineNo: heldOutEnd.lineNo, pending: [...heldOutEnd.pending] };
+  if (!Number.isInteger(line) || line < heldOutEnd.lineNo)
+    throw new Error(
+      `pretrain: corpus start line ${line} is inside the held-out part of ${o.corpus} (lines 0-${heldOutEnd.lineNo - 1})`,
+    );
+  return { lineNo: line, pending: [] };
+}
+
 async function objectiveFor(
   o: PretrainOptions,
   model: Bert | Llama,
@@ -253,6 +275,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     dropout,
   });
   const params = objective.params;
+  const firstPass = firstPassStart(o, trainStart);
+  const firstLine = firstPass.lineNo; // firstPass itself becomes the loop's packer, which advances in place
   const optimizer = new AdamW({
     weightDecay: o.weightDecay ?? 0.01,
     eps: 1e-6,
@@ -295,7 +319,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     o.out,
     params,
     optimizer,
-    { ...runMeta, elapsed: 0, tokens: 0, packer: { lineNo: trainStart.lineNo, pending: [...trainStart.pending] } },
+    { ...runMeta, elapsed: 0, tokens: 0, packer: firstPass },
     { fresh: o.fresh, log, settings },
   );
   const state = setup.state;
@@ -403,7 +427,17 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   fs.mkdirSync(o.out, { recursive: true });
   writeTextAtomic(
     path.join(o.out, 'pretrain.json'),
-    JSON.stringify({ ...result, wall_seconds: (Date.now() - t0) / 1000, options: runMeta }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        ...result,
+        wall_seconds: (Date.now() - t0) / 1000,
+        // where this run's stream started and stopped, so a continuation (--model this folder) reads on
+        corpus_lines: { first: firstLine, next: meta.packer.lineNo },
+        options: runMeta,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   return result;
 }

@@ -118,6 +118,29 @@ describe('revmux pretrain on a small corpus', () => {
       /no training sequences after the 2 held-out ones/,
     );
   });
+
+  it('continues the corpus stream where the --model run stopped, not at its first lines', async (t) => {
+    const tokenizer = sharedData(t, 'tokenizers/bert-base-uncased');
+    if (!tokenizer) return;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-continue-'));
+    const corpus = path.join(dir, 'lines.txt');
+    fs.writeFileSync(corpus, Array.from({ length: 400 }, (_, i) => `sentence ${i} about rivers.`).join('\n') + '\n');
+    const run = { corpus, tokenizer, preset: 'tiny', initConfig: small, seqLen: 16, batchSize: 4, heldOutSequences: 2 };
+    const quiet = { quiet: true, log: () => {} };
+    await pretrain({ ...run, ...quiet, out: path.join(dir, 'a'), maxSteps: 3 });
+    const a = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'pretrain.json'), 'utf8')).corpus_lines;
+    assert.ok(a.next > a.first && a.first > 0, `parent read lines ${a.first}..${a.next}`);
+    await pretrain({ ...run, ...quiet, out: path.join(dir, 'b'), model: path.join(dir, 'a'), maxSteps: 2 });
+    const b = JSON.parse(fs.readFileSync(path.join(dir, 'b', 'pretrain.json'), 'utf8')).corpus_lines;
+    assert.equal(b.first, a.next, 'the continuation starts where its parent stopped');
+    await pretrain({ ...run, ...quiet, out: path.join(dir, 'c'), corpusStartLine: 300, maxSteps: 1 });
+    const c = JSON.parse(fs.readFileSync(path.join(dir, 'c', 'pretrain.json'), 'utf8')).corpus_lines;
+    assert.equal(c.first, 300);
+    await assert.rejects(
+      pretrain({ ...run, ...quiet, out: path.join(dir, 'd'), corpusStartLine: 0, maxSteps: 1 }),
+      /corpus start line 0 is inside the held-out part of .*lines\.txt \(lines 0-\d+\)/,
+    );
+  });
 });
 
 describe('revmux pretrain uses context', () => {
