@@ -169,6 +169,7 @@ for (const c of todo) {
     ...c,
     backbone_dir: dir,
     backbone_sha256: hash,
+    backbone_type: model.modelType,
     backbone_layers: model.numLayers,
     backbone_hidden: model.hiddenSize,
     train_seconds: trainSeconds,

@@ -8,12 +8,15 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { type CellMethod, isWholeModel } from './matrix-grid.js';
+import { paperBackbone } from './paper-numbers.js';
 
 interface CellRecord {
   cell: string;
   grid: string;
   backbone: string;
   backbone_layers: number;
+  /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
+  backbone_type?: string;
   backbone_hidden: number;
   task: string;
   variant: string;
@@ -143,6 +146,33 @@ const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: num
     .map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && sameDepth(b, r.l, a.l, layers)))
     .map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : ''))
     .join(' | ');
+/** Our main table's accuracies beside the paper's for the same family, as drops from each side's SISO. */
+function besideThePaper(c0: CellRecord, main: Agg[]): string[] {
+  const paper = paperBackbone(c0.backbone_type ?? 'bert');
+  const task = c0.task as 'sst2' | 'mrpc' | 'rte' | 'qnli';
+  if (!paper) return [];
+  const rows = main.filter((a) => paper.cells[a.variant]?.[a.n]);
+  if (!rows.length) return [];
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+  const paperSiso = paper.siso?.[task];
+  const out = [
+    `Beside the paper's ${paper.name}: its backbone is far larger and trained elsewhere, so compare the drops from`,
+    "each side's own single-input accuracy (the paper reports that accuracy for BERT-base only).",
+    '',
+    '| variant | N | ours | ours - SISO | paper | paper - its SISO |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| SISO backbone | 1 | ${pct(main[0].siso)} | | ${paperSiso?.toFixed(2) ?? 'not reported'} | |`,
+  ];
+  for (const a of rows) {
+    const p = paper.cells[a.variant][a.n][task];
+    const ours = 100 * (a.acc - a.siso);
+    out.push(
+      `| ${a.variant} | ${a.n} | ${pct(a.acc)} | ${signed(ours)} | ${p.toFixed(2)} | ${paperSiso ? signed(p - paperSiso) : ''} |`,
+    );
+  }
+  return [...out, ''];
+}
+
 const md: string[] = [
   "# Results: the paper's tables at our scale (issue #13)",
   '',
@@ -193,6 +223,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
         `| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a, c0.backbone_layers)} |` : ''}`,
       );
     md.push('');
+    md.push(...besideThePaper(c0, main));
     const sweep = aggs
       .filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1)
       .sort((a, b) => a.n - b.n || a.l - b.l);
