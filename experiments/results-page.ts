@@ -151,7 +151,7 @@ function besideThePaper(c0: CellRecord, main: Agg[]): string[] {
   const paper = paperBackbone(c0.backbone_type ?? 'bert');
   const task = c0.task as 'sst2' | 'mrpc' | 'rte' | 'qnli';
   if (!paper) return [];
-  const rows = main.filter((a) => paper.cells[a.variant]?.[a.n]);
+  const rows = main.filter((a) => paper.cells[a.variant]?.[a.n]?.[task] !== undefined); // GLUE tasks only
   if (!rows.length) return [];
   const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
   const paperSiso = paper.siso?.[task];
