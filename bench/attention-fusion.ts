@@ -12,6 +12,7 @@ import { writeTextAtomic } from '../src/io/safetensors.js';
 import {
   bertLayer,
   bertLayerShapes,
+  bertLayerWeights,
   mergeHeads,
   paddingMaskBias,
   scaledDotProductAttention,
@@ -70,19 +71,15 @@ function layer(): Graph {
     const data = name.endsWith('LayerNorm.weight') ? new Float32Array(n).fill(1) : rng.normalArray(n, 0.02);
     w[name] = g.initializer(data, s, 'float32', name);
   }
-  const lin = (p: string) => ({ weight: w[`${p}.weight`], bias: w[`${p}.bias`] });
-  const norm = (p: string) => ({ weight: w[`${p}.weight`], bias: w[`${p}.bias`] });
-  const weights = {
-    query: lin('attention.self.query'),
-    key: lin('attention.self.key'),
-    value: lin('attention.self.value'),
-    attnOut: lin('attention.output.dense'),
-    attnNorm: norm('attention.output.LayerNorm'),
-    intermediate: lin('intermediate.dense'),
-    output: lin('output.dense'),
-    outNorm: norm('output.LayerNorm'),
-  };
-  g.output('y', bertLayer(x, paddingMaskBias(m), weights, { heads, act: 'gelu', eps: 1e-12 }));
+  g.output(
+    'y',
+    bertLayer(
+      x,
+      paddingMaskBias(m),
+      bertLayerWeights((n) => w[n]),
+      { heads, act: 'gelu', eps: 1e-12 },
+    ),
+  );
   return g;
 }
 
