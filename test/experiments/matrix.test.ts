@@ -8,6 +8,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { syntheticTokenizerJson } from '../../src/data/synthetic.js';
 import { finetune } from '../../src/train/finetune.js';
+import { cellsOf, readGrid } from '../../experiments/matrix-grid.js';
 
 const root = process.cwd();
 let work = '';
@@ -135,6 +136,16 @@ describe('experiment:matrix', () => {
     assert.match(page, /Prefill sweep/);
     assert.match(page, /ORA ≥ vanilla|RevMUX from N|More prefill layers/);
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
+  });
+
+  it('reads every committed grid (experiments/grids/*.json)', () => {
+    const dir = path.join(root, 'experiments', 'grids');
+    const grids = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+    assert.ok(grids.length >= 4, grids.join(', '));
+    for (const f of grids) {
+      const g = readGrid(path.join(dir, f));
+      assert.ok(cellsOf(g).length > 0, `${f}: no cells`);
+    }
   });
 
   it('refuses a grid that names a backbone or variant it does not declare', () => {
