@@ -38,10 +38,10 @@ if (adapterSource) {
   const { config, params } = loadAdapter(adapterSource);
   const target = path.join(out, `${config.variant}-n${config.n}`);
   fs.mkdirSync(target, { recursive: true });
-  for (const f of fs.readdirSync(adapterSource)) {
-    if (f === 'adapter_config.json' || f === 'adapter.safetensors')
-      fs.copyFileSync(path.join(adapterSource, f), path.join(target, f));
-  }
+  fs.copyFileSync(path.join(adapterSource, 'adapter.safetensors'), path.join(target, 'adapter.safetensors'));
+  // training.model was recorded as this machine's absolute path: a committed file names the repository's folder
+  const committedConfig = { ...config, training: { ...config.training, model: out } };
+  writeTextAtomic(path.join(target, 'adapter_config.json'), JSON.stringify(committedConfig, null, 2) + '\n');
   const { head } = taskHead(model, out, task);
   const l1 = await prepareDevFeatures(model, { model: out, task, dataDir, l: config.l });
   adapterResult = await evaluatePairings(model, head, specOf(config), params, l1, {

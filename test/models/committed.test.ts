@@ -28,6 +28,16 @@ describe('committed models', () => {
     }
   });
 
+  it('name no path of the machine they were made on', () => {
+    for (const d of folders) {
+      for (const f of fs.readdirSync(path.join(MODELS, d), { recursive: true }).map(String)) {
+        if (!/\.(json|md)$/.test(f) || f === 'tokenizer.json') continue;
+        const text = fs.readFileSync(path.join(MODELS, d, f), 'utf8');
+        assert.doesNotMatch(text, /"\/(work|home|tmp|Users)\/|`\/(work|home|tmp|Users)\//, `${d}/${f}`);
+      }
+    }
+  });
+
   it(
     'the SST-2 classifier and its RevMUX adapter score the dev set as the card says',
     { timeout: 300_000 },
