@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { predictsNextToken } from '../src/train/pretrain.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => {
@@ -73,7 +74,7 @@ console.log(
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
-  const objective = o(r, 'arch') === 'llama' || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
+  const objective = predictsNextToken(o(r, 'arch')) || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
   console.log(
     `| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`,

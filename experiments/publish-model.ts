@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { scoreHeldOut } from '../src/train/pretrain.js';
+import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
 import { saveForCommit } from './committed-model.js';
 
 const args = process.argv.slice(2);
@@ -41,7 +41,7 @@ function lineage(dir: string): Stage[] {
 /** The command line that ran a stage (resumable: the same line continues an interrupted run). */
 function command(s: Stage, heldOut: number): string {
   const o = s.options;
-  const parts = ['npx revmux pretrain', `--arch ${o.arch === 'llama' ? 'llama' : 'bert'}`];
+  const parts = ['npx revmux pretrain', `--arch ${o.arch ?? 'bert'}`];
   parts.push(o.model ? `--model ${o.model}` : `--preset ${o.preset}`);
   parts.push(
     `--corpus ${path.relative(process.cwd(), String(o.corpus))}`,
@@ -51,9 +51,9 @@ function command(s: Stage, heldOut: number): string {
   parts.push(`--seq-len ${o.seqLen}`, `--batch-size ${o.batchSize}`, `--lr ${o.lr}`, `--warmup ${o.warm}`);
   if (o.minutes) parts.push(`--minutes ${o.minutes}`);
   if (o.maxSteps) parts.push(`--max-steps ${o.maxSteps}`);
-  if (o.arch !== 'llama') parts.push(`--mask-rate ${o.maskRate}`);
+  if (!predictsNextToken(o.arch)) parts.push(`--mask-rate ${o.maskRate}`);
   if (!o.model && o.positionInit && o.positionInit !== 'random') parts.push(`--position-init ${o.positionInit}`);
-  if (o.objective && o.objective !== 'mlm' && o.arch !== 'llama') parts.push(`--objective ${o.objective}`);
+  if (o.objective && o.objective !== 'mlm' && !predictsNextToken(o.arch)) parts.push(`--objective ${o.objective}`);
   parts.push(`--held-out ${o.heldOut ?? heldOut}`, `--seed ${o.seed}`);
   return `REVMUX_THREADS=1 ${parts.join(' ')}`;
 }
@@ -70,15 +70,15 @@ const score = await scoreHeldOut({
   model: out,
   corpus: String(o.corpus),
   tokenizer: String(o.tokenizer),
-  arch: o.arch === 'llama' ? 'llama' : 'bert',
+  arch: String(o.arch ?? 'bert'),
   seqLen: Number(o.seqLen),
   batchSize: Number(o.batchSize),
   heldOutSequences: heldOut,
   maskRate: Number(o.maskRate),
-  objective: o.arch === 'llama' ? undefined : 'mlm',
+  objective: predictsNextToken(o.arch) ? undefined : 'mlm',
 });
 const c = model.config as unknown as Record<string, number | string>;
-const isDecoder = o.arch === 'llama';
+const isDecoder = predictsNextToken(o.arch);
 const metric = isDecoder ? 'next-token' : 'masked-token (15% of positions masked with a fixed seed)';
 const tokens = stages.reduce((a, s) => a + s.tokens, 0);
 const seconds = stages.reduce((a, s) => a + s.seconds, 0);
@@ -108,7 +108,7 @@ const card = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...stages.map(
     (s) =>
-      `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : s.options.arch === 'llama' || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`,
+      `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : predictsNextToken(s.options.arch) || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`,
   ),
   '',
   `In all: **${fmt(tokens)} tokens**, ${(seconds / 60).toFixed(0)} minutes of step time (each stage on one thread, REVMUX_THREADS=1; wall time was longer, the cores were shared).`,
@@ -125,7 +125,7 @@ const card = [
   `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%). Reproduce:`,
   '',
   '```bash',
-  `npx revmux pretrain --score-only --arch ${isDecoder ? 'llama' : 'bert'} --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${out} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
+  `npx revmux pretrain --score-only --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${out} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
   '```',
   '',
 ];

@@ -1,4 +1,4 @@
-// `revmux pretrain`: masked-LM pretraining of a small BERT from a text corpus.
+// `revmux pretrain`: pretraining of a small encoder (masked LM) or decoder (next token) from a text corpus.
 import type { Command } from 'commander';
 import { fraction, int, positiveInt, positiveNum } from './args.js';
 
@@ -6,7 +6,7 @@ export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
     .description(
-      'masked-LM pretraining of a BERT encoder from a .txt / .txt.gz corpus (plain, or multiplexed as MUX-PLM with --mux N); writes a Hugging Face BertForMaskedLM folder, checkpoints atomically and resumes',
+      'pretraining from a .txt / .txt.gz corpus: masked LM of a BERT encoder (plain, or multiplexed as MUX-PLM with --mux N) or next-token prediction of a LLaMA decoder; writes a Hugging Face folder, checkpoints atomically and resumes',
     )
     .requiredOption(
       '--corpus <file>',
@@ -16,7 +16,7 @@ export function registerPretrain(program: Command): void {
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
     .option(
       '--arch <name>',
-      'bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings)',
+      "family of a fresh model: bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings); with --model, the folder's family decides",
       'bert',
     )
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
@@ -88,8 +88,6 @@ export function registerPretrain(program: Command): void {
         return;
       }
       if (!o.out) throw new Error('revmux pretrain: --out DIR is required');
-      if (o.arch !== 'bert' && o.arch !== 'llama')
-        throw new Error(`--arch must be bert or llama, got ${JSON.stringify(o.arch)}`);
       if (o.objective !== 'mlm' && o.objective !== 'causal')
         throw new Error(`--objective must be mlm or causal, got ${JSON.stringify(o.objective)}`);
       if (!POSITION_INITS.includes(o.positionInit))

@@ -36,6 +36,19 @@ export interface FreshModels {
   classifierHeads(name: string): boolean;
 }
 
+/** How `revmux pretrain` trains a model of this family from text (src/train/pretrain.ts). */
+export interface Pretraining {
+  /**
+   * 'masked-lm': an encoder with BERT's MLM head (cls.predictions.*) reads the whole sequence;
+   * 'next-token': a LLaMA-layout decoder predicts each next token through its output layer.
+   */
+  objective: 'masked-lm' | 'next-token';
+  /** The optional weights a model made for pretraining gets (BERT: the MLM head; a tied decoder: none). */
+  heads(name: string): boolean;
+  /** config.json fields that set hidden and attention dropout to p; absent where the family has no dropout. */
+  dropoutFields?(p: number): Record<string, unknown>;
+}
+
 export interface Architecture<C extends { model_type: string } = { model_type: string }> {
   /** config.json (model_type already matched) with transformers' defaults for absent fields. */
   parseConfig(r: ConfigReader): C;
@@ -56,4 +69,6 @@ export interface Architecture<C extends { model_type: string } = { model_type: s
   sharedTailFlops(c: C, S: number, T: number): number;
   /** Present where models of this family can be made from random weights at a named size. */
   readonly fresh?: FreshModels;
+  /** Present where `revmux pretrain` can train (or continue training) models of this family. */
+  readonly pretraining?: Pretraining;
 }

@@ -270,6 +270,11 @@ export const BERT: Architecture<BertConfig> = {
     }),
     classifierHeads: (name) => !name.startsWith('cls.'), // the MLM head is pretraining's
   },
+  pretraining: {
+    objective: 'masked-lm',
+    heads: (name) => name.startsWith('cls.'),
+    dropoutFields: (p) => ({ hidden_dropout_prob: p, attention_probs_dropout_prob: p }),
+  },
 };
 
 export class BertGraph implements BackboneGraph<BertContext> {

@@ -153,6 +153,7 @@ export const DISTILBERT: Architecture<BertConfig> = {
   parseConfig: parseDistilBertConfig,
   configJson: distilBertConfigJson,
   fresh: undefined, // loaded only (its config names its sizes otherwise)
+  pretraining: undefined, // its MLM head (vocab_*) is skipped on load
   weightSpecs: (c) => DistilBert.weightSpecs(c),
   canonicalName: (s) => DistilBert.canonicalName(s),
   ignorable: DistilBert.ignorable,

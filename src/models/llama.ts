@@ -333,6 +333,8 @@ export const LLAMA: Architecture<LlamaConfig> = {
     }),
     classifierHeads: () => false, // label words through the tied output layer: no classifier to add
   },
+  // Qwen2 / Qwen3 keep this (decoderFamily): a loaded Qwen folder continues next-token training the same way
+  pretraining: { objective: 'next-token', heads: () => false }, // tied embeddings: no separate lm_head
 };
 
 /** Rotary inverse frequencies, as transformers computes them (incl. linear and llama3 scaling). */

@@ -134,6 +134,7 @@ const robertaFamily = (model_type: 'roberta' | 'xlm-roberta', vocab_size: number
   ignorable: Roberta.ignorable,
   build: (c, w, source) => new Roberta(c, w, source),
   fresh: undefined, // loaded only: its pad id (1) and position offset are not the BERT tokenizer's
+  pretraining: undefined, // its MLM head (lm_head.*) is not BERT's cls.predictions, which masked LM here trains
   // layer and tail FLOPs are BERT's: its head's dense layer costs what BERT's pooler does
 });
 

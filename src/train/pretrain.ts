@@ -14,10 +14,20 @@ import { writeTextAtomic } from '../io/safetensors.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import { type PackerState, packSequences } from '../data/corpus.js';
 import type { MlmOptions } from '../data/mlm.js';
+import type { Pretraining } from '../models/architecture.js';
+import type { Backbone } from '../models/backbone.js';
 import { Bert } from '../models/bert.js';
 import { createModel } from '../models/init.js';
 import { Llama } from '../models/llama.js';
-import { bertPreset, llamaPreset } from '../models/presets.js';
+import { FRESH_MODEL_TYPES, presetConfig, sizeOf } from '../models/presets.js';
+import {
+  ARCHITECTURES,
+  type ModelType,
+  SUPPORTED_MODEL_TYPES,
+  architectureOf,
+  dims,
+  isSupported,
+} from '../models/registry.js';
 import { loadModel } from '../models/load.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
@@ -30,8 +40,8 @@ export interface PretrainOptions {
   /** tokenizer.json folder (bert-base-uncased by default at the CLI). */
   tokenizer: string;
   preset?: string; // 'mini'
-  /** 'bert': masked LM of a BertForMaskedLM; 'llama': next-token prediction of a LlamaForCausalLM. */
-  arch?: 'bert' | 'llama';
+  /** A family with `pretraining` (PRETRAIN_MODEL_TYPES): bert (masked LM), llama (next token). Default bert. */
+  arch?: string;
   layers?: number;
   initConfig?: Record<string, unknown>;
   seqLen?: number; // 128
@@ -96,52 +106,73 @@ interface PretrainMeta extends Record<string, unknown> {
   packer: PackerState;
 }
 
-/** A fresh preset-sized BERT with an MLM head (or LLaMA decoder), or the model of an existing folder. */
-function startModel(
-  o: PretrainOptions,
-  vocabSize: number,
-  seqLen: number,
-  dropout: number,
-  seed: number,
-): Bert | Llama {
+/** The families `revmux pretrain --arch` can make from random weights (bert, llama). */
+export const PRETRAIN_MODEL_TYPES = FRESH_MODEL_TYPES.filter((t) => ARCHITECTURES[t].pretraining);
+
+// The objectives are written against BERT's MLM head and LLaMA's output layer: a family that declares one shares it.
+function asBert(m: Backbone): Bert {
+  if (!(m instanceof Bert)) throw new Error(`pretrain: masked LM here trains BERT's layout, not ${m.modelType}`);
+  return m;
+}
+
+function asDecoder(m: Backbone): Llama {
+  if (!(m instanceof Llama))
+    throw new Error(`pretrain: next-token prediction here trains LLaMA's layout, not ${m.modelType}`);
+  return m;
+}
+
+/** Whether a run record's family (options.arch, a model_type) learns by next-token prediction. */
+export function predictsNextToken(modelType: unknown): boolean {
+  return isSupported(modelType) && ARCHITECTURES[modelType].pretraining?.objective === 'next-token';
+}
+
+function pretrainingOf(model: Backbone): Pretraining {
+  const p = architectureOf(model.config).pretraining;
+  if (!p)
+    throw new Error(
+      `pretrain: ${model.source} is a ${model.modelType} model; revmux pretrain trains ${SUPPORTED_MODEL_TYPES.filter((t) => ARCHITECTURES[t].pretraining).join(', ')} models`,
+    );
+  return p;
+}
+
+/** A fresh preset-sized model of `o.arch` with its pretraining heads, or the model of an existing folder. */
+function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Backbone {
   if (o.model) {
     const m = loadModel(o.model);
-    if (m instanceof Llama && !o.mux) return m;
-    if (!(m instanceof Bert))
-      throw new Error(
-        `pretrain: ${o.model} is a ${m.modelType} model; pretraining here is for BERT encoders (masked LM, MUX-PLM) and LLaMA decoders (next token)`,
-      );
-    if (!o.mux && !m.hasMlmHead)
+    const { objective } = pretrainingOf(m);
+    if (o.mux && objective !== 'masked-lm')
+      throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders; ${o.model} is a ${m.modelType} model`);
+    if (m instanceof Bert && !o.mux && !m.hasMlmHead)
       throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
-    if (m.config.vocab_size < vocabSize)
+    if (dims(m.config).vocab < vocabSize)
       throw new Error(
-        `pretrain: ${o.model} has vocab_size ${m.config.vocab_size}, fewer than the tokenizer's ${vocabSize} tokens`,
+        `pretrain: ${o.model} has vocab_size ${dims(m.config).vocab}, fewer than the tokenizer's ${vocabSize} tokens`,
       );
     return m;
   }
-  if (o.arch === 'llama') {
-    if (o.mux) throw new Error('pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch llama');
-    const c = llamaPreset(o.preset ?? 'mini', {
-      vocab_size: vocabSize,
-      max_position_embeddings: Math.max(512, seqLen),
-      ...(o.layers ? { num_hidden_layers: o.layers } : {}),
-      ...o.initConfig,
-    });
-    return createModel(c, { seed, heads: () => false }) as Llama; // tied: no separate lm_head
-  }
-  const config = bertPreset(o.preset ?? 'mini', {
+  const arch = o.arch ?? 'bert';
+  if (!PRETRAIN_MODEL_TYPES.includes(arch as ModelType))
+    throw new Error(`pretrain: --arch must be one of ${PRETRAIN_MODEL_TYPES.join(', ')}, got ${JSON.stringify(arch)}`);
+  const family = ARCHITECTURES[arch as ModelType].pretraining!;
+  if (o.mux && family.objective !== 'masked-lm')
+    throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch ${arch}`);
+  if (dropout > 0 && !family.dropoutFields) throw new Error(`pretrain: ${arch} models have no dropout (--dropout)`);
+  const config = presetConfig(arch, sizeOf(o.preset ?? 'mini', o.layers), {
     vocab_size: vocabSize,
-    hidden_dropout_prob: dropout,
-    attention_probs_dropout_prob: dropout,
     max_position_embeddings: Math.max(512, seqLen),
-    ...(o.layers ? { num_hidden_layers: o.layers } : {}),
+    ...family.dropoutFields?.(dropout),
     ...o.initConfig,
   });
-  const bert = createModel(config, { seed, heads: (n) => !o.mux && n.startsWith('cls.') }) as Bert;
-  const table = bert.weights.get('embeddings.position_embeddings.weight').data as Float32Array;
-  if (o.positionInit === 'sinusoidal') sinusoidalPositions(table, config.hidden_size, config.initializer_range);
-  if (o.positionInit === 'neighbours') neighbourAttentionInit(bert);
-  return bert;
+  const model = createModel(config, { seed, heads: (n) => !o.mux && family.heads(n) });
+  if ((o.positionInit ?? 'random') !== 'random') {
+    if (!(model instanceof Bert))
+      throw new Error(`pretrain: --position-init is for BERT's learned positions, not ${arch}'s`);
+    const table = model.weights.get('embeddings.position_embeddings.weight').data as Float32Array;
+    const { hidden_size: d, initializer_range: std } = model.config;
+    if (o.positionInit === 'sinusoidal') sinusoidalPositions(table, d, std);
+    if (o.positionInit === 'neighbours') neighbourAttentionInit(model);
+  }
+  return model;
 }
 
 /** Fills a [P, d] table with sin / cos of position / 10000^(2i/d), scaled to standard deviation `std`. */
@@ -181,7 +212,7 @@ function firstPassStart(o: PretrainOptions, heldOutEnd: PackerState): PackerStat
 
 async function objectiveFor(
   o: PretrainOptions,
-  model: Bert | Llama,
+  model: Backbone,
   tok: TextTokenizer,
   s: { seqLen: number; batchSize: number; seed: number; dropout: number },
 ) {
@@ -212,11 +243,12 @@ async function objectiveFor(
     if (held.length >= heldCount) break;
   }
   const trainStart: PackerState = { lineNo: start.lineNo, pending: [...start.pending] };
+  const kind = pretrainingOf(model).objective;
   const objective =
-    model instanceof Llama
-      ? await causalLm(model, held, { batchSize, tokenizerDir: o.tokenizer })
+    kind === 'next-token'
+      ? await causalLm(asDecoder(model), held, { batchSize, tokenizerDir: o.tokenizer })
       : o.mux
-        ? await muxPlmPretraining(model, tok, held, mlm, {
+        ? await muxPlmPretraining(asBert(model), tok, held, mlm, {
             n: o.mux,
             priming: o.priming ?? 0.2,
             nu: o.nu ?? 20,
@@ -227,8 +259,8 @@ async function objectiveFor(
             initFrom: o.model ?? `preset:${o.preset ?? 'mini'}`,
           })
         : o.objective === 'causal'
-          ? await bertCausalLm(model, held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
-          : await plainMlm(model, held, mlm, {
+          ? await bertCausalLm(asBert(model), held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
+          : await plainMlm(asBert(model), held, mlm, {
               maskRate,
               seed,
               batchSize,
@@ -266,7 +298,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   if (!o.maxSteps && !o.minutes) throw new Error('pretrain: give a budget, --max-steps and/or --minutes');
   const tok = TextTokenizer.load(o.tokenizer);
   const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
-  const config = model.config;
+  const { layers, hidden } = dims(model.config);
 
   const { objective, trainStart, heldCount, maskRate } = await objectiveFor(o, model, tok, {
     seqLen,
@@ -293,8 +325,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     model: o.model ?? null,
     mux: o.mux ?? null,
     priming: o.mux ? (o.priming ?? 0.2) : null,
-    layers: config.num_hidden_layers,
-    hidden: config.hidden_size,
+    layers,
+    hidden,
     seqLen,
     batchSize,
     lr: peak,
@@ -325,7 +357,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const state = setup.state;
   const meta = state.meta as PretrainMeta;
   log(
-    `pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${config.num_hidden_layers} H${config.hidden_size}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`,
+    `pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${layers} H${hidden}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`,
   );
 
   const budgetFraction = () =>

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SafetensorsFile } from '../../src/io/safetensors.js';
 import { loadModel } from '../../src/models/load.js';
-import { type PretrainOptions, pretrain } from '../../src/train/pretrain.js';
+import { type PretrainOptions, pretrain, scoreHeldOut } from '../../src/train/pretrain.js';
 import { sharedData } from '../helpers/shared-data.js';
 
 const small = { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2 };
@@ -190,11 +190,12 @@ describe('revmux pretrain --arch llama', () => {
     assert.throws(() => nextTokenFeeds([[1, 2], [3]]), /one length/);
   });
 
-  it('learns next-token prediction of a cyclic corpus, writes a LlamaForCausalLM folder, and resumes exactly', async () => {
+  /** A folder with the synthetic tokenizer and a corpus where the next word follows from the current one. */
+  async function cyclicCorpus(): Promise<{ dir: string; corpus: string }> {
     const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-llama-'));
     fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
-    // the next word follows from the current one: a unigram model gets ~4%, a bigram one 100%
+    // a unigram model gets ~4% of next words, a bigram one 100%
     const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
     const corpus = path.join(dir, 'cycle.txt');
     fs.writeFileSync(
@@ -203,6 +204,11 @@ describe('revmux pretrain --arch llama', () => {
         Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
       ).join('\n') + '\n',
     );
+    return { dir, corpus };
+  }
+
+  it('learns next-token prediction of a cyclic corpus, writes a LlamaForCausalLM folder, and resumes exactly', async () => {
+    const { dir, corpus } = await cyclicCorpus();
     const base: PretrainOptions = {
       corpus,
       tokenizer: dir,
@@ -239,6 +245,29 @@ describe('revmux pretrain --arch llama', () => {
     await pretrain({ ...base, out: path.join(dir, 'b'), abortAfterSteps: 40 });
     const resumed = await pretrain({ ...base, out: path.join(dir, 'b') });
     assert.equal(resumed.heldOut.loss, r.heldOut.loss);
+  });
+
+  it("continues a loaded Qwen3 decoder by next-token prediction, the objective its family shares with LLaMA's", async (t) => {
+    const qwen = sharedData(t, 'reference/qwen3-tiny');
+    if (!qwen) return;
+    const { dir, corpus } = await cyclicCorpus();
+    const o = { corpus, tokenizer: dir, model: qwen, seqLen: 16, batchSize: 16, heldOutSequences: 32, seed: 3 };
+    const before = await scoreHeldOut(o);
+    const out = path.join(dir, 'qwen');
+    const r = await pretrain({ ...o, out, lr: 1e-2, maxSteps: 60, evalEvery: 30, quiet: true, log: () => {} });
+    assert.ok(r.heldOut.loss < before.loss - 1, `held-out loss ${before.loss} -> ${r.heldOut.loss}`);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.equal(config.architectures[0], 'Qwen3ForCausalLM');
+    assert.equal(loadModel(out).modelType, 'qwen3');
+  });
+
+  it('refuses what a family cannot do, naming the option', async () => {
+    const { dir, corpus } = await cyclicCorpus();
+    const o = { corpus, tokenizer: dir, out: path.join(dir, 'x'), maxSteps: 1, quiet: true, log: () => {} };
+    await assert.rejects(pretrain({ ...o, arch: 't5' }), /--arch must be one of bert, llama, got "t5"/);
+    await assert.rejects(pretrain({ ...o, arch: 'llama', dropout: 0.1 }), /llama models have no dropout/);
+    await assert.rejects(pretrain({ ...o, arch: 'llama', positionInit: 'neighbours' }), /--position-init is for BERT/);
+    await assert.rejects(pretrain({ ...o, arch: 'llama', mux: 2 }), /--mux \(MUX-PLM\) is for BERT encoders/);
   });
 });
 
