@@ -133,19 +133,64 @@ interface BenchFile {
 function speeds(grid: string): BenchFile[] {
   const dir = path.join('results', 'matrix', grid, 'speed');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).flatMap((d) => {
+  const runs = fs.readdirSync(dir).flatMap((d) => {
     const f = path.join(dir, d, 'bench.json');
     return fs.existsSync(f) ? [JSON.parse(fs.readFileSync(f, 'utf8')) as BenchFile] : [];
   });
+  // several runs on one model (say the main l, then the prefill sweep's) make one column; the grid's own
+  // backbone comes first, random weights at another shape after it
+  const merged = [...groupBy(runs, (b) => `${b.model}|${b.layers}`).values()].map((bs) => ({
+    ...bs[0],
+    results: bs.flatMap((b) => b.results),
+  }));
+  return merged.sort((a, b) => Number(a.model.startsWith('random')) - Number(b.model.startsWith('random')));
 }
 // a bench of another depth is matched at the same share of prefilled layers (l = 1 of 4 ~ l = 3 of 12)
 const sameDepth = (b: BenchFile, rl: number, l: number, layers: number) =>
   b.layers ? rl * layers === l * b.layers : rl === l;
+const benchRow = (b: BenchFile, a: { variant: string; n: number; l: number }, layers: number) =>
+  b.results.find((r) => r.variant === a.variant && r.n === a.n && sameDepth(b, r.l, a.l, layers));
 const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }, layers: number) =>
   benches
-    .map((b) => b.results.find((r) => r.variant === a.variant && r.n === a.n && sameDepth(b, r.l, a.l, layers)))
+    .map((b) => benchRow(b, a, layers))
     .map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : ''))
     .join(' | ');
+const benchName = (b: BenchFile) => `${b.model} (d = ${b.hidden}${b.layers ? `, ${b.layers} layers` : ''})`;
+
+/** Accuracy against measured speed-up, one panel per benchmarked model: every cell with a speed-up there. */
+function accuracySpeedChart(title: string, aggs: Agg[], benches: BenchFile[], layers: number): TopLevelSpec | null {
+  const values = benches.flatMap((b) => [
+    { bench: benchName(b), label: 'SISO', variant: 'SISO', speedup: 1, accuracy: 100 * aggs[0].siso },
+    ...aggs.flatMap((a) => {
+      const r = benchRow(b, a, layers);
+      const label = `N=${a.n} l=${a.l}`;
+      return r ? [{ bench: benchName(b), label, variant: a.variant, speedup: r.speedup, accuracy: 100 * a.acc }] : [];
+    }),
+  ]);
+  if (values.length <= benches.length) return null;
+  const x = {
+    field: 'speedup',
+    type: 'quantitative',
+    scale: { zero: false },
+    title: 'measured speed-up over SISO',
+  } as const;
+  const y = { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' } as const;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values },
+    facet: { column: { field: 'bench', type: 'nominal', title: 'speed measured on' } },
+    resolve: { scale: { x: 'independent' } },
+    spec: {
+      width: 320,
+      height: 240,
+      layer: [
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color: { field: 'variant' } } },
+        { mark: { type: 'text', dx: 4, align: 'left', fontSize: 8 }, encoding: { x, y, text: { field: 'label' } } },
+      ],
+    },
+  };
+}
 /** Our main table's accuracies beside the paper's for the same family, as drops from each side's SISO. */
 function besideThePaper(c0: CellRecord, main: Agg[]): string[] {
   const paper = paperBackbone(c0.backbone_type ?? 'bert');
@@ -182,7 +227,9 @@ const md: string[] = [
   "weight, for the grid's fixed epochs, best dev checkpoint kept; all scored over 10 seeded pairings).",
   'Accuracy is the mean over seeds of the 10-pairing mean; "± seeds" is the standard deviation over seeds,',
   '"± pairings" the mean standard deviation over pairings. Speed-ups are not measured by the grid (cells',
-  'train on shared cores); speed at BERT-base shape is in docs/accuracy-and-speed.md and docs/int8.md.',
+  'train on shared cores) but by `revmux bench` runs on free cores, on the backbone itself and on random',
+  'weights at BERT-base shape at the same share of prefilled layers (`results/matrix/<grid>/speed/`), with',
+  "SST-2 dev sentences on the backbone and 64-token rows at BERT-base shape, for every task's table.",
   '',
 ];
 if (!records.length) md.push('No cells have been run yet.');
@@ -190,9 +237,7 @@ fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   md.push(`## ${grid}`, '');
   const benches = speeds(grid);
-  const speedHeads = benches
-    .map((b) => ` speed-up, ${b.model} (d = ${b.hidden}${b.layers ? `, ${b.layers} layers` : ''}) |`)
-    .join('');
+  const speedHeads = benches.map((b) => ` speed-up, ${benchName(b)} |`).join('');
   const speedRule = benches.map(() => ' --- |').join('');
   if (!benches.length)
     md.push(
@@ -231,10 +276,13 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
       md.push(
         'Prefill sweep (RevMUX):',
         '',
-        '| N | l | dev accuracy | ± pairings | agrees with SISO |',
-        '| --- | --- | --- | --- | --- |',
+        `| N | l | dev accuracy | ± pairings | agrees with SISO |${speedHeads}`,
+        `| --- | --- | --- | --- | --- |${speedRule}`,
       );
-      for (const a of sweep) md.push(`| ${a.n} | ${a.l} | ${pct(a.acc)} | ${pct(a.pairingSd)} | ${pct(a.agreement)} |`);
+      for (const a of sweep) {
+        const speed = benches.length ? ` ${speedCell(benches, a, c0.backbone_layers)} |` : '';
+        md.push(`| ${a.n} | ${a.l} | ${pct(a.acc)} | ${pct(a.pairingSd)} | ${pct(a.agreement)} |${speed}`);
+      }
       md.push('');
     }
     const slug = `${grid}-${task}`.replace(/[^\w-]+/g, '-');
@@ -257,6 +305,11 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     };
     await renderChart(spec, path.join('docs', 'img', `results-${slug}`));
     md.push(`![accuracy against N](img/results-${slug}.png)`, '');
+    const tradeOff = accuracySpeedChart(`${task}: accuracy against speed-up`, aggs, benches, c0.backbone_layers);
+    if (tradeOff) {
+      await renderChart(tradeOff, path.join('docs', 'img', `results-${slug}-speed`));
+      md.push(`![accuracy against measured speed-up](img/results-${slug}-speed.png)`, '');
+    }
     md.push('What the paper claims, checked on these cells:', '');
     const at = (v: string, n: number, l = mainL) => aggs.find((a) => a.variant === v && a.n === n && a.l === l);
     const lines: string[] = [];
