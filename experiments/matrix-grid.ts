@@ -21,7 +21,8 @@ export interface Grid {
     max_epochs: number;
     patience: number;
     evals_per_epoch: number;
-    max_length?: number;
+    /** Tokens per example (default 128): one number, or one per task (sentence pairs need more than SST-2). */
+    max_length?: number | Partial<Record<Task, number>>;
     limit_train?: number;
     limit_dev?: number;
   };
@@ -59,6 +60,15 @@ export function readGrid(file: string): Grid {
   const where = (s: string) => `${file}: ${s}`;
   if (!/^[\w.-]+$/.test(g.name ?? ''))
     throw new Error(where(`"name" must be a plain folder name, got ${JSON.stringify(g.name)}`));
+  const m = g.train?.max_length;
+  const lengths: [string, unknown][] = typeof m === 'object' ? Object.entries(m) : [['', m]];
+  for (const [t, len] of lengths) {
+    if (t) parseTask(t);
+    if (len !== undefined && !(Number.isInteger(len) && Number(len) > 0))
+      throw new Error(
+        where(`train.max_length${t ? `.${t}` : ''} must be a positive integer, got ${JSON.stringify(len)}`),
+      );
+  }
   for (const grp of g.groups ?? []) {
     if (!g.backbones?.[grp.backbone])
       throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" is not in "backbones"`));
@@ -86,6 +96,12 @@ export function readGrid(file: string): Grid {
     }
   }
   return g;
+}
+
+/** The max length a grid gives a task's examples. */
+export function maxLengthOf(g: Grid, task: Task): number {
+  const m = g.train.max_length;
+  return (typeof m === 'object' ? m[task] : m) ?? 128;
 }
 
 export function cellsOf(g: Grid): Cell[] {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FullMuxMethod } from '../src/baselines/methods.js';
 import { loadFullMux } from '../src/baselines/full-model.js';
-import { findGlueDir, loadExamples } from '../src/data/glue.js';
+import { type Task, findGlueDir, loadExamples } from '../src/data/glue.js';
 import { evaluateFullMux } from '../src/eval/full-mux.js';
 import { evaluatePairings } from '../src/eval/pairing.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
@@ -26,7 +26,7 @@ import { prepareDevFeatures, prepareFeatures, taskHead } from '../src/mux/task-f
 import type { MuxVariant } from '../src/mux/variants.js';
 import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
-import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, readGrid } from './matrix-grid.js';
+import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, maxLengthOf, readGrid } from './matrix-grid.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => {
@@ -48,18 +48,18 @@ const dataDir = findGlueDir(arg('data'));
 const models = new Map<string, { model: Backbone; hash: string }>();
 const features = new Map<string, { train: Features; dev: Features }>();
 const devOnly = new Map<string, Features>();
-const common = {
-  maxLength: grid.train.max_length ?? 128,
+const common = (task: Task) => ({
+  maxLength: maxLengthOf(grid, task),
   limitTrain: grid.train.limit_train,
   limitDev: grid.train.limit_dev,
-};
+});
 
 /** An adapter on the frozen backbone, trained until dev accuracy stops improving. */
 async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model: Backbone, out: string) {
   const fkey = `${dir}|${c.l}`;
   if (!features.has(fkey)) {
     for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k); // one backbone's features in memory at a time
-    features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, ...common }));
+    features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, ...common(c.task) }));
   }
   const f = features.get(fkey)!;
   const stepsPerEpoch = Math.ceil(f.train.count / 32);
@@ -106,10 +106,10 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
 async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string, model: Backbone, out: string) {
   const w = grid.whole_model!;
   if (!devOnly.has(dir))
-    devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common }));
+    devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common(c.task) }));
   const dev = devOnly.get(dir)!;
   const start = c.variant === 'muxplm' ? w.muxplm![c.n] : dir;
-  const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, common.limitTrain ?? Infinity);
+  const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, grid.train.limit_train ?? Infinity);
   const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n)); // about: batches are by length
   const r = await finetuneFullMux({
     method: c.variant,
@@ -122,7 +122,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     lr: w.lr,
     seed: c.seed,
     evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / w.evals_per_epoch)),
-    ...common,
+    ...common(c.task),
     quiet: true,
     log: () => {},
   });
@@ -130,7 +130,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     pairings: 10,
     seed: 4141,
     quiet: true,
-    limitDev: common.limitDev,
+    limitDev: grid.train.limit_dev,
   });
   const trainable = allParams(loadFullMux(out).model).size();
   return {
@@ -172,6 +172,7 @@ for (const c of todo) {
     backbone_type: model.modelType,
     backbone_layers: model.numLayers,
     backbone_hidden: model.hiddenSize,
+    max_length: maxLengthOf(grid, c.task),
     train_seconds: trainSeconds,
     ...fields,
   };

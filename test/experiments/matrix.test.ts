@@ -53,7 +53,15 @@ describe('experiment:matrix', () => {
     const grid = {
       name: 'tiny',
       backbones: { tiny: { synthetic: backbone } },
-      train: { lr: 0.001, max_epochs: 2, patience: 1, evals_per_epoch: 2, limit_train: 400, limit_dev: 100 },
+      train: {
+        lr: 0.001,
+        max_epochs: 2,
+        patience: 1,
+        evals_per_epoch: 2,
+        max_length: { synthetic: 32 },
+        limit_train: 400,
+        limit_dev: 100,
+      },
       whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1 },
       groups: [
         {
@@ -106,6 +114,7 @@ describe('experiment:matrix', () => {
     assert.equal(cell.evaluation.slot_accuracy.length, 2);
     assert.ok(cell.epochs_trained > 0 && cell.epochs_trained <= 2);
     assert.match(cell.backbone_sha256, /^[0-9a-f]{64}$/);
+    assert.equal(cell.max_length, 32, "the grid's length for this task");
     const whole = JSON.parse(
       fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/datamux-n2-l0-s1.json'), 'utf8'),
     );
@@ -156,6 +165,11 @@ describe('experiment:matrix', () => {
       assert.throws(() => run('matrix.ts', ['--grid', bad, '--dry-run']), message);
     };
     refuses({ groups: [{ ...group, backbone: 'b' }] }, /group g: backbone "b" is not in "backbones"/);
+    refuses(
+      { train: { max_length: { synthetic: 0 } }, groups: [group] },
+      /train.max_length.synthetic must be a positive/,
+    );
+    refuses({ train: { max_length: { sst3: 64 } }, groups: [group] }, /sst3/);
     refuses(
       { groups: [{ ...group, variants: ['mux'] }] },
       /group g: unknown variant "mux" \(known: revmux, ora, vanilla, datamux, muxplm\)/,
