@@ -6,7 +6,9 @@ export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
     .description(
-      'pretraining from a .txt / .txt.gz corpus: masked LM of a BERT encoder (plain, or multiplexed as MUX-PLM with --mux N) or next-token prediction of a LLaMA decoder; writes a Hugging Face folder, checkpoints atomically and resumes',
+      'pretraining from a .txt / .txt.gz corpus: masked LM of a BERT encoder (plain, or multiplexed as MUX-PLM ' +
+        'with --mux N) or next-token prediction of a LLaMA decoder; writes a Hugging Face folder, checkpoints ' +
+        'atomically and resumes',
     )
     .requiredOption(
       '--corpus <file>',
@@ -16,7 +18,8 @@ export function registerPretrain(program: Command): void {
     .option('--tokenizer <dir>', 'folder with tokenizer.json', '../shared/data/tokenizers/bert-base-uncased')
     .option(
       '--arch <name>',
-      "family of a fresh model: bert: masked LM (BertForMaskedLM); llama: next-token prediction (LlamaForCausalLM, tied embeddings); with --model, the folder's family decides",
+      'family of a fresh model: bert: masked LM (BertForMaskedLM); llama: next-token prediction ' +
+        "(LlamaForCausalLM, tied embeddings); with --model, the folder's family decides",
       'bert',
     )
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
@@ -43,19 +46,22 @@ export function registerPretrain(program: Command): void {
     )
     .option(
       '--objective <name>',
-      'for --arch bert: mlm (masked LM) or causal (next token under a causal mask, through the MLM head; a warm start for mlm)',
+      'for --arch bert: mlm (masked LM) or causal (next token under a causal mask, through the MLM head; ' +
+        'a warm start for mlm)',
       'mlm',
     )
     .option(
       '--position-init <kind>',
-      "a fresh BERT's position embeddings: random, sinusoidal, or neighbours (sinusoids + heads that attend to fixed offsets); all trained",
+      "a fresh BERT's position embeddings: random, sinusoidal, or neighbours (sinusoids + heads that attend " +
+        'to fixed offsets); all trained',
       'random',
     )
     .option('--seed <n>', 'seed', int, 42)
     .option('--model <dir>', "start from this BERT folder's weights (and config) instead of a fresh preset")
     .option(
       '--mux <n>',
-      'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); writes a MUX-PLM folder for revmux finetune --method muxplm',
+      'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); ' +
+        'writes a MUX-PLM folder for revmux finetune --method muxplm',
       positiveInt,
     )
     .option(

@@ -130,7 +130,8 @@ function pretrainingOf(model: Backbone): Pretraining {
   const p = architectureOf(model.config).pretraining;
   if (!p)
     throw new Error(
-      `pretrain: ${model.source} is a ${model.modelType} model; revmux pretrain trains ${SUPPORTED_MODEL_TYPES.filter((t) => ARCHITECTURES[t].pretraining).join(', ')} models`,
+      `pretrain: ${model.source} is a ${model.modelType} model; revmux pretrain trains ` +
+        `${SUPPORTED_MODEL_TYPES.filter((t) => ARCHITECTURES[t].pretraining).join(', ')} models`,
     );
   return p;
 }
@@ -205,7 +206,8 @@ function firstPassStart(o: PretrainOptions, heldOutEnd: PackerState): PackerStat
   if (line === undefined) return { lineNo: heldOutEnd.lineNo, pending: [...heldOutEnd.pending] };
   if (!Number.isInteger(line) || line < heldOutEnd.lineNo)
     throw new Error(
-      `pretrain: corpus start line ${line} is inside the held-out part of ${o.corpus} (lines 0-${heldOutEnd.lineNo - 1})`,
+      `pretrain: corpus start line ${line} is inside the held-out part of ${o.corpus} ` +
+        `(lines 0-${heldOutEnd.lineNo - 1})`,
     );
   return { lineNo: line, pending: [] };
 }
@@ -357,7 +359,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const state = setup.state;
   const meta = state.meta as PretrainMeta;
   log(
-    `pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${layers} H${hidden}: ${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, batch ${batchSize}x${seqLen}`,
+    `pretrain ${model.modelType}${o.mux ? ` MUX-PLM N=${o.mux}` : ''} L${layers} H${hidden}: ` +
+      `${params.size().toLocaleString('en-US')} parameters, ${heldCount} held-out sequences, ` +
+      `batch ${batchSize}x${seqLen}`,
   );
 
   const budgetFraction = () =>
@@ -383,7 +387,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     }
     if (produced === 0 && fromStart)
       throw new Error(
-        `${o.corpus}: no training sequences after the ${heldCount} held-out ones; the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`,
+        `${o.corpus}: no training sequences after the ${heldCount} held-out ones; ` +
+          `the corpus is too small for --seq-len ${seqLen} (or lower --held-out)`,
       );
     log(`corpus pass ${epoch + 1} done, starting over`);
   }
@@ -424,7 +429,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       return {
         metric: last.accuracy,
         row,
-        line: `${meta.tokens.toLocaleString('en-US')} tokens, train loss ${t.loss.toFixed(4)}, held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`,
+        line:
+          `${meta.tokens.toLocaleString('en-US')} tokens, train loss ${t.loss.toFixed(4)}, ` +
+          `held-out loss ${last.loss.toFixed(4)}, held-out accuracy ${last.accuracy.toFixed(4)}`,
       };
     },
     save: () => objective.save(o.out),
