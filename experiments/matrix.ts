@@ -94,6 +94,7 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
     max_epochs: grid.train.max_epochs,
     patience: grid.train.patience,
     epochs_trained: r.epochsTrained,
+    loop_seconds: r.loopSeconds,
     best_step: r.bestStep,
     best_epoch: r.bestStep / stepsPerEpoch,
     selection_dev_accuracy: r.bestDevAccuracy,
@@ -142,6 +143,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     max_epochs: w.epochs,
     patience: null,
     epochs_trained: w.epochs,
+    loop_seconds: r.loopSeconds,
     best_step: r.bestStep,
     best_epoch: (r.bestStep / r.steps) * w.epochs,
     selection_dev_accuracy: r.bestDevAccuracy,
@@ -163,7 +165,9 @@ for (const c of todo) {
   const fields = isWholeModel(v)
     ? await wholeModelCell({ ...c, variant: v }, dir, model, out)
     : await adapterCell({ ...c, variant: v }, dir, model, out);
-  const trainSeconds = (Date.now() - t0) / 1000;
+  // a resumed cell's own clock sees only its last part; the loop's sum covers every process that trained it
+  const cellSeconds = (Date.now() - t0) / 1000;
+  const trainSeconds = Number.isFinite(fields.loop_seconds) ? fields.loop_seconds : cellSeconds;
   const record = {
     cell: cellKey(c),
     ...c,
@@ -174,6 +178,7 @@ for (const c of todo) {
     backbone_hidden: model.hiddenSize,
     max_length: maxLengthOf(grid, c.task),
     train_seconds: trainSeconds,
+    cell_seconds: cellSeconds,
     ...fields,
   };
   writeTextAtomic(cellFile(c), JSON.stringify(record, null, 2) + '\n');

@@ -15,6 +15,11 @@ export interface LoopState {
   batchInEpoch: number;
   best: { metric: number; step: number } | null;
   history: Record<string, number>[];
+  /**
+   * Wall seconds of the loop up to the last checkpoint, summed over every process that ran part of it (a
+   * resumed run's own clock sees only its part). Absent in states written before it was kept.
+   */
+  loopSeconds?: number;
   /** Anything the caller needs to check a resume is compatible (arguments, model). */
   meta: Record<string, unknown>;
 }

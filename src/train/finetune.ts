@@ -201,7 +201,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const optimizer = new AdamW({ weightDecay: o.weightDecay ?? 0.01, noDecay });
   const meta = {
     task: o.task,
-    model: o.model ?? `init:${(o.arch ?? 'bert') === 'bert' ? '' : `${o.arch}-`}${o.init}${o.layers ? `:L${o.layers}` : ''}`,
+    model:
+      o.model ?? `init:${(o.arch ?? 'bert') === 'bert' ? '' : `${o.arch}-`}${o.init}${o.layers ? `:L${o.layers}` : ''}`,
     epochs,
     batchSize,
     lr,

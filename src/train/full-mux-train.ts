@@ -61,6 +61,8 @@ export interface FullMuxFinetuneResult {
   history: Record<string, number>[];
   out: string;
   seconds: number;
+  /** Wall seconds of the training loop over all the processes that ran it (LoopState.loopSeconds). */
+  loopSeconds: number;
 }
 
 const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm') || name === 'demux.keys';
@@ -187,6 +189,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     history: state.history,
     out: o.out,
     seconds: (Date.now() - t0) / 1000,
+    loopSeconds: state.loopSeconds ?? NaN,
   });
   const examples = (idx: number[]) => idx.map((i) => trainEnc[i]);
   const loop = await runLoop<number[]>({

@@ -131,6 +131,7 @@ export async function runLoop<B>(run: TrainingRun<B>): Promise<LoopResult> {
     stale = improved ? 0 : stale + 1;
     if (improved || run.keep === 'last') run.save(ev.metric, state.step);
     run.log(`step ${state.step}: ${ev.line}${improved && run.keep === 'best' ? ' (best, saved)' : ''}`);
+    state.loopSeconds = (state.loopSeconds ?? 0) + (Date.now() - stats.start) / 1000;
     run.ckpt.save(params, optimizer, state);
     session = null; // the next segment draws new dropout masks
     stats = { lossSum: 0, correct: 0, examples: 0, parts: {}, ms: 0, start: Date.now() };

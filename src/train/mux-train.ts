@@ -71,6 +71,8 @@ export interface MuxTrainResult {
   sisoDevAccuracy: number;
   history: Record<string, number>[];
   seconds: number;
+  /** Wall seconds of the training loop over all the processes that ran it (LoopState.loopSeconds). */
+  loopSeconds: number;
   trainExamplesPerSecond: number;
   features: { train: Features; dev: Features };
 }
@@ -218,6 +220,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
       sisoDevAccuracy: sisoDev,
       history: state.history,
       seconds: (Date.now() - t0) / 1000,
+      loopSeconds: state.loopSeconds ?? NaN,
       trainExamplesPerSecond: 0,
       features,
     };
@@ -230,6 +233,7 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
     sisoDevAccuracy: sisoDev,
     history: state.history,
     seconds: (Date.now() - t0) / 1000,
+    loopSeconds: state.loopSeconds ?? NaN,
     trainExamplesPerSecond: loop.trainMs ? (loop.trainExamples * 1000) / loop.trainMs : 0,
   };
   fs.mkdirSync(o.out, { recursive: true });

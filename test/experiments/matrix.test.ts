@@ -115,6 +115,7 @@ describe('experiment:matrix', () => {
     assert.ok(cell.epochs_trained > 0 && cell.epochs_trained <= 2);
     assert.match(cell.backbone_sha256, /^[0-9a-f]{64}$/);
     assert.equal(cell.max_length, 32, "the grid's length for this task");
+    assert.ok(cell.loop_seconds > 0 && cell.train_seconds === cell.loop_seconds, 'training time from the loop state');
     const whole = JSON.parse(
       fs.readFileSync(path.join(work, 'results/matrix/tiny/tiny/synthetic/datamux-n2-l0-s1.json'), 'utf8'),
     );

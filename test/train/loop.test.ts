@@ -109,4 +109,21 @@ describe('runLoop', () => {
     assert.equal(second.state.step, 10);
     assert.deepEqual([...second.params.get('w').data], [...straight.params.get('w').data]);
   });
+
+  it("adds a resumed run's loop time to what the state already holds", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-loop-'));
+    const first = setup(dir, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], { abortAfterSteps: 4 });
+    await runLoop(first.run);
+    assert.ok(first.state.loopSeconds! > 0, 'kept at each checkpoint');
+    // as if the first part had taken an hour: the resumed run must carry it, not restart its count
+    new CheckpointDir(dir).save(first.params, first.run.optimizer, { ...first.state, loopSeconds: 3600 });
+    const t0 = Date.now();
+    const second = setup(dir, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+    await runLoop(second.run);
+    const own = (Date.now() - t0) / 1000;
+    assert.ok(
+      second.state.loopSeconds! > 3600 && second.state.loopSeconds! <= 3600 + own,
+      `${second.state.loopSeconds}`,
+    );
+  });
 });
