@@ -112,7 +112,8 @@ export class RevmuxClassifier {
     const r = this.engine.encode(input);
     if (!r.ok)
       throw new InputTooLongError(
-        `input ${index}: ${r.tokens !== undefined ? `${r.tokens} tokens` : `${r.chars} characters`}, over the limit of ${this.engine.maxLength} tokens`,
+        `input ${index}: ${r.tokens !== undefined ? `${r.tokens} tokens` : `${r.chars} characters`}, over the limit ` +
+          `of ${this.engine.maxLength} tokens`,
       );
     return r.enc;
   }

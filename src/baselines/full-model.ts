@@ -102,7 +102,8 @@ export function readFullMuxConfig(dir: string): FullMuxConfig {
   const file = path.join(dir, MUX_CONFIG);
   if (!fs.existsSync(file))
     throw new Error(
-      `${dir}: no ${MUX_CONFIG} (is this a DataMUX / MUX-PLM folder written by revmux finetune --method or revmux pretrain --mux?)`,
+      `${dir}: no ${MUX_CONFIG} (is this a DataMUX / MUX-PLM folder written by revmux finetune --method or revmux ` +
+        `pretrain --mux?)`,
     );
   let c: FullMuxConfig;
   try {
@@ -139,7 +140,8 @@ export function loadFullMux(
     const vectors = stored.get('mux.vectors');
     if (vectors.shape.join() !== [s.n, bert.hiddenSize].join())
       throw new Error(
-        `${dir}/${MUX_WEIGHTS}: mux.vectors is [${vectors.shape.join(', ')}], expected [${s.n}, ${bert.hiddenSize}] for N = ${s.n}`,
+        `${dir}/${MUX_WEIGHTS}: mux.vectors is [${vectors.shape.join(', ')}], expected [${s.n}, ${bert.hiddenSize}] ` +
+          `for N = ${s.n}`,
       );
     const head = initHead(s, bert.hiddenSize, bert.config.vocab_size, bert.config.initializer_range, seed, stored);
     const unknown = stored

@@ -48,4 +48,5 @@ export function precisionList(value: string): Precision[] {
 }
 
 export const PRECISION_HELP =
-  "fp32, or int8: the frozen backbone's Linear layers dynamically quantized (7-bit weights per channel; attention, norms and adapters stay float32)";
+  "fp32, or int8: the frozen backbone's Linear layers dynamically quantized (7-bit weights per channel; attention, " +
+  'norms and adapters stay float32)';

@@ -13,7 +13,8 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'throughput of multiplexed vs single-input inference, interleaved in one run, against the theoretical speedup; JSON, a markdown table and PNG/SVG plots',
+      'throughput of multiplexed vs single-input inference, interleaved in one run, against the theoretical speedup; ' +
+        'JSON, a markdown table and PNG/SVG plots',
     )
     .option('--model <dir>', 'a model folder')
     .option(
@@ -47,7 +48,8 @@ export function registerBench(program: Command): void {
     .option('--seed <n>', 'seed', int, 0)
     .option(
       '--precision <list>',
-      'comma-separated fp32, int8: each multiplexed (and N = 1) graph in these precisions, every one timed against SISO fp32',
+      'comma-separated fp32, int8: each multiplexed (and N = 1) graph in these precisions, every one timed against ' +
+        'SISO fp32',
       precisionList,
       ['fp32'],
     )
@@ -125,15 +127,20 @@ export function registerBench(program: Command): void {
       fs.mkdirSync(o.out, { recursive: true });
       writeTextAtomic(path.join(o.out, 'bench.json'), JSON.stringify(json, null, 2) + '\n');
       const md = [
-        `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB`,
+        `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ` +
+          `${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB`,
         '',
-        'speedup: over SISO fp32; same precision: over SISO in the row\'s precision (timed in the same rounds), which is what the bounds and "achieved" refer to.',
+        "speedup: over SISO fp32; same precision: over SISO in the row's precision (timed in the same rounds), which " +
+          'is what the bounds and "achieved" refer to.',
         '',
-        '| variant | N | l | precision | SISO fp32 ms | mux ms | SISO ex/s | mux ex/s | speedup | same precision | bound (backbone) | bound (FLOPs) | achieved |',
+        '| variant | N | l | precision | SISO fp32 ms | mux ms | SISO ex/s | mux ex/s | speedup | same precision | ' +
+          'bound (backbone) | bound (FLOPs) | achieved |',
         '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...r.rows.map(
           (x) =>
-            `| ${x.variant} | ${x.n} | ${x.l} | ${x.precision} | ${x.siso_ms_median} | ${x.mux_ms_median} | ${x.siso_examples_per_s} | ${x.mux_examples_per_s} | ${x.speedup}x | ${x.speedup_same_precision}x | ${x.bound_backbone}x | ${x.bound_flops}x | ${(100 * x.fraction_of_bound).toFixed(0)}% |`,
+            `| ${x.variant} | ${x.n} | ${x.l} | ${x.precision} | ${x.siso_ms_median} | ${x.mux_ms_median} | ` +
+            `${x.siso_examples_per_s} | ${x.mux_examples_per_s} | ${x.speedup}x | ${x.speedup_same_precision}x | ` +
+            `${x.bound_backbone}x | ${x.bound_flops}x | ${(100 * x.fraction_of_bound).toFixed(0)}% |`,
         ),
       ].join('\n');
       writeTextAtomic(path.join(o.out, 'bench.md'), md + '\n');
@@ -168,7 +175,8 @@ export function registerBench(program: Command): void {
       }
       console.log(md);
       console.log(
-        `\nwrote ${path.join(o.out, 'bench.json')}, bench.md, ${plots.map((p) => path.basename(p.png)).join(', ')} (+ .svg)`,
+        `\nwrote ${path.join(o.out, 'bench.json')}, bench.md, ${plots.map((p) => path.basename(p.png)).join(', ')} (+ ` +
+          `.svg)`,
       );
       console.log(JSON.stringify(json, null, 2));
     });

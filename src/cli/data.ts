@@ -8,7 +8,8 @@ export function registerData(program: Command): void {
   data
     .command('download')
     .description(
-      'download GLUE SST-2, MRPC, RTE, QNLI from their public sources into <dir>/<Task>/{train,dev}.tsv (needs internet access)',
+      'download GLUE SST-2, MRPC, RTE, QNLI from their public sources into <dir>/<Task>/{train,dev}.tsv (needs ' +
+        'internet access)',
     )
     .option('--dir <dir>', 'where to put them', 'data/glue')
     .option('--tasks <list>', 'comma-separated tasks', GLUE_TASKS.join(','))
@@ -23,7 +24,8 @@ export function registerData(program: Command): void {
   data
     .command('trim-vocab')
     .description(
-      'a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring character kept, so no new [UNK]); for pretraining small backbones',
+      'a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring character ' +
+        'kept, so no new [UNK]); for pretraining small backbones',
     )
     .requiredOption('--corpus <file>', 'text corpus (.txt or .txt.gz) whose pieces are counted')
     .requiredOption('--out <dir>', 'folder for tokenizer.json, vocab.txt, tokenizer_config.json')

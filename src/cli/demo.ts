@@ -5,7 +5,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'make (or reuse) a small frozen SST-2 backbone, train RevMUX N=2 adapters, compare SISO and RevMUX accuracy over 10 pairings, measure throughput, print one summary and write plots (offline, minutes on 2 cores)',
+      'make (or reuse) a small frozen SST-2 backbone, train RevMUX N=2 adapters, compare SISO and RevMUX accuracy ' +
+        'over 10 pairings, measure throughput, print one summary and write plots (offline, minutes on 2 cores)',
     )
     .option('--cache <dir>', 'where backbones and adapters are kept between runs', '.revmux-cache')
     .option('--out <dir>', 'summary.md, summary.json and plots', 'runs/demo')

@@ -24,7 +24,8 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description(
-      'accuracy on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the SISO accuracy of the backbone: adapters trained on it and DataMUX / MUX-PLM models (none: the backbone alone)',
+      'accuracy on a GLUE dev set averaged over K random pairings (with std and pairing sensitivity), next to the ' +
+        'SISO accuracy of the backbone: adapters trained on it and DataMUX / MUX-PLM models (none: the backbone alone)',
     )
     .requiredOption('--model <dir>', "the frozen backbone: the adapters' base and the SISO reference")
     .option('--adapter <dir...>', 'adapter folders (same backbone and l) from revmux train')
@@ -83,14 +84,16 @@ export function registerEval(program: Command): void {
       // with no adapter nor multiplexed model: the backbone's own (SISO) accuracy
       const siso = sisoAccuracy(dev);
       console.log(
-        `\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ${pct(siso)}\n`,
+        `\n${task} dev, ${dev.count} examples, ${o.pairings} pairings, backbone in ${o.precision}; SISO accuracy ` +
+          `${pct(siso)}\n`,
       );
       console.log('| variant | N | l | accuracy (mean ± std) | pairing sensitivity | agrees with SISO |');
       console.log('| --- | --- | --- | --- | --- | --- |');
       console.log(`| siso | 1 | - | ${pct(siso)} | 0 | 100 |`);
       for (const r of results)
         console.log(
-          `| ${r.variant}${r.mux_model ? ' (whole model trained)' : ''} | ${r.n} | ${r.mux_model ? '-' : r.l} | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`,
+          `| ${r.variant}${r.mux_model ? ' (whole model trained)' : ''} | ${r.n} | ${r.mux_model ? '-' : r.l} | ` +
+            `${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`,
         );
       const json = {
         task,

@@ -8,7 +8,9 @@ export function registerExport(program: Command): void {
   program
     .command('export')
     .description(
-      'write one self-contained ONNX file from token ids to label logits: with --adapter, the multiplexed pipeline for N inputs ([G, N, S] in, [G, N, 2] out); without, the SISO classifier in the folder layout transformers.js loads; --format triton wraps it as a Triton model repository',
+      'write one self-contained ONNX file from token ids to label logits: with --adapter, the multiplexed pipeline ' +
+        'for N inputs ([G, N, S] in, [G, N, 2] out); without, the SISO classifier in the folder layout ' +
+        'transformers.js loads; --format triton wraps it as a Triton model repository',
     )
     .requiredOption('--model <dir>', 'frozen backbone folder (with tokenizer.json)')
     .requiredOption('--out <dir>', 'output folder')
@@ -40,7 +42,9 @@ export function registerExport(program: Command): void {
         const r = await exportModel({ ...o, format: o.format });
         const m = r.manifest;
         console.log(
-          `wrote ${r.onnx}: ${m.kind === 'multiplexed' ? `${m.variant} N=${m.n} l=${m.l}` : 'SISO'}, inputs ${m.inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')} -> ${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}${m.external_data ? `, weights in ${m.external_data}` : ''}`,
+          `wrote ${r.onnx}: ${m.kind === 'multiplexed' ? `${m.variant} N=${m.n} l=${m.l}` : 'SISO'}, inputs ` +
+            `${m.inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')} -> ` +
+            `${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}${m.external_data ? `, weights in ${m.external_data}` : ''}`,
         );
       },
     );

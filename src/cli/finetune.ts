@@ -9,7 +9,8 @@ export function registerFinetune(program: Command): void {
   program
     .command('finetune')
     .description(
-      'fine-tune all weights on a GLUE task (BERT: classifier on the pooler; T5/LLaMA: label-word verbalizer); writes the best dev-accuracy checkpoint as a Hugging Face folder',
+      'fine-tune all weights on a GLUE task (BERT: classifier on the pooler; T5/LLaMA: label-word verbalizer); writes ' +
+        'the best dev-accuracy checkpoint as a Hugging Face folder',
     )
     .requiredOption('--task <name>', 'sst2, mrpc, rte, qnli, or synthetic (built in, no data needed)')
     .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')
@@ -18,7 +19,8 @@ export function registerFinetune(program: Command): void {
     .option('--layers <n>', "with --init: number of layers instead of the preset's", positiveInt)
     .option(
       '--arch <name>',
-      'with --init: bert (an encoder with a classifier), llama (a decoder) or t5 (encoder-decoder); the last two answer with label words',
+      'with --init: bert (an encoder with a classifier), llama (a decoder) or t5 (encoder-decoder); the last two ' +
+        'answer with label words',
       'bert',
     )
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')

@@ -10,7 +10,8 @@ export function registerFlops(program: Command): void {
   program
     .command('flops')
     .description(
-      "per-example inference FLOPs of SISO and each multiplexing variant, and the TFLOPs to run a GLUE dev set (cf. the paper's inference-cost table)",
+      'per-example inference FLOPs of SISO and each multiplexing variant, and the TFLOPs to run a GLUE dev set (cf. ' +
+        "the paper's inference-cost table)",
     )
     .option('--model <dir>', 'a model folder (only config.json is read)')
     .option(
@@ -76,13 +77,15 @@ export function registerFlops(program: Command): void {
         typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(3)) : String(x ?? '-');
       if (!o.json) {
         console.log(
-          `${o.model ?? o.random}: ${config.model_type}, ${L} layers, d = ${d}; ${o.task ? `${o.task} dev (${lengths.length} examples, mean length ${(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1)})` : `seq ${o.seq}`}; l = ${l}\n`,
+          `${o.model ?? o.random}: ${config.model_type}, ${L} layers, d = ${d}; ` +
+            `${o.task ? `${o.task} dev (${lengths.length} examples, mean length ${(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1)})` : `seq ${o.seq}`}; l = ${l}\n`,
         );
         console.log('| variant | N | l | GFLOPs / example | dev TFLOPs | bound with adapters | backbone bound |');
         console.log('| --- | --- | --- | --- | --- | --- | --- |');
         for (const r of rows)
           console.log(
-            `| ${r.variant} | ${r.n} | ${r.l} | ${fmt(r.gflops_per_example)} | ${fmt(r.dev_tflops)} | ${fmt(r.speedup_bound)}x | ${fmt(r.backbone_bound ?? 1)}x |`,
+            `| ${r.variant} | ${r.n} | ${r.l} | ${fmt(r.gflops_per_example)} | ${fmt(r.dev_tflops)} | ` +
+              `${fmt(r.speedup_bound)}x | ${fmt(r.backbone_bound ?? 1)}x |`,
           );
         console.log('');
       }

@@ -8,12 +8,14 @@ export function registerForward(program: Command): void {
   program
     .command('forward')
     .description(
-      'run a model folder on input_ids / attention_mask (+ token_type_ids, decoder_input_ids) and save hidden.{k}, last_hidden_state and head outputs',
+      'run a model folder on input_ids / attention_mask (+ token_type_ids, decoder_input_ids) and save hidden.{k}, ' +
+        'last_hidden_state and head outputs',
     )
     .requiredOption('--model <dir>', 'Hugging Face model folder (config.json + model.safetensors or sharded index)')
     .requiredOption(
       '--input <file>',
-      'safetensors file with int64 [B, S] input_ids and attention_mask, optional token_type_ids (BERT) and decoder_input_ids (T5)',
+      'safetensors file with int64 [B, S] input_ids and attention_mask, optional token_type_ids (BERT) and ' +
+        'decoder_input_ids (T5)',
     )
     .requiredOption('--out <file>', 'where to write the float32 outputs (safetensors, written atomically)')
     .option('--no-hidden', 'skip the per-layer hidden.{k} outputs')
@@ -30,7 +32,8 @@ export function registerForward(program: Command): void {
         const other = st.names().filter((n) => !inputNames.includes(n));
         if (other.length)
           console.error(
-            `note: ignoring ${other.length} tensor(s) that are not inputs: ${other.slice(0, 5).join(', ')}${other.length > 5 ? ', ...' : ''}`,
+            `note: ignoring ${other.length} tensor(s) that are not inputs: ` +
+              `${other.slice(0, 5).join(', ')}${other.length > 5 ? ', ...' : ''}`,
           );
         for (const name of st.names().filter((n) => inputNames.includes(n))) {
           const info = st.info(name);

@@ -17,7 +17,8 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description(
-      'HTTP server that batches concurrent /classify requests and multiplexes them (load-adaptive N: SISO for a lone request, multiplexed under load)',
+      'HTTP server that batches concurrent /classify requests and multiplexes them (load-adaptive N: SISO for a lone ' +
+        'request, multiplexed under load)',
     )
     .requiredOption('--model <dir>', 'the frozen backbone folder (with tokenizer.json)')
     .option('--adapter <dir...>', 'adapter folders, one per N (none: SISO only)', [])
@@ -32,7 +33,8 @@ export function registerServe(program: Command): void {
     .option('--precision <p>', PRECISION_HELP, precision, 'fp32')
     .option(
       '--prepack-weights',
-      'give each session its own prepacked copy of the weights: at BERT-base 5-11% more throughput, about one more copy of the weights in memory per N served',
+      'give each session its own prepacked copy of the weights: at BERT-base 5-11% more throughput, about one more ' +
+        'copy of the weights in memory per N served',
     )
     .option('--max-inputs <n>', 'inputs per request', positiveInt, 256)
     .option('--max-concurrent <n>', 'requests in flight; more get 429', positiveInt, 256)
@@ -40,7 +42,8 @@ export function registerServe(program: Command): void {
     .option('--timeout-ms <ms>', 'per-request timeout (504)', positiveInt, 30000)
     .option(
       '--api-key <key>',
-      'require "Authorization: Bearer <key>" on /classify, /info and /metrics (default: $REVMUX_API_KEY; /health stays open)',
+      'require "Authorization: Bearer <key>" on /classify, /info and /metrics (default: $REVMUX_API_KEY; /health ' +
+        'stays open)',
     )
     .option('--request-timeout-ms <ms>', 'time allowed to receive a whole request (408 after it)', positiveInt, 10000)
     .action(async (o) => {
@@ -48,7 +51,8 @@ export function registerServe(program: Command): void {
       const apiKey: string | undefined = o.apiKey ?? (process.env.REVMUX_API_KEY || undefined);
       if (!LOOPBACK.test(o.host) && !apiKey)
         console.error(
-          `revmux serve: warning: listening on ${o.host}, beyond this machine, with no --api-key: anyone who can reach it can use it`,
+          `revmux serve: warning: listening on ${o.host}, beyond this machine, with no --api-key: anyone who can ` +
+            `reach it can use it`,
         );
       const policy = o.policy === 'adaptive' ? 'adaptive' : Number(o.policy);
       if (policy !== 'adaptive' && !(Number.isInteger(policy) && policy >= 1))
@@ -82,7 +86,8 @@ export function registerServe(program: Command): void {
         throw new Error(`serve: start-up failed: ${(e as Error).message}`);
       }
       console.error(
-        `revmux serve: ready, N = ${s.batcher()?.capacity ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ') : '1'}`,
+        `revmux serve: ready, N = ` +
+          `${s.batcher()?.capacity ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ') : '1'}`,
       );
       const stop = async (sig: string) => {
         console.error(`revmux serve: ${sig}, finishing queued and in-flight requests`);
@@ -96,7 +101,8 @@ export function registerServe(program: Command): void {
   program
     .command('loadtest')
     .description(
-      'load a revmux server on this machine: closed loop over concurrency levels, or open loop at a rate; throughput and p50/p95/p99 latency',
+      'load a revmux server on this machine: closed loop over concurrency levels, or open loop at a rate; throughput ' +
+        'and p50/p95/p99 latency',
     )
     .requiredOption('--url <url>', 'server address, e.g. http://127.0.0.1:8080 (loopback only)')
     .option('--concurrency <list>', 'closed-loop client counts', intList, [1, 4, 16, 64])
@@ -116,7 +122,8 @@ export function registerServe(program: Command): void {
       console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
       for (const r of results)
         console.log(
-          `| ${r.mode} | ${r.concurrency ?? r.rate} | ${r.requests} | ${r.ok} | ${r.inputs_per_s.toFixed(1)} | ${r.p50_ms.toFixed(1)} | ${r.p95_ms.toFixed(1)} | ${r.p99_ms.toFixed(1)} | ${JSON.stringify(r.errors)} |`,
+          `| ${r.mode} | ${r.concurrency ?? r.rate} | ${r.requests} | ${r.ok} | ${r.inputs_per_s.toFixed(1)} | ` +
+            `${r.p50_ms.toFixed(1)} | ${r.p95_ms.toFixed(1)} | ${r.p99_ms.toFixed(1)} | ${JSON.stringify(r.errors)} |`,
         );
       console.log(JSON.stringify(results, null, 2));
     });

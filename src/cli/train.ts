@@ -23,7 +23,8 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description(
-      'train multiplexing adapters (revmux, ora or vanilla) on a frozen backbone; writes adapter_config.json + adapter.safetensors of the best dev-accuracy step',
+      'train multiplexing adapters (revmux, ora or vanilla) on a frozen backbone; writes adapter_config.json + ' +
+        'adapter.safetensors of the best dev-accuracy step',
     )
     .requiredOption(
       '--model <dir>',

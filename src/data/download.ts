@@ -23,7 +23,9 @@ export async function httpFetch(url: string): Promise<Buffer> {
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(
-      `cannot reach ${new URL(url).host} (${cause?.code ?? cause?.message ?? (e as Error).message}). This machine seems to have no internet access: copy the GLUE folders (SST-2, MRPC, RTE, QNLI with train.tsv and dev.tsv) into ./data/glue or point REVMUX_DATA at them.`,
+      `cannot reach ${new URL(url).host} (${cause?.code ?? cause?.message ?? (e as Error).message}). This machine ` +
+        `seems to have no internet access: copy the GLUE folders (SST-2, MRPC, RTE, QNLI with train.tsv and dev.tsv) ` +
+        `into ./data/glue or point REVMUX_DATA at them.`,
     );
   }
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);

@@ -82,7 +82,8 @@ export function loadExamples(task: Task, split: 'train' | 'dev', dataDir: string
   if (task === 'synthetic') return syntheticExamples(split);
   if (!dataDir)
     throw new Error(
-      `no GLUE data folder for ${task}: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ../shared/data/glue)`,
+      `no GLUE data folder for ${task}: pass --data DIR or set REVMUX_DATA (looked in ./data/glue and ` +
+        `../shared/data/glue)`,
     );
   return loadGlue(dataDir, task, split);
 }

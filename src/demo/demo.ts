@@ -59,7 +59,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   let tokenizer = fs.existsSync(path.join(BERT_TOKENIZER, 'tokenizer.json')) ? BERT_TOKENIZER : null;
   if (!haveSst2)
     log(
-      'no GLUE SST-2 found (--data, $REVMUX_DATA, ./data/glue, ../shared/data/glue): using the built-in SYNTHETIC task instead (label = more positive than negative words). Its numbers say nothing about SST-2.',
+      'no GLUE SST-2 found (--data, $REVMUX_DATA, ./data/glue, ../shared/data/glue): using the built-in SYNTHETIC ' +
+        'task instead (label = more positive than negative words). Its numbers say nothing about SST-2.',
     );
   if (!tokenizer) {
     if (task !== 'synthetic') throw new Error(`SST-2 needs the bert-base-uncased tokenizer; none at ${BERT_TOKENIZER}`);
@@ -78,12 +79,14 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const done = path.join(backbone, 'finetune.json');
   if (given)
     log(
-      `using ${given} as the frozen backbone${o.backbone ? '' : ' (pretrained here; --from-scratch to fine-tune one instead)'}`,
+      `using ${given} as the frozen ` +
+        `backbone${o.backbone ? '' : ' (pretrained here; --from-scratch to fine-tune one instead)'}`,
     );
   else if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
     log(
-      `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can be downloaded here)`,
+      `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can ` +
+        `be downloaded here)`,
     );
     // lr 5e-4: at 1e-3 this post-LayerNorm model learned SST-2 much more slowly (65% vs 80% dev)
     await finetune({
@@ -181,14 +184,18 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   const pct = (x: number) => (100 * x).toFixed(2);
   const speed2 = small.rows.find((r) => r.n === 2)!;
   const lines = [
-    `# revmux demo: ${task === 'synthetic' ? 'SYNTHETIC task (no GLUE data found)' : 'GLUE SST-2 dev'}, ${features.dev.count} examples`,
+    `# revmux demo: ${task === 'synthetic' ? 'SYNTHETIC task (no GLUE data found)' : 'GLUE SST-2 dev'}, ` +
+      `${features.dev.count} examples`,
     '',
-    `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ${given ? `\`${given}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ${TASKS[task].labelWords.join(' / ')}.`,
+    `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ` +
+      `${given ? `\`${given}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ` +
+      `${TASKS[task].labelWords.join(' / ')}.`,
     '',
     '| model | N | accuracy (10 pairings) | pairing sensitivity | measured speedup | theoretical bound |',
     '| --- | --- | --- | --- | --- | --- |',
     `| SISO backbone | 1 | ${pct(ev.siso_accuracy)} | 0 | 1.00x | 1.00x |`,
-    `| RevMUX (l = 1) | 2 | ${pct(ev.mean)} ± ${pct(ev.std)} | ${pct(ev.pairing_sensitivity)} | ${speed2.speedup.toFixed(2)}x | ${speed2.bound_flops.toFixed(2)}x |`,
+    `| RevMUX (l = 1) | 2 | ${pct(ev.mean)} ± ${pct(ev.std)} | ${pct(ev.pairing_sensitivity)} | ` +
+      `${speed2.speedup.toFixed(2)}x | ${speed2.bound_flops.toFixed(2)}x |`,
     '',
     `Throughput on this ${model.numLayers}-layer model (batch 64, seq 64, l = 1):`,
     '',
@@ -196,7 +203,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     '| --- | --- | --- | --- | --- |',
     ...small.rows.map(
       (r) =>
-        `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`,
+        `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ` +
+        `${r.bound_flops.toFixed(2)}x |`,
     ),
   ];
   if (base.length) {
@@ -210,7 +218,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     lines.push(
       ...base.map(
         (r) =>
-          `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ${r.bound_flops.toFixed(2)}x |`,
+          `| ${r.n} | ${r.siso_examples_per_s} | ${r.mux_examples_per_s} | ${r.speedup.toFixed(2)}x | ` +
+          `${r.bound_flops.toFixed(2)}x |`,
       ),
     );
   }

@@ -103,7 +103,8 @@ export class ParamSet {
       const extra = st.names().filter((n) => !this.params.has(n));
       if (missing.length || extra.length)
         throw new Error(
-          `${file}: parameters do not match (missing: ${missing.join(', ') || 'none'}; unexpected: ${extra.join(', ') || 'none'})`,
+          `${file}: parameters do not match (missing: ${missing.join(', ') || 'none'}; unexpected: ` +
+            `${extra.join(', ') || 'none'})`,
         );
       for (const p of this.params.values()) {
         const info = st.info(p.name);

@@ -172,7 +172,8 @@ export class Session {
       if (dt !== input.dtype) throw new TypeError(`feed '${input.name}': expected ${input.dtype}, got ${dt}`);
       if (t.shape.length !== input.shape.length)
         throw new RangeError(
-          `feed '${input.name}': expected rank ${input.shape.length} ${formatShape(input.shape)}, got ${formatShape(t.shape)}`,
+          `feed '${input.name}': expected rank ${input.shape.length} ${formatShape(input.shape)}, got ` +
+            `${formatShape(t.shape)}`,
         );
       input.shape.forEach((d, i) => {
         const actual = t.shape[i];
@@ -198,7 +199,8 @@ export class Session {
     for (const k of Object.keys(feeds))
       if (!this.graph.inputs.some((i) => i.name === k))
         throw new Error(
-          `feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`,
+          `feed '${k}' is not an input of graph '${this.graph.name}' (inputs: ` +
+            `${this.graph.inputs.map((i) => i.name).join(', ')})`,
         );
     const names = outputs ?? this.outputNames;
     for (const n of names)

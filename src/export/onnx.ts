@@ -163,7 +163,8 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
     inputs,
     outputs,
     layout: adapter
-      ? `[groups, ${n}, seq]: instance i of group g at [g, i, :], right-padded with pad_id and mask 0; an all-zero mask row is an empty slot whose logits mean nothing. logits[g, i] = (${labels[0]}, ${labels[1]}).`
+      ? `[groups, ${n}, seq]: instance i of group g at [g, i, :], right-padded with pad_id and mask 0; an all-zero ` +
+        `mask row is an empty slot whose logits mean nothing. logits[g, i] = (${labels[0]}, ${labels[1]}).`
       : `[batch, seq], right-padded with pad_id and mask 0. logits[b] = (${labels[0]}, ${labels[1]}).`,
     pad_id: tok.padId,
     max_length: Number.isFinite(dims(model.config).maxPositions) ? dims(model.config).maxPositions : null,

@@ -36,7 +36,8 @@ export class WeightStore {
     const present = fs.readdirSync(location);
     const legacy = present.filter((f) => /^pytorch_model.*\.bin$|\.pt$|\.ckpt$|\.h5$/.test(f));
     const hint = legacy.length
-      ? ` It holds ${legacy.join(', ')}, a pickle/TensorFlow format revmux does not read (it can run code); convert it with Hugging Face: model.save_pretrained(dir, safe_serialization=True).`
+      ? ` It holds ${legacy.join(', ')}, a pickle/TensorFlow format revmux does not read (it can run code); convert ` +
+        `it with Hugging Face: model.save_pretrained(dir, safe_serialization=True).`
       : '';
     throw new SafetensorsError(`${location}: no ${SINGLE_FILE} or ${INDEX_FILE}.${hint}`);
   }

@@ -89,7 +89,8 @@ export class SafetensorsFile {
         if (typeof t !== 'object' || t === null) fail(`tensor '${name}': entry is not an object`);
         if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES))
           fail(
-            `tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+            `tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)} (known: ` +
+              `${Object.keys(DTYPE_BYTES).join(', ')})`,
           );
         if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isInteger(d) && d >= 0))
           fail(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
@@ -122,7 +123,8 @@ export class SafetensorsFile {
       }
       if (covered !== dataSize)
         fail(
-          `the tensors cover ${covered} bytes of data but the file holds ${dataSize} after the ${headerLen}-byte header (a wrong header length, or trailing bytes)`,
+          `the tensors cover ${covered} bytes of data but the file holds ${dataSize} after the ${headerLen}-byte ` +
+            `header (a wrong header length, or trailing bytes)`,
         );
       return new SafetensorsFile(file, fd, tensors, meta, dataStart);
     } catch (e) {

@@ -72,7 +72,8 @@ export class TextTokenizer {
       : location;
     if (!fs.existsSync(file))
       throw new Error(
-        `${file}: no tokenizer.json (a Hugging Face fast-tokenizer file is needed; vocab.txt / sentencepiece .model files alone are not read)`,
+        `${file}: no tokenizer.json (a Hugging Face fast-tokenizer file is needed; vocab.txt / sentencepiece .model ` +
+          `files alone are not read)`,
       );
     let json: Record<string, unknown>;
     try {
@@ -144,7 +145,8 @@ export class TextTokenizer {
     if (a.length + (b?.length ?? 0) > budget) {
       if (o.truncation === false)
         throw new Error(
-          `input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and truncation is off`,
+          `input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and truncation is ` +
+            `off`,
         );
       [a, b] = truncatePair(
         a,
@@ -195,7 +197,8 @@ export function truncatePair<T>(a: T[], b: T[] | null, max: number, strategy: Tr
     if (!target) throw new Error('truncation only_second needs a text pair');
     if (target.length <= excess)
       throw new Error(
-        `cannot truncate: the ${strategy === 'only_first' ? 'first' : 'second'} text has ${target.length} tokens, ${excess} must go`,
+        `cannot truncate: the ${strategy === 'only_first' ? 'first' : 'second'} text has ${target.length} tokens, ` +
+          `${excess} must go`,
       );
     const kept = target.slice(0, target.length - excess);
     return strategy === 'only_first' ? [kept, b] : [a, kept];

@@ -175,7 +175,8 @@ export class Bert implements Backbone<BertContext> {
   taskHead(_o?: { labelIds: [number, number] | null }): MuxHead {
     if (!this.hasClassifier)
       throw new Error(
-        `${this.source}: this BERT has no pooler + classifier; RevMUX needs a task classifier (make one with revmux finetune)`,
+        `${this.source}: this BERT has no pooler + classifier; RevMUX needs a task classifier (make one with revmux ` +
+          `finetune)`,
       );
     if (this.config.num_labels !== 2)
       throw new Error(

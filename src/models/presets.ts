@@ -25,7 +25,8 @@ function freshModule(modelType: string) {
   const arch = isSupported(modelType) ? ARCHITECTURES[modelType] : undefined;
   if (!arch?.fresh)
     throw new Error(
-      `cannot make a ${JSON.stringify(modelType)} model from random weights (families that can: ${FRESH_MODEL_TYPES.join(', ')})`,
+      `cannot make a ${JSON.stringify(modelType)} model from random weights (families that can: ` +
+        `${FRESH_MODEL_TYPES.join(', ')})`,
     );
   return arch;
 }

@@ -143,7 +143,8 @@ export function checkAdapterFits(
     const hash = weightsSha256 ?? weightsHash(model.weights); // callers checking several adapters hash once
     if (hash !== b.weights_sha256)
       diffs.push(
-        `backbone weights differ from the ones it was trained on (${b.name}, sha256 ${b.weights_sha256.slice(0, 12)}…; this backbone ${hash.slice(0, 12)}…)`,
+        `backbone weights differ from the ones it was trained on (${b.name}, sha256 ` +
+          `${b.weights_sha256.slice(0, 12)}…; this backbone ${hash.slice(0, 12)}…)`,
       );
   }
   if (diffs.length) throw new Error(`${where} does not fit this backbone (${model.source}): ${diffs.join('; ')}`);

@@ -253,7 +253,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
           if (!r.ok && r.chars !== undefined)
             throw new BadRequest(
               413,
-              `inputs[${i}] has ${r.chars} characters, more than the ${engine!.maxLength}-token limit allows (${engine!.maxChars} characters)`,
+              `inputs[${i}] has ${r.chars} characters, more than the ${engine!.maxLength}-token limit allows ` +
+                `(${engine!.maxChars} characters)`,
             );
           if (!r.ok)
             throw new BadRequest(413, `inputs[${i}] has ${r.tokens} tokens; the limit is ${engine!.maxLength}`);

@@ -140,7 +140,9 @@ export function checkResumeCompatible(
   );
   if (diffs.length)
     throw new Error(
-      `${where}: cannot resume, settings differ from the interrupted run: ${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use --fresh to start over)`,
+      `${where}: cannot resume, settings differ from the interrupted run: ` +
+        `${diffs.map((k) => `${k} was ${JSON.stringify(saved[k])}, now ${JSON.stringify(now[k])}`).join('; ')} (use ` +
+        `--fresh to start over)`,
     );
 }
 

@@ -214,7 +214,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
   log(
-    `finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps`,
+    `finetune ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ` +
+      `${devEnc.length} dev examples, ${totalSteps} steps`,
   );
 
   const evalSession = await compile(classifierGraph(model, head, params, false, seed));

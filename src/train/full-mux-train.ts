@@ -98,7 +98,8 @@ export function startingModel(
   const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, seed);
   const note =
     o.method === 'muxplm'
-      ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the full method)`
+      ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the ` +
+        `full method)`
       : `DataMUX on ${o.model}`;
   return { model: { bert, settings, head, vectors: gaussianHadamard(o.n, d, settings.nu, seed + 17) }, note };
 }
@@ -175,7 +176,8 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
   log(
-    `finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`,
+    `finetune ${o.method} N=${n} ${o.task}: ${params.size().toLocaleString('en-US')} parameters, ${trainEnc.length} ` +
+      `train / ${devEnc.length} dev examples, ${totalSteps} steps of ${batchSize} instances`,
   );
 
   const s = model.settings;

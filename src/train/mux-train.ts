@@ -123,7 +123,9 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const setup = resumableRun(o.out, params, optimizer, meta, { fresh: o.fresh, log });
   const state = setup.state;
   log(
-    `train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO dev accuracy ${sisoDev.toFixed(4)}`,
+    `train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ` +
+      `${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO ` +
+      `dev accuracy ${sisoDev.toFixed(4)}`,
   );
 
   const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
@@ -186,7 +188,10 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
         train_acc: t.accuracy,
         dev_acc: ev.mean,
       };
-      const line = `loss ${t.loss.toFixed(4)} (ce ${t.parts.ce.toFixed(4)}, nce ${t.parts.nce.toFixed(4)}, map ${t.parts.map.toFixed(4)}), train acc ${t.accuracy.toFixed(4)}, dev acc ${ev.mean.toFixed(4)} (SISO ${sisoDev.toFixed(4)})`;
+      const line =
+        `loss ${t.loss.toFixed(4)} (ce ${t.parts.ce.toFixed(4)}, nce ${t.parts.nce.toFixed(4)}, map ` +
+        `${t.parts.map.toFixed(4)}), train acc ${t.accuracy.toFixed(4)}, dev acc ${ev.mean.toFixed(4)} (SISO ` +
+        `${sisoDev.toFixed(4)})`;
       return { metric: ev.mean, row, line };
     },
     save: (metric, step) =>
