@@ -210,7 +210,9 @@ export function datamuxClassify(c: HeadContext, keys: Value, cls: Value): Value 
   return linear(c.dropout(hidden), { weight: c.w('demux.classifier.weight'), bias: c.w('demux.classifier.bias') });
 }
 
-/** DataMUX retrieval head: keys [M, d], states [M, d] -> vocabulary logits [M, V] (decoder tied to the word embeddings). */
+/**
+ * DataMUX retrieval head: keys [M, d], states [M, d] -> vocabulary logits [M, V] (decoder tied to the word embeddings).
+ */
 export function datamuxRetrieve(c: HeadContext, wordEmbeddings: Value, keys: Value, states: Value): Value {
   const z = layerNorm(
     c.w,

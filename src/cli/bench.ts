@@ -175,7 +175,8 @@ export function registerBench(program: Command): void {
       }
       console.log(md);
       console.log(
-        `\nwrote ${path.join(o.out, 'bench.json')}, bench.md, ${plots.map((p) => path.basename(p.png)).join(', ')} (+ ` +
+        `\nwrote ${path.join(o.out, 'bench.json')}, bench.md, ` +
+          `${plots.map((p) => path.basename(p.png)).join(', ')} (+ ` +
           `.svg)`,
       );
       console.log(JSON.stringify(json, null, 2));

@@ -24,8 +24,8 @@ export function registerData(program: Command): void {
   data
     .command('trim-vocab')
     .description(
-      'a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring character ' +
-        'kept, so no new [UNK]); for pretraining small backbones',
+      'a WordPiece tokenizer trimmed to the pieces a corpus and the GLUE training sets use (every occurring ' +
+        'character kept, so no new [UNK]); for pretraining small backbones',
     )
     .requiredOption('--corpus <file>', 'text corpus (.txt or .txt.gz) whose pieces are counted')
     .requiredOption('--out <dir>', 'folder for tokenizer.json, vocab.txt, tokenizer_config.json')

@@ -9,8 +9,8 @@ export function registerFinetune(program: Command): void {
   program
     .command('finetune')
     .description(
-      'fine-tune all weights on a GLUE task (BERT: classifier on the pooler; T5/LLaMA: label-word verbalizer); writes ' +
-        'the best dev-accuracy checkpoint as a Hugging Face folder',
+      'fine-tune all weights on a GLUE task (BERT: classifier on the pooler; T5/LLaMA: label-word verbalizer); ' +
+        'writes the best dev-accuracy checkpoint as a Hugging Face folder',
     )
     .requiredOption('--task <name>', 'sst2, mrpc, rte, qnli, or synthetic (built in, no data needed)')
     .requiredOption('--out <dir>', 'output folder (Hugging Face format; resumable state in <out>/.train-state)')

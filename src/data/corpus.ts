@@ -54,7 +54,8 @@ export async function* packSequences(
     state.lineNo = lineNo + 1;
     const text = line.trim();
     if (!text) {
-      if (state.pending.length && state.pending[state.pending.length - 1] !== sep) state.pending.push(sep); // document boundary
+      // document boundary
+      if (state.pending.length && state.pending[state.pending.length - 1] !== sep) state.pending.push(sep);
       continue;
     }
     for (const t of tok.tokenize(text)) state.pending.push(tok.tokenToId(t) ?? unk);

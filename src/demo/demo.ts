@@ -85,8 +85,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
   else if (fs.existsSync(done)) log(`reusing ${backbone} (delete it to make a new one)`);
   else {
     log(
-      `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained weights can ` +
-        `be downloaded here)`,
+      `fine-tuning a 4-layer, 128-wide BERT from scratch on ${trainLimit} ${task} examples (no pretrained ` +
+        `weights can be downloaded here)`,
     );
     // lr 5e-4: at 1e-3 this post-LayerNorm model learned SST-2 much more slowly (65% vs 80% dev)
     await finetune({

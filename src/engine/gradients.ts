@@ -236,8 +236,8 @@ export const VJP_RULES: Record<string, VjpRule> = {
     const sizes = n.inputs.map((x) => x!.shape[axis]);
     if (!sizes.every((s) => typeof s === 'number'))
       throw new Error(
-        `Concat gradient along a symbolic axis (${sizes.join(', ')}) is not supported; concatenate along a fixed-size ` +
-          `axis`,
+        `Concat gradient along a symbolic axis (${sizes.join(', ')}) is not supported; concatenate along a ` +
+          `fixed-size axis`,
       );
     const parts = op.split(d!, sizes as number[], axis);
     return parts.map((p, i) => (w[i] ? p : null));

@@ -47,7 +47,10 @@ export const constantSchedule =
   () =>
     lr;
 
-/** Linear warm-up from 0 to `peak` over `warmup` steps, then linear decay to `end` at `total` (as HF's get_linear_schedule_with_warmup). */
+/**
+ * Linear warm-up from 0 to `peak` over `warmup` steps, then linear decay to `end` at `total` (as HF's
+ * get_linear_schedule_with_warmup).
+ */
 export function linearWarmupDecay(peak: number, warmup: number, total: number, end = 0): Schedule {
   return (step) => {
     if (step < warmup) return (peak * step) / Math.max(1, warmup);

@@ -139,7 +139,8 @@ export async function exportModel(o: ExportOptions): Promise<ExportResult> {
   if (format === 'triton' && !/^[A-Za-z0-9_.-]+$/.test(name))
     throw new Error(`--name ${JSON.stringify(name)}: a Triton model name uses letters, digits, _, . and - only`);
 
-  // onnx + adapter: <out>/model.onnx; onnx SISO: <out>/onnx/model.onnx (transformers.js); triton: <out>/<name>/1/model.onnx
+  // onnx + adapter: <out>/model.onnx; onnx SISO: <out>/onnx/model.onnx (transformers.js); triton:
+  // <out>/<name>/1/model.onnx
   const modelDir = format === 'triton' ? path.join(o.out, name, '1') : adapter ? o.out : path.join(o.out, 'onnx');
   fs.mkdirSync(modelDir, { recursive: true });
   const onnxFile = path.join(

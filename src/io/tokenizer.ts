@@ -145,8 +145,8 @@ export class TextTokenizer {
     if (a.length + (b?.length ?? 0) > budget) {
       if (o.truncation === false)
         throw new Error(
-          `input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and truncation is ` +
-            `off`,
+          `input of ${a.length + (b?.length ?? 0) + specials} tokens exceeds maxLength ${maxLength} and ` +
+            `truncation is off`,
         );
       [a, b] = truncatePair(
         a,

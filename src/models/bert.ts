@@ -196,7 +196,10 @@ export class Bert implements Backbone<BertContext> {
     ];
   }
 
-  /** A pretrained encoder without heads gets a fresh classification head (as transformers does): normal weights, zero biases. */
+  /**
+   * A pretrained encoder without heads gets a fresh classification head (as transformers does): normal weights, zero
+   * biases.
+   */
   prepareForFinetuning(seed: number): void {
     if (this.config.num_labels !== 2)
       throw new Error(`finetune: ${this.source} has ${this.config.num_labels} labels; the GLUE tasks need 2`);
@@ -310,7 +313,8 @@ export class BertGraph implements BackboneGraph<BertContext> {
    * sequence back through it.
    */
   embedVectors(words: Value, tokenTypeIds?: Value, positionIds?: Value): Value {
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words)); // [S, d] or [B, S, d]
+    // [S, d] or [B, S, d]
+    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
     // Absent token types are all 0 (as transformers defaults): row 0 of the table, broadcast.
     const types = tokenTypeIds
       ? op.gather(this.w('embeddings.token_type_embeddings.weight'), tokenTypeIds)

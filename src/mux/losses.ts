@@ -26,7 +26,8 @@ export function infoNce(student: Value, teacher: Value, valid: Value, scale = 20
   const q = op.mul(op.matmul(normalize(student), op.transpose(normalize(teacher), [1, 0])), scale); // [R, R]
   const masked = op.add(q, op.mul(op.sub(1, op.unsqueeze(valid, [0])), -1e9));
   const R = op.dimSize(student, 0);
-  const diag = op.reduceSum(op.mul(op.logSoftmax(masked, -1), eye(g, R, student.shape[0])), [1], false); // log p(own teacher)
+  // log p(own teacher)
+  const diag = op.reduceSum(op.mul(op.logSoftmax(masked, -1), eye(g, R, student.shape[0])), [1], false);
   return op.neg(op.div(op.reduceSum(op.mul(diag, valid), [0], false), op.max(op.reduceSum(valid, [0], false), 1)));
 }
 

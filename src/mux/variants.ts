@@ -58,7 +58,8 @@ const mlpDemuxShapes = (d: number, n: number) => [
   ...lin('dec.fc2', 3 * d, 3 * d),
   ...lin('dec.fc3', n * d, 3 * d),
 ];
-const mlpDemuxFlops = (d: number, n: number) => (2 * (3 * d * d + 9 * d * d + 3 * d * n * d)) / n; // one per row, shared by N
+// one per row, shared by N
+const mlpDemuxFlops = (d: number, n: number) => (2 * (3 * d * d + 9 * d * d + 3 * d * n * d)) / n;
 /** Down projection d -> d/N and the N couplings d/N -> d -> d/N of the reversible chain. */
 const reversibleShapes = (d: number, n: number): Shapes => {
   const out = lin('down', d / n, d);

@@ -42,7 +42,8 @@ export class CheckpointDir {
     fs.mkdirSync(fresh, { recursive: true });
     params.save(path.join(fresh, 'params.safetensors'));
     optimizer.save(path.join(fresh, 'optimizer.safetensors'));
-    writeTextAtomic(path.join(fresh, 'state.json'), JSON.stringify(state, null, 1) + '\n'); // written last: marks completeness
+    // written last: marks completeness
+    writeTextAtomic(path.join(fresh, 'state.json'), JSON.stringify(state, null, 1) + '\n');
     fs.rmSync(old, { recursive: true, force: true });
     if (fs.existsSync(this.dir)) fs.renameSync(this.dir, old);
     fs.renameSync(fresh, this.dir);
@@ -72,7 +73,9 @@ export class CheckpointDir {
  * (params and optimiser restored in place) after checking its settings match. `settings` picks the
  * fields of a state's meta that must agree (default: all of it).
  */
-/** What every training run starts from: its parameters, optimiser, checkpoint folder and loop state (fresh or resumed). */
+/**
+ * What every training run starts from: its parameters, optimiser, checkpoint folder and loop state (fresh or resumed).
+ */
 export interface RunSetup {
   params: ParamSet;
   optimizer: Optimizer;

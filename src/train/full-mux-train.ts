@@ -67,7 +67,9 @@ export interface FullMuxFinetuneResult {
 
 const noDecay = (name: string) => name.endsWith('.bias') || name.includes('LayerNorm') || name === 'demux.keys';
 
-/** The model to fine-tune: a MUX-PLM folder gets a classifier and its third demux layer; a plain BERT gets fresh heads. */
+/**
+ * The model to fine-tune: a MUX-PLM folder gets a classifier and its third demux layer; a plain BERT gets fresh heads.
+ */
 export function startingModel(
   o: Pick<FullMuxFinetuneOptions, 'method' | 'n' | 'model' | 'nu' | 'seed'>,
   tok: TextTokenizer,

@@ -56,7 +56,9 @@ export interface MuxTrainOptions {
   features?: { train: Features; dev: Features };
   /** Stop right after the checkpoint at this step, as an interruption would (tests of resume). */
   abortAfterSteps?: number;
-  /** Early stopping: stop after this many evaluations in a row without a better dev accuracy (`epochs` is then the cap). */
+  /**
+   * Early stopping: stop after this many evaluations in a row without a better dev accuracy (`epochs` is then the cap).
+   */
   patience?: number;
   /** The frozen backbone in int8 (forward and backward through dequantized weights); default fp32. */
   precision?: Precision;
@@ -124,8 +126,8 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const state = setup.state;
   log(
     `train ${o.variant} N=${o.n} l=${o.l} on ${o.task}${precision === 'fp32' ? '' : ` (backbone in ${precision})`}: ` +
-      `${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} dev, SISO ` +
-      `dev accuracy ${sisoDev.toFixed(4)}`,
+      `${adapterSize(spec).toLocaleString('en-US')} adapter parameters, ${train.count} train / ${dev.count} ` +
+      `dev, SISO dev accuracy ${sisoDev.toFixed(4)}`,
   );
 
   const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save

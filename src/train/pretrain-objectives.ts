@@ -94,7 +94,8 @@ export async function plainMlm(
   o: { maskRate: number; seed: number; batchSize: number; dropout: boolean; tokenizerDir: string },
 ): Promise<PretrainObjective> {
   const params = new ParamSet();
-  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data); // shared arrays: saveModel writes what trains
+  // shared arrays: saveModel writes what trains
+  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
   // Only the scored positions go through the vocabulary-sized decoder.
   const graph = (gradients: boolean, seed: number) =>
     tokenPredictionGraph(gradients ? 'mlm-train' : 'mlm-eval', params, gradients, 'mlm', (g, p, ids, mask) => {

@@ -37,7 +37,8 @@ export class Progress {
     if (this.bar) this.bar.update(value, { fields: text });
     else if (Date.now() - this.lastPrint > 15000 || value === this.total) {
       this.lastPrint = Date.now();
-      process.stderr.write(`${this.label} ${this.total > 0 ? `${value}/${this.total}` : `step ${value}`} ${text}\n`); // total 0: a time budget
+      // total 0: a time budget
+      process.stderr.write(`${this.label} ${this.total > 0 ? `${value}/${this.total}` : `step ${value}`} ${text}\n`);
     }
   }
 
