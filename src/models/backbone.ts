@@ -33,6 +33,8 @@ export interface LayerContext {
 export interface BackboneGraph<C extends LayerContext = LayerContext> {
   readonly model: Backbone<C>;
   readonly graph: Graph;
+  /** A weight as this graph reads it: the trainable input when bound with one, else the stored constant. */
+  weight(name: string): Value;
   /** Embedding output [B, S, d] (BERT: after its LayerNorm; T5: encoder embeddings). */
   embed(inputs: ModelInputs): Value;
   context(attentionMask: Value): C;

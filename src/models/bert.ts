@@ -292,7 +292,7 @@ export class BertGraph implements BackboneGraph<BertContext> {
     this.dropout = new DropoutFactory(opts);
   }
 
-  protected w(name: string): Value {
+  weight(name: string): Value {
     return this.model.weights.value(this.graph, name, this.opts.trainable);
   }
 
@@ -302,7 +302,7 @@ export class BertGraph implements BackboneGraph<BertContext> {
 
   embed(inputs: ModelInputs): Value {
     return this.embedVectors(
-      op.gather(this.w('embeddings.word_embeddings.weight'), inputs.inputIds),
+      op.gather(this.weight('embeddings.word_embeddings.weight'), inputs.inputIds),
       inputs.tokenTypeIds,
     );
   }
@@ -314,13 +314,13 @@ export class BertGraph implements BackboneGraph<BertContext> {
    */
   embedVectors(words: Value, tokenTypeIds?: Value, positionIds?: Value): Value {
     // [S, d] or [B, S, d]
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
+    const pos = op.gather(this.weight('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
     // Absent token types are all 0 (as transformers defaults): row 0 of the table, broadcast.
     const types = tokenTypeIds
-      ? op.gather(this.w('embeddings.token_type_embeddings.weight'), tokenTypeIds)
-      : op.slice(this.w('embeddings.token_type_embeddings.weight'), [{ axis: 0, start: 0, end: 1 }]);
+      ? op.gather(this.weight('embeddings.token_type_embeddings.weight'), tokenTypeIds)
+      : op.slice(this.weight('embeddings.token_type_embeddings.weight'), [{ axis: 0, start: 0, end: 1 }]);
     const sum = op.add(op.add(words, pos), types);
-    const h = op.layerNorm(sum, this.w('embeddings.LayerNorm.weight'), this.w('embeddings.LayerNorm.bias'), {
+    const h = op.layerNorm(sum, this.weight('embeddings.LayerNorm.weight'), this.weight('embeddings.LayerNorm.bias'), {
       epsilon: this.c.layer_norm_eps,
     });
     return this.dropout.apply(h, this.c.hidden_dropout_prob);
@@ -333,7 +333,7 @@ export class BertGraph implements BackboneGraph<BertContext> {
   layers(h: Value, ctx: BertContext, from: number, to: number): Value {
     checkRange(from, to, this.c.num_hidden_layers);
     for (let i = from; i < to; i++) {
-      const weights = bertLayerWeights((n) => this.w(`encoder.layer.${i}.${n}`));
+      const weights = bertLayerWeights((n) => this.weight(`encoder.layer.${i}.${n}`));
       h = bertLayer(h, ctx.maskBias, weights, {
         heads: this.c.num_attention_heads,
         act: this.c.hidden_act,
@@ -358,7 +358,7 @@ export class BertGraph implements BackboneGraph<BertContext> {
   /** pooler_output = tanh(dense(h[:, 0])), [B, d]. */
   pool(h: Value): Value {
     return op.tanh(
-      linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }),
+      linear(this.clsToken(h), { weight: this.weight('pooler.dense.weight'), bias: this.weight('pooler.dense.bias') }),
     );
   }
 
@@ -366,26 +366,26 @@ export class BertGraph implements BackboneGraph<BertContext> {
   classify(pooled: Value): Value {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
     return linear(this.dropout.apply(pooled, p), {
-      weight: this.w('classifier.weight'),
-      bias: this.w('classifier.bias'),
+      weight: this.weight('classifier.weight'),
+      bias: this.weight('classifier.bias'),
     });
   }
 
   /** Masked-LM logits [..., V] from final states: transform, then the decoder tied to the word embeddings. */
   mlmLogits(h: Value): Value {
     const t = linear(h, {
-      weight: this.w('cls.predictions.transform.dense.weight'),
-      bias: this.w('cls.predictions.transform.dense.bias'),
+      weight: this.weight('cls.predictions.transform.dense.weight'),
+      bias: this.weight('cls.predictions.transform.dense.bias'),
     });
     const n = op.layerNorm(
       activation(t, this.c.hidden_act),
-      this.w('cls.predictions.transform.LayerNorm.weight'),
-      this.w('cls.predictions.transform.LayerNorm.bias'),
+      this.weight('cls.predictions.transform.LayerNorm.weight'),
+      this.weight('cls.predictions.transform.LayerNorm.bias'),
       { epsilon: this.c.layer_norm_eps },
     );
     return op.add(
-      op.matmul(n, op.transpose(this.w('embeddings.word_embeddings.weight'), [1, 0])),
-      this.w('cls.predictions.bias'),
+      op.matmul(n, op.transpose(this.weight('embeddings.word_embeddings.weight'), [1, 0])),
+      this.weight('cls.predictions.bias'),
     );
   }
 

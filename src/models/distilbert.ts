@@ -124,11 +124,11 @@ export class DistilBert extends Bert {
 export class DistilBertGraph extends BertGraph {
   /** Word and position embeddings, LayerNorm, dropout: no token types. */
   override embedVectors(words: Value, _tokenTypeIds?: Value, positionIds?: Value): Value {
-    const pos = op.gather(this.w('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
+    const pos = op.gather(this.weight('embeddings.position_embeddings.weight'), positionIds ?? positions(words));
     const h = op.layerNorm(
       op.add(words, pos),
-      this.w('embeddings.LayerNorm.weight'),
-      this.w('embeddings.LayerNorm.bias'),
+      this.weight('embeddings.LayerNorm.weight'),
+      this.weight('embeddings.LayerNorm.bias'),
       { epsilon: this.c.layer_norm_eps },
     );
     return this.dropout.apply(h, this.c.hidden_dropout_prob);
@@ -137,7 +137,7 @@ export class DistilBertGraph extends BertGraph {
   /** ReLU(pre_classifier(h[:, 0])): DistilBertForSequenceClassification before its dropout and classifier. */
   override pool(h: Value): Value {
     return op.relu(
-      linear(this.clsToken(h), { weight: this.w('pooler.dense.weight'), bias: this.w('pooler.dense.bias') }),
+      linear(this.clsToken(h), { weight: this.weight('pooler.dense.weight'), bias: this.weight('pooler.dense.bias') }),
     );
   }
 

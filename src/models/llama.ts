@@ -368,7 +368,7 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
     private readonly opts: BindOptions,
   ) {}
 
-  private w(name: string): Value {
+  weight(name: string): Value {
     return this.model.weights.value(this.graph, name, this.opts.trainable);
   }
 
@@ -377,11 +377,11 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
   }
 
   private lin(x: Value, name: string, bias: boolean): Value {
-    return linear(x, { weight: this.w(`${name}.weight`), bias: bias ? this.w(`${name}.bias`) : null });
+    return linear(x, { weight: this.weight(`${name}.weight`), bias: bias ? this.weight(`${name}.bias`) : null });
   }
 
   embed(inputs: ModelInputs): Value {
-    return op.gather(this.w('model.embed_tokens.weight'), inputs.inputIds);
+    return op.gather(this.weight('model.embed_tokens.weight'), inputs.inputIds);
   }
 
   context(attentionMask: Value): LlamaContext {
@@ -411,7 +411,7 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
     const heads = (v: Value, n: number) => op.transpose(op.reshape(v, [B, S, n, hd]), [0, 2, 1, 3]); // [B, n, S, hd]
     // Qwen3: each head's query and key RMS-normalised over head_dim, before the rotation
     const norm = (v: Value, name: string) =>
-      c.qk_norm ? rmsNorm(v, this.w(`${p}.${name}.weight`), c.rms_norm_eps) : v;
+      c.qk_norm ? rmsNorm(v, this.weight(`${p}.${name}.weight`), c.rms_norm_eps) : v;
     const q = this.rotate(norm(heads(this.lin(x, `${p}.q_proj`, c.qkv_bias), c.num_attention_heads), 'q_norm'), ctx);
     const k = this.rotate(norm(heads(this.lin(x, `${p}.k_proj`, c.qkv_bias), kvh), 'k_norm'), ctx);
     const v = heads(this.lin(x, `${p}.v_proj`, c.qkv_bias), kvh);
@@ -434,9 +434,9 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
       const p = `model.layers.${i}`;
       h = op.add(
         h,
-        this.attention(`${p}.self_attn`, rmsNorm(h, this.w(`${p}.input_layernorm.weight`), c.rms_norm_eps), ctx),
+        this.attention(`${p}.self_attn`, rmsNorm(h, this.weight(`${p}.input_layernorm.weight`), c.rms_norm_eps), ctx),
       );
-      const x = rmsNorm(h, this.w(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
+      const x = rmsNorm(h, this.weight(`${p}.post_attention_layernorm.weight`), c.rms_norm_eps);
       const mlp = this.lin(
         op.mul(
           activation(this.lin(x, `${p}.mlp.gate_proj`, c.mlp_bias), c.hidden_act),
@@ -451,11 +451,11 @@ export class LlamaGraph implements BackboneGraph<LlamaContext> {
   }
 
   finalNorm(h: Value): Value {
-    return rmsNorm(h, this.w('model.norm.weight'), this.c.rms_norm_eps);
+    return rmsNorm(h, this.weight('model.norm.weight'), this.c.rms_norm_eps);
   }
 
   lmLogits(x: Value): Value {
-    const table = this.c.tie_word_embeddings ? this.w('model.embed_tokens.weight') : this.w('lm_head.weight');
+    const table = this.c.tie_word_embeddings ? this.weight('model.embed_tokens.weight') : this.weight('lm_head.weight');
     return op.matmul(x, op.transpose(table, [1, 0]));
   }
 

@@ -96,7 +96,7 @@ export class RobertaGraph extends BertGraph {
   }
 
   override embed(inputs: ModelInputs): Value {
-    const words = op.gather(this.w('embeddings.word_embeddings.weight'), inputs.inputIds);
+    const words = op.gather(this.weight('embeddings.word_embeddings.weight'), inputs.inputIds);
     return this.embedVectors(words, inputs.tokenTypeIds, this.positionIds(inputs.inputIds));
   }
 
@@ -105,8 +105,8 @@ export class RobertaGraph extends BertGraph {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
     return op.tanh(
       linear(this.dropout.apply(this.clsToken(h), p), {
-        weight: this.w('classifier.dense.weight'),
-        bias: this.w('classifier.dense.bias'),
+        weight: this.weight('classifier.dense.weight'),
+        bias: this.weight('classifier.dense.bias'),
       }),
     );
   }
@@ -114,8 +114,8 @@ export class RobertaGraph extends BertGraph {
   override classify(pooled: Value): Value {
     const p = this.c.classifier_dropout ?? this.c.hidden_dropout_prob;
     return linear(this.dropout.apply(pooled, p), {
-      weight: this.w('classifier.out_proj.weight'),
-      bias: this.w('classifier.out_proj.bias'),
+      weight: this.weight('classifier.out_proj.weight'),
+      bias: this.weight('classifier.out_proj.bias'),
     });
   }
 

@@ -333,7 +333,7 @@ export class T5Graph implements BackboneGraph<T5Context> {
     this.dropout = new DropoutFactory(opts);
   }
 
-  private w(name: string): Value {
+  weight(name: string): Value {
     return this.model.weights.value(this.graph, name, this.opts.trainable);
   }
 
@@ -346,7 +346,7 @@ export class T5Graph implements BackboneGraph<T5Context> {
   }
 
   embed(inputs: ModelInputs): Value {
-    return this.drop(op.gather(this.w('shared.weight'), inputs.inputIds));
+    return this.drop(op.gather(this.weight('shared.weight'), inputs.inputIds));
   }
 
   context(attentionMask: Value): T5Context {
@@ -364,34 +364,37 @@ export class T5Graph implements BackboneGraph<T5Context> {
       this.c.relative_attention_num_buckets,
       this.c.relative_attention_max_distance,
     );
-    const table = this.w(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
+    const table = this.weight(`${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`);
     return op.unsqueeze(op.transpose(op.gather(table, bucket), [2, 0, 1]), [0]);
   }
 
   private attention(prefix: string, x: Value, kv: Value, bias: Value): Value {
     const H = this.c.num_heads;
-    const q = splitHeads(linear(x, { weight: this.w(`${prefix}.q.weight`) }), H);
-    const k = splitHeads(linear(kv, { weight: this.w(`${prefix}.k.weight`) }), H);
-    const v = splitHeads(linear(kv, { weight: this.w(`${prefix}.v.weight`) }), H);
+    const q = splitHeads(linear(x, { weight: this.weight(`${prefix}.q.weight`) }), H);
+    const k = splitHeads(linear(kv, { weight: this.weight(`${prefix}.k.weight`) }), H);
+    const v = splitHeads(linear(kv, { weight: this.weight(`${prefix}.v.weight`) }), H);
     // T5 does not scale the scores by 1/sqrt(d_kv): that factor is folded into its initialisation.
     const ctx = mergeHeads(scaledDotProductAttention(q, k, v, bias, 1, (p) => this.drop(p)));
-    return linear(ctx, { weight: this.w(`${prefix}.o.weight`) });
+    return linear(ctx, { weight: this.weight(`${prefix}.o.weight`) });
   }
 
   private feedForward(prefix: string, h: Value): Value {
     const { gated, act } = t5FeedForward(this.c);
-    const x = rmsNorm(h, this.w(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
+    const x = rmsNorm(h, this.weight(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
     const inner = gated
       ? op.mul(
-          activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_0.weight`) }), act),
-          linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi_1.weight`) }),
+          activation(linear(x, { weight: this.weight(`${prefix}.DenseReluDense.wi_0.weight`) }), act),
+          linear(x, { weight: this.weight(`${prefix}.DenseReluDense.wi_1.weight`) }),
         )
-      : activation(linear(x, { weight: this.w(`${prefix}.DenseReluDense.wi.weight`) }), act);
-    return op.add(h, this.drop(linear(this.drop(inner), { weight: this.w(`${prefix}.DenseReluDense.wo.weight`) })));
+      : activation(linear(x, { weight: this.weight(`${prefix}.DenseReluDense.wi.weight`) }), act);
+    return op.add(
+      h,
+      this.drop(linear(this.drop(inner), { weight: this.weight(`${prefix}.DenseReluDense.wo.weight`) })),
+    );
   }
 
   private selfAttentionBlock(prefix: string, h: Value, bias: Value): Value {
-    const x = rmsNorm(h, this.w(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
+    const x = rmsNorm(h, this.weight(`${prefix}.layer_norm.weight`), this.c.layer_norm_epsilon);
     return op.add(h, this.drop(this.attention(`${prefix}.SelfAttention`, x, x, bias)));
   }
 
@@ -406,7 +409,7 @@ export class T5Graph implements BackboneGraph<T5Context> {
 
   /** encoder_last_hidden_state: final RMS norm (+ dropout) of the encoder stream. */
   encoderFinal(h: Value): Value {
-    return this.drop(rmsNorm(h, this.w('encoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
+    return this.drop(rmsNorm(h, this.weight('encoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
   }
 
   /** The decoder over `decoderInputIds`, cross-attending `encoderOut` under `encoderMask`; after its final norm. */
@@ -416,15 +419,15 @@ export class T5Graph implements BackboneGraph<T5Context> {
     const causal = op.unsqueeze(op.where(op.greater(rel, 0), -1e9, this.graph.scalar(0, 'float32')), [0, 1]);
     const selfBias = op.add(this.relativeBias('decoder', pos, pos, false), causal);
     const crossBias = paddingMaskBias(encoderMask);
-    let h = this.drop(op.gather(this.w('shared.weight'), decoderInputIds));
+    let h = this.drop(op.gather(this.weight('shared.weight'), decoderInputIds));
     for (let i = 0; i < this.c.num_decoder_layers; i++) {
       const p = `decoder.block.${i}.layer`;
       h = this.selfAttentionBlock(`${p}.0`, h, selfBias);
-      const x = rmsNorm(h, this.w(`${p}.1.layer_norm.weight`), this.c.layer_norm_epsilon);
+      const x = rmsNorm(h, this.weight(`${p}.1.layer_norm.weight`), this.c.layer_norm_epsilon);
       h = op.add(h, this.drop(this.attention(`${p}.1.EncDecAttention`, x, encoderOut, crossBias)));
       h = this.feedForward(`${p}.2`, h);
     }
-    return this.drop(rmsNorm(h, this.w('decoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
+    return this.drop(rmsNorm(h, this.weight('decoder.final_layer_norm.weight'), this.c.layer_norm_epsilon));
   }
 
   /** What the LM head sees: with tied embeddings the decoder output is scaled by d_model^-0.5. */
@@ -434,7 +437,7 @@ export class T5Graph implements BackboneGraph<T5Context> {
 
   /** Vocabulary logits of (already head-scaled) vectors. */
   lmLogits(x: Value): Value {
-    const table = this.c.tie_word_embeddings ? this.w('shared.weight') : this.w('lm_head.weight');
+    const table = this.c.tie_word_embeddings ? this.weight('shared.weight') : this.weight('lm_head.weight');
     return op.matmul(x, op.transpose(table, [1, 0]));
   }
 
