@@ -55,7 +55,7 @@ export function labelLogits(
   labelIds: [number, number],
   y: Value,
 ): Value {
-  const rows = op.gather(b.model.weights.value(b.graph, table), b.graph.int64s(labelIds), 0); // [2, d]
+  const rows = op.gather(b.weight(table), b.graph.int64s(labelIds), 0); // [2, d]
   return op.matmul(y, op.transpose(rows, [1, 0]));
 }
 

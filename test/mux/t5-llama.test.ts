@@ -10,6 +10,9 @@ import { syntheticTokenizerJson } from '../../src/data/synthetic.js';
 import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { saveModel } from '../../src/models/save.js';
+import { Graph } from '../../src/engine/graph.js';
+import { ParamSet } from '../../src/engine/params.js';
+import { compile, float32 } from '../../src/engine/runtime.js';
 import { loadAdapter } from '../../src/mux/adapter.js';
 import { trainMux } from '../../src/train/mux-train.js';
 
@@ -103,5 +106,51 @@ for (const [kind, config] of Object.entries(configs)) {
       assert.deepEqual(ac.label_ids, [55, 56]); // 'negative' and 'positive' in the synthetic vocabulary
       assert.equal(ac.base_model.model_type, kind);
     });
+  });
+}
+
+// SISO fine-tuning feeds every weight as a graph input. The label-word head once read its LM-head rows as constants
+// baked in when the graph was built: fine-tuning never trained them through the head, and its evaluation scored
+// rows older than the weights it saved.
+for (const [kind, config] of Object.entries(configs)) {
+  it(`${kind}: label-word logits read the LM-head rows the graph is given`, async () => {
+    const model = createModel(config, { seed: 1 });
+    const params = new ParamSet();
+    for (const [n, w] of model.weights.entries()) params.add(n, w.shape, Float32Array.from(w.data as Float32Array));
+    const g = new Graph('label-logits');
+    const declared = params.declare(g);
+    const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+    const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+    const b = model.bind(g, { training: false, seed: 1, trainable: (n) => declared.get(n) });
+    const head = model.taskHead({ labelIds: [55, 56] });
+    const logits = head.siso(
+      b,
+      b.embed({ inputIds, attentionMask }),
+      attentionMask,
+      0,
+      head.answerInputs(attentionMask),
+    );
+    g.output('logits', logits.logits);
+    const session = await compile(g);
+    const tokens = { data: BigInt64Array.from([5, 6, 7, 8].map(BigInt)), shape: [1, 4] };
+    const run = async () =>
+      float32(
+        (
+          await session.run({
+            ...params.feeds(),
+            input_ids: tokens,
+            attention_mask: { ...tokens, data: new BigInt64Array(4).fill(1n) },
+          })
+        ).logits,
+      );
+    const before = await run();
+    // double the label words' rows of every [vocab, d] table (the input ids above never read them)
+    for (const p of params.list())
+      if (p.shape[0] === vocab) p.data.subarray(55 * p.shape[1], 57 * p.shape[1]).forEach((x, i, a) => (a[i] = 2 * x));
+    const after = await run();
+    assert.ok(
+      Math.abs(after[0] - 2 * before[0]) < 1e-4 && Math.abs(after[1] - 2 * before[1]) < 1e-4,
+      `${kind}: logits ${[...before]} -> ${[...after]}, expected doubled`,
+    );
   });
 }

@@ -108,6 +108,21 @@ describe('revmux finetune, T5 and LLaMA verbalizers', () => {
       });
       assert.ok(r.bestDevAccuracy > 0.75, `${kind} fine-tuned dev accuracy ${r.bestDevAccuracy} (chance 0.5)`);
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'out', 'config.json'), 'utf8')).model_type, kind);
+      // the label words' rows are trained weights: the run's own evaluation must score the weights it saved
+      // (it once read the rows as constants baked in before training, and reported another model's accuracy)
+      const { loadModel } = await import('../../src/models/load.js');
+      const { prepareDevFeatures } = await import('../../src/mux/task-features.js');
+      const { sisoAccuracy } = await import('../../src/mux/features.js');
+      const out = path.join(dir, 'out');
+      const saved = await prepareDevFeatures(loadModel(out), {
+        model: out,
+        task: 'synthetic',
+        dataDir: null,
+        l: 0,
+        limitDev: 300,
+        quiet: true,
+      });
+      assert.equal(sisoAccuracy(saved), r.bestDevAccuracy, `${kind}: the saved model's dev accuracy`);
     });
   }
 
