@@ -83,6 +83,8 @@ export class Graph {
   private readonly trainableInputs = new Set<Value>();
   private readonly usedNames = new Set<string>();
   private readonly scalarCache = new Map<string, Value>();
+  /** Unnamed initializers by host array: a graph holding several parts (SISO, each N) stores each array once. */
+  private readonly byArray = new WeakMap<AnyTypedArray, Value>();
   private counter = 0;
   /** Bumped on every change, so a session cache can tell a graph was extended after compiling it. */
   version = 0;
@@ -128,12 +130,15 @@ export class Graph {
     const label = typeof name === 'string' ? name : (name?.prefix ?? 'const');
     if (data.length !== n)
       throw new Error(`initializer '${label}': ${data.length} elements for shape ${formatShape(shape)} (${n})`);
+    const seen = typeof name === 'string' ? undefined : this.byArray.get(data);
+    if (seen && seen.dtype === dtype && String(seen.shape) === String(shape)) return seen;
     let vname: string;
     if (typeof name === 'string') {
       this.claim(name);
       vname = name;
     } else vname = this.freshName(label);
     const v = new Value(this, vname, dtype, [...shape]);
+    if (typeof name !== 'string') this.byArray.set(data, v);
     this.initializers.push({ value: v, data });
     this.version++;
     return v;

@@ -377,6 +377,8 @@ export function reshape(x: Value, dims: readonly Dim[], refs: readonly Value[] =
       break;
     }
   }
+  // onnxruntime cannot infer a -1 next to a copied dim that is 0 (an empty batch): compute the shape instead
+  if (encoded && usedMinus && encoded.includes(0)) encoded = null;
   const shapeInput = encoded ? g.int64s(encoded) : shapeTensor(g, out, [x, ...refs]);
   return one(g, 'Reshape', [x, shapeInput], x.dtype, out);
 }
