@@ -141,22 +141,28 @@ export function muxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: 
   return g;
 }
 
+/** A part's feed or output name in the serving graph: `n${N}.` before a multiplexed part's names, none for SISO. */
+export const partName = (n: number, name: string) => (n === 1 ? name : `n${n}.${name}`);
+
 /**
- * Inference in one session, from token ids to label logits [G, N, 2]: input_ids / attention_mask
- * (+ token_type_ids for BERT) as [G, N, S], right-padded; prefill [0, l) per instance, then the multiplexed rest.
- * Adapter weights are constants here (serving, benchmarks). A slot whose mask is all zero is a dummy.
+ * Inference from token ids to label logits [G, N, 2]: input_ids / attention_mask (+ token_type_ids for BERT) as
+ * [G, N, S], right-padded; prefill [0, l) per instance, then the multiplexed rest. Adapter weights are constants
+ * here (serving, benchmarks). A slot whose mask is all zero is a dummy.
  */
-export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet): Graph {
+function addMuxPart(g: Graph, model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet, alone: boolean): void {
   const { n, l } = spec;
-  const g = new Graph(`mux-infer-${spec.variant}-n${n}-l${l}`);
+  const name = (x: string) => (alone ? x : partName(n, x));
   const consts = new Map(
-    params.list().map((pr) => [pr.name, g.initializer(pr.data, pr.shape, 'float32', { prefix: `adapter.${pr.name}` })]),
+    params
+      .list()
+      .map((pr) => [pr.name, g.initializer(pr.data, pr.shape, 'float32', { prefix: name(`adapter.${pr.name}`) })]),
   );
-  const ids = g.input('input_ids', 'int64', ['groups', n, 'seq']);
-  const mask = g.input('attention_mask', 'int64', ['groups', n, 'seq']);
+  const dims = [name('groups'), n, name('seq')]; // each part's own symbolic sizes: the others are fed empty
+  const ids = g.input(name('input_ids'), 'int64', dims);
+  const mask = g.input(name('attention_mask'), 'int64', dims);
   const flat = (x: Value) => op.reshape(x, [-1, x.shape[2]]);
   const inputs: ModelInputs = { inputIds: flat(ids), attentionMask: flat(mask) };
-  if (model.usesTokenTypes) inputs.tokenTypeIds = flat(g.input('token_type_ids', 'int64', ['groups', n, 'seq']));
+  if (model.usesTokenTypes) inputs.tokenTypeIds = flat(g.input(name('token_type_ids'), 'int64', dims));
   const extra = head.answerInputs(mask);
   const b = model.bind(g);
   const hFlat = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, l); // [G*N, S, d]
@@ -170,13 +176,11 @@ export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, par
     lambda: 0,
     mu: 0,
   });
-  g.output('logits', op.reshape(logits, [ids.shape[0], n, 2], [ids])); // [G, N, 2]: instance i of group g at [g, i]
-  return g;
+  g.output(name('logits'), op.reshape(logits, [ids.shape[0], n, 2], [ids])); // [G, N, 2]: instance i of group g at [g, i]
 }
 
-/** SISO inference in one session: token ids [B, S] -> label logits [B, 2]. */
-export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
-  const g = new Graph('siso-infer');
+/** SISO inference: token ids [B, S] -> label logits [B, 2]. */
+function addSisoPart(g: Graph, model: Backbone, head: MuxHead): void {
   const inputs: ModelInputs = {
     inputIds: g.input('input_ids', 'int64', ['batch', 'seq']),
     attentionMask: g.input('attention_mask', 'int64', ['batch', 'seq']),
@@ -186,5 +190,35 @@ export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
   const b = model.bind(g);
   const h = b.layers(b.embed(inputs), b.context(inputs.attentionMask), 0, 0);
   g.output('logits', head.siso(b, h, inputs.attentionMask, 0, extra).logits);
+}
+
+/** Multiplexed inference in a session of its own (benchmarks, export). */
+export function fusedMuxGraph(model: Backbone, head: MuxHead, spec: MuxSpec, params: ParamSet): Graph {
+  const g = new Graph(`mux-infer-${spec.variant}-n${spec.n}-l${spec.l}`);
+  addMuxPart(g, model, head, spec, params, true);
+  return g;
+}
+
+/** SISO inference in a session of its own. */
+export function fusedSisoGraph(model: Backbone, head: MuxHead): Graph {
+  const g = new Graph('siso-infer');
+  addSisoPart(g, model, head);
+  return g;
+}
+
+/**
+ * SISO and every adapter's N in one graph, so one session holds one copy of the frozen weights (each part binds
+ * the backbone to the same graph, and a graph binds each weight once). Part N reads `n${N}.input_ids` ... and
+ * writes `n${N}.logits`; SISO keeps the plain names. A run feeds the other parts empty batches, which cost
+ * almost nothing: onnxruntime runs every node of a graph whatever outputs are asked for.
+ */
+export function fusedServingGraph(
+  model: Backbone,
+  head: MuxHead,
+  adapters: readonly { spec: MuxSpec; params: ParamSet }[],
+): Graph {
+  const g = new Graph(`serve-n${[1, ...adapters.map((a) => a.spec.n)].join('-')}`);
+  addSisoPart(g, model, head);
+  for (const a of adapters) addMuxPart(g, model, head, a.spec, a.params, false);
   return g;
 }

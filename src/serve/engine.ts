@@ -1,10 +1,10 @@
-// What the server runs: a frozen backbone with its tokenizer, SISO (N = 1) and one fused session
-// per trained N. Classifies a list of already-validated inputs with a given N.
+// What the server runs: a frozen backbone with its tokenizer, and one session holding SISO (N = 1) and every
+// trained N over one copy of the weights. Classifies a list of already-validated inputs with a given N.
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { type Session, compile, float32 } from '../engine/runtime.js';
+import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
 import { tokenFeeds } from '../mux/features.js';
 import { TASKS, type Task, parseTask } from '../data/glue.js';
 import { TextTokenizer } from '../io/tokenizer.js';
@@ -12,7 +12,7 @@ import type { Backbone } from '../models/backbone.js';
 import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
-import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
+import { fusedServingGraph, partName } from '../mux/graphs.js';
 import type { MuxHead } from '../mux/heads.js';
 import { dims } from '../models/registry.js';
 import type { Precision } from '../nn/precision.js';
@@ -44,7 +44,9 @@ function collectGarbage(): void {
 }
 
 export class ServeEngine {
-  readonly sessions = new Map<number, Session>();
+  private session: Session | null = null;
+  /** Per N: empty feeds of every other part of the session, which runs them all. */
+  private readonly idleFeeds = new Map<number, Record<string, HostTensor>>();
   readonly adapters = new Map<number, { dir: string; config: AdapterConfig }>();
 
   private constructor(
@@ -89,14 +91,11 @@ export class ServeEngine {
       Math.min(o.maxLength ?? 128, dims(model.config).maxPositions),
       TASKS[task].labelWords,
     );
-    const sessionOptions = o.prepackWeights ? { prepack: true } : {};
-    e.sessions.set(1, await compile(fusedSisoGraph(model, head), sessionOptions));
-    for (const a of adapters) {
-      if (a.config.n === 1) continue;
-      e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
-      e.sessions.set(a.config.n, await compile(fusedMuxGraph(model, head, specOf(a.config), a.params), sessionOptions));
-    }
-    model.weights.release(); // the sessions read the weights from the shared weights file; none stay in JavaScript
+    for (const a of adapters) if (a.config.n !== 1) e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
+    const parts = adapters.filter((a) => a.config.n !== 1).map((a) => ({ spec: specOf(a.config), params: a.params }));
+    e.session = await compile(fusedServingGraph(model, head, parts), o.prepackWeights ? { prepack: true } : {});
+    for (const n of e.availableN) e.idleFeeds.set(n, e.emptyFeedsBut(n));
+    model.weights.release(); // the session reads the weights from the weights file; none stay in JavaScript
     collectGarbage();
     return e;
   }
@@ -112,7 +111,17 @@ export class ServeEngine {
   }
 
   get availableN(): number[] {
-    return [...this.sessions.keys()].sort((a, b) => a - b);
+    return [1, ...this.adapters.keys()].sort((a, b) => a - b);
+  }
+
+  /** Zero-row token feeds for every part but N's. */
+  private emptyFeedsBut(n: number): Record<string, HostTensor> {
+    const names = ['input_ids', 'attention_mask', ...(this.model.usesTokenTypes ? ['token_type_ids'] : [])];
+    const feeds: Record<string, HostTensor> = {};
+    for (const m of this.availableN.filter((m) => m !== n))
+      for (const name of names)
+        feeds[partName(m, name)] = { data: new BigInt64Array(0), shape: m === 1 ? [0, 1] : [0, m, 1] };
+    return feeds;
   }
 
   /**
@@ -131,11 +140,14 @@ export class ServeEngine {
 
   /** Classifies inputs with N instances per row (N = 1: SISO); the last row may hold dummy slots. */
   async classify(items: Encoded[], n: number): Promise<Prediction[]> {
-    const session = this.sessions.get(n);
-    if (!session) throw new Error(`no adapter for N = ${n}`);
-    // N = 1 is the SISO session ([B, S]); the multiplexed sessions take [G, N, S]
-    const feeds = tokenFeeds(this.model, items, n === 1 ? null : n, this.tok.padId);
-    const logits = float32((await session.run(feeds, ['logits'])).logits);
+    const idle = this.idleFeeds.get(n);
+    if (!idle || !this.session) throw new Error(`no adapter for N = ${n}`);
+    // N = 1 is the SISO part ([B, S]); the multiplexed parts take [G, N, S]
+    const feeds = { ...idle };
+    for (const [name, t] of Object.entries(tokenFeeds(this.model, items, n === 1 ? null : n, this.tok.padId)))
+      feeds[partName(n, name)] = t;
+    const out = partName(n, 'logits');
+    const logits = float32((await this.session.run(feeds, [out]))[out]);
     return items.map((_, i) => {
       const [a, b] = [logits[2 * i], logits[2 * i + 1]];
       const m = Math.max(a, b);

@@ -200,3 +200,64 @@ describe('fused inference graphs', () => {
     }
   });
 });
+
+describe('the serving graph', () => {
+  // the server's one session: SISO and every N over one copy of the frozen weights, the idle parts fed empty batches
+  for (const family of ['bert', 'llama'] as const) {
+    it(`${family}: each part equals its own session, and the frozen weights are stored once`, async () => {
+      const { parseConfig } = await import('../../src/models/config.js');
+      const { createModel } = await import('../../src/models/init.js');
+      const { fusedMuxGraph, fusedServingGraph, fusedSisoGraph, partName } = await import('../../src/mux/graphs.js');
+      const { tokenFeeds } = await import('../../src/mux/features.js');
+      const common = { vocab_size: 120, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3 };
+      const config =
+        family === 'bert'
+          ? parseConfig({ model_type: 'bert', ...common, num_attention_heads: 2, id2label: { 0: 'no', 1: 'yes' } })
+          : parseConfig({ model_type: 'llama', ...common, num_attention_heads: 4, num_key_value_heads: 2 });
+      const model = createModel(config, { seed: 3 });
+      const head = model.taskHead({ labelIds: family === 'bert' ? null : [7, 9] });
+      const adapters = [2, 4].map((n) => {
+        const spec = { variant: 'revmux' as MuxVariant, n, l: 1, d: 32, dropout: 0 };
+        return { spec, params: initAdapter(spec, n) };
+      });
+      const serving = fusedServingGraph(model, head, adapters);
+      const bytes = (g: { initializers: { data: { byteLength: number } }[] }) =>
+        g.initializers.reduce((a, i) => a + i.data.byteLength, 0);
+      const adapterBytes = adapters.reduce((a, x) => a + 4 * x.params.size(), 0);
+      const sisoBytes = bytes(fusedSisoGraph(model, head));
+      assert.ok(
+        bytes(serving) < sisoBytes + adapterBytes + 4096,
+        `serving graph: ${bytes(serving)} bytes of constants; SISO alone ${sisoBytes}, the adapters ${adapterBytes}`,
+      );
+      const session = await compile(serving);
+      const rng = new Rng(5);
+      const items = Array.from({ length: 7 }, () => {
+        const ids = Array.from({ length: 3 + Math.floor(rng.next() * 9) }, () => 1 + Math.floor(rng.next() * 100));
+        return { ids, typeIds: ids.map(() => 0) };
+      });
+      const names = ['input_ids', 'attention_mask', ...(model.usesTokenTypes ? ['token_type_ids'] : [])];
+      for (const n of [1, 2, 4]) {
+        const own = tokenFeeds(model, items, n === 1 ? null : n, 0);
+        const feeds: Record<string, { data: BigInt64Array; shape: number[] }> = {};
+        for (const m of [1, 2, 4].filter((m) => m !== n))
+          for (const name of names)
+            feeds[partName(m, name)] = { data: new BigInt64Array(0), shape: m === 1 ? [0, 1] : [0, m, 1] };
+        for (const [name, t] of Object.entries(own))
+          feeds[partName(n, name)] = t as { data: BigInt64Array; shape: number[] };
+        const out = partName(n, 'logits');
+        const together = float32((await session.run(feeds, [out]))[out]);
+        const a = adapters.find((x) => x.spec.n === n);
+        const alone = float32(
+          (
+            await (
+              await compile(a ? fusedMuxGraph(model, head, a.spec, a.params) : fusedSisoGraph(model, head))
+            ).run(own)
+          ).logits,
+        );
+        assert.equal(together.length, alone.length);
+        for (let i = 0; i < alone.length; i++)
+          assert.ok(Math.abs(together[i] - alone[i]) < 1e-5, `N = ${n}, logit ${i}: ${together[i]} vs ${alone[i]}`);
+      }
+    });
+  }
+});
