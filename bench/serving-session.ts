@@ -1,7 +1,8 @@
 // npm run bench:serving-session -- [--preset base] [--rounds 10] [--batch 32]
 // The server's one session (SISO and every N over one copy of the weights, the idle parts fed empty batches)
-// against a session of its own per N, as the server ran before: the same batches, interleaved, in one process.
-// The one session must not cost throughput (issue #17: within 5%). Writes results/serving-session-<preset>.json.
+// against a session of its own per N, as the server ran before: the same batches, interleaved, in one process,
+// each way with onnxruntime's weight prepacking off (the default for sessions built from files) and on. The one
+// session must not cost throughput (issue #17: within 5%). Writes results/serving-session-<preset>.json.
 import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { compile, float32 } from '../src/engine/runtime.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
@@ -22,27 +23,34 @@ const preset = arg('preset', 'base');
 const rounds = Number(arg('rounds', '10'));
 const batch = Number(arg('batch', '32'));
 const { model: dir, adapters } = writeRandomServingModel(`runs/random-bert-${preset}`, { preset, ns: [2, 4, 8], l: 3 });
-const engine = await ServeEngine.load(dir, adapters);
 const model = loadModel(dir);
 const head = model.taskHead({ labelIds: null });
-const own = new Map([[1, await compile(fusedSisoGraph(model, head))]]);
 const a2 = loadAdapter(adapters[0]);
-own.set(2, await compile(fusedMuxGraph(model, head, specOf(a2.config), a2.params)));
-
+const ways = [];
+for (const prepack of [false, true]) {
+  const engine = await ServeEngine.load(dir, adapters, { prepackWeights: prepack });
+  const own = new Map([[1, await compile(fusedSisoGraph(model, head), { prepack })]]);
+  own.set(2, await compile(fusedMuxGraph(model, head, specOf(a2.config), a2.params), { prepack }));
+  ways.push({ prepack, engine, own });
+}
+const engine = ways[0].engine;
 const items: Encoded[] = [];
 for (const e of loadExamples('sst2', 'dev', findGlueDir())) {
   const r = engine.encode({ text: e.textA });
   if (r.ok) items.push(r.enc);
   if (items.length === batch) break;
 }
-const cases = [1, 2].flatMap((n) => [
-  {
-    name: `${n === 1 ? 'SISO' : `N = ${n}`}, its own session`,
-    run: async () =>
-      float32((await own.get(n)!.run(tokenFeeds(model, items, n === 1 ? null : n, 0), ['logits'])).logits),
-  },
-  { name: `${n === 1 ? 'SISO' : `N = ${n}`}, the serving session`, run: () => engine.classify(items, n) },
-]);
+const label = (n: number) => (n === 1 ? 'SISO' : `N = ${n}`);
+const cases = ways.flatMap(({ prepack, engine, own }) =>
+  [1, 2].flatMap((n) => [
+    {
+      name: `${label(n)}, its own session${prepack ? ', prepacked' : ''}`,
+      run: async () =>
+        float32((await own.get(n)!.run(tokenFeeds(model, items, n === 1 ? null : n, 0), ['logits'])).logits),
+    },
+    { name: `${label(n)}, the serving session${prepack ? ', prepacked' : ''}`, run: () => engine.classify(items, n) },
+  ]),
+);
 const timings = (await interleaved(cases, rounds)).map(summarize);
 const ratio = (i: number) => round(timings[i + 1].median_ms / timings[i].median_ms, 3);
 const json = {
@@ -52,7 +60,7 @@ const json = {
   rounds,
   serving_session_parts: engine.availableN,
   timings,
-  serving_over_own: { siso: ratio(0), n2: ratio(2) },
+  serving_over_own: { siso: ratio(0), n2: ratio(2), siso_prepacked: ratio(4), n2_prepacked: ratio(6) },
 };
 writeTextAtomic(`results/serving-session-${preset}.json`, JSON.stringify(json, null, 2) + '\n');
 report(
