@@ -5,8 +5,9 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'make (or reuse) a small frozen SST-2 backbone, train RevMUX N=2 adapters, compare SISO and RevMUX accuracy ' +
-        'over 10 pairings, measure throughput, print one summary and write plots (offline, minutes on 2 cores)',
+      'freeze the committed SST-2 classifier (or make one) with its committed RevMUX N=2 adapter (or train one), ' +
+        'compare SISO and RevMUX accuracy over 10 pairings, measure throughput, print one summary and write plots ' +
+        '(offline, minutes on 2 cores)',
     )
     .option('--cache <dir>', 'where backbones and adapters are kept between runs', '.revmux-cache')
     .option('--out <dir>', 'summary.md, summary.json and plots', 'runs/demo')
@@ -20,6 +21,7 @@ export function registerDemo(program: Command): void {
       'a fine-tuned SST-2 classifier folder to freeze (default: the committed one in models/)',
     )
     .option('--from-scratch', 'fine-tune a small BERT from random weights instead of using the committed classifier')
+    .option('--train-adapter', "train the RevMUX adapter here instead of using the committed classifier's")
     .option('--no-bench-base', 'skip timing the BERT-base shape')
     .action(async (o) => {
       const { runDemo } = await import('../demo/demo.js');
@@ -31,6 +33,7 @@ export function registerDemo(program: Command): void {
         benchBase: o.quick ? false : o.benchBase,
         backbone: o.backbone,
         fromScratch: o.fromScratch,
+        trainAdapter: o.trainAdapter,
       });
     });
 }

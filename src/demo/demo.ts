@@ -1,6 +1,6 @@
 // `revmux demo`: the whole idea on one machine, offline, in minutes:
 //   1. a frozen SST-2 classifier (made here by fine-tuning a small BERT, or reused from the cache)
-//   2. RevMUX N = 2 adapters trained on it
+//   2. RevMUX N = 2 adapters for it (the committed ones with the committed classifier, else trained here)
 //   3. SISO vs RevMUX accuracy under the 10-pairing protocol
 //   4. measured throughput vs the theoretical bound, on this model and on a BERT-base shape
 //   5. one summary table and the plots
@@ -34,6 +34,8 @@ export interface DemoOptions {
   backbone?: string;
   /** Fine-tune a small BERT from random weights even when a committed SST-2 classifier is present. */
   fromScratch?: boolean;
+  /** Train the RevMUX adapter here even when the committed classifier comes with one. */
+  trainAdapter?: boolean;
   log?: (s: string) => void;
 }
 
@@ -110,9 +112,14 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
 
   // 2. RevMUX adapters
   step('2/5 RevMUX adapters, N = 2, l = 1 (frozen backbone)');
-  const adapterDir = path.join(o.cache, `revmux-${task}-n2-l1${o.quick ? '-quick' : ''}${backboneKey}`);
+  const committedAdapter = path.join(COMMITTED_SST2, 'revmux-n2');
+  const useCommitted = committed && !o.backbone && !o.trainAdapter && fs.existsSync(committedAdapter);
+  const adapterDir = useCommitted
+    ? path.relative(process.cwd(), committedAdapter)
+    : path.join(o.cache, `revmux-${task}-n2-l1${o.quick ? '-quick' : ''}${backboneKey}`);
   let features;
-  if (fs.existsSync(path.join(adapterDir, 'train.json'))) log(`reusing ${adapterDir}`);
+  if (useCommitted) log(`using the committed adapter ${adapterDir} (--train-adapter to train one here)`);
+  else if (fs.existsSync(path.join(adapterDir, 'train.json'))) log(`reusing ${adapterDir}`);
   else {
     const r = await trainMux({
       model: backbone,
@@ -189,7 +196,8 @@ export async function runDemo(o: DemoOptions): Promise<Record<string, unknown>> 
     '',
     `Backbone: ${model.numLayers}-layer ${model.modelType}, d = ${model.hiddenSize}, ` +
       `${given ? `\`${given}\`` : 'fine-tuned here from scratch'} (frozen for RevMUX). Label words: ` +
-      `${TASKS[task].labelWords.join(' / ')}.`,
+      `${TASKS[task].labelWords.join(' / ')}. RevMUX adapter: ` +
+      `${useCommitted ? `\`${adapterDir}\` (committed)` : 'trained here'}.`,
     '',
     '| model | N | accuracy (10 pairings) | pairing sensitivity | measured speedup | theoretical bound |',
     '| --- | --- | --- | --- | --- | --- |',

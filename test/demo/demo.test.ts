@@ -1,11 +1,13 @@
 // The demo without GLUE data: it says so, runs the synthetic task end to end, writes the summary
 // and the plots, and a second run reuses the cached backbone and adapters; a given backbone is used as is.
+// With SST-2 it freezes the committed classifier with its committed adapter, and trains nothing.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runDemo } from '../../src/demo/demo.js';
+import { sharedData } from '../helpers/shared-data.js';
 
 describe('revmux demo', () => {
   it('falls back to the synthetic task, labelled, and produces summary and plots', async () => {
@@ -55,4 +57,32 @@ describe('revmux demo', () => {
     assert.equal((t.accuracy as { siso_accuracy: number }).siso_accuracy, acc.siso_accuracy, 'the same frozen weights');
     assert.match(fs.readFileSync(path.join(dir, 'out3', 'summary.md'), 'utf8'), new RegExp(`\`${given}\``));
   });
+
+  it(
+    'on SST-2 runs the committed classifier with its committed adapter, training nothing',
+    { timeout: 300_000 },
+    async (t) => {
+      const glue = sharedData(t, 'glue');
+      if (!glue) return;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-demo-sst2-'));
+      const lines: string[] = [];
+      const s = await runDemo({
+        cache: path.join(dir, 'cache'),
+        out: path.join(dir, 'out'),
+        data: glue,
+        quick: true,
+        log: (l) => lines.push(l),
+      });
+      assert.equal(s.task, 'sst2');
+      assert.ok(
+        lines.some((l) => /^using .*models\/bert-mini-wiki8k-nb-sst2\/revmux-n2 \(--train-adapter/.test(l)),
+        lines.join('\n'),
+      );
+      assert.deepEqual(fs.readdirSync(path.join(dir, 'cache')), [], 'nothing trained into the cache');
+      const card = fs.readFileSync('models/bert-mini-wiki8k-nb-sst2/MODEL_CARD.md', 'utf8');
+      const claim = Number(/\*\*([\d.]+) ± [\d.]+\*\* \(SISO/.exec(card)?.[1]);
+      const mean = 100 * (s.accuracy as { mean: number }).mean;
+      assert.ok(Math.abs(mean - claim) <= 0.1, `demo ${mean.toFixed(2)}, card ${claim}`);
+    },
+  );
 });
