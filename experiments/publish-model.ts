@@ -26,6 +26,8 @@ interface Stage {
   seconds: number;
   heldOut: { loss: number; accuracy: number };
   options: Record<string, string | number | null>;
+  /** Where the stage read the corpus (recorded since session 7; earlier stages started after the held-out part). */
+  corpus_lines?: { first: number; next: number };
 }
 
 /** The run and the runs it continued, oldest first. */
@@ -54,6 +56,8 @@ function command(s: Stage, heldOut: number): string {
   if (!predictsNextToken(o.arch)) parts.push(`--mask-rate ${o.maskRate}`);
   if (!o.model && o.positionInit && o.positionInit !== 'random') parts.push(`--position-init ${o.positionInit}`);
   if (o.objective && o.objective !== 'mlm' && !predictsNextToken(o.arch)) parts.push(`--objective ${o.objective}`);
+  // explicit, so the line reproduces the stage whatever the default start (which has changed once) becomes
+  if (s.corpus_lines) parts.push(`--corpus-start-line ${s.corpus_lines.first}`);
   parts.push(`--held-out ${o.heldOut ?? heldOut}`, `--seed ${o.seed}`);
   return `REVMUX_THREADS=1 ${parts.join(' ')}`;
 }

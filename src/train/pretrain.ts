@@ -191,10 +191,6 @@ export function sinusoidalPositions(table: Float32Array, d: number, std: number)
 export const POSITION_INITS = ['random', 'sinusoidal', 'neighbours'] as const;
 export type PositionInit = (typeof POSITION_INITS)[number];
 
-/**
- * The held-out slice (the first sequences of the corpus, masked once with a fixed seed for masked LM)
- * and the objective that trains and scores `model`; training starts after the slice.
- */
 /** Where the first pass over the corpus starts (see PretrainOptions.corpusStartLine). */
 function firstPassStart(o: PretrainOptions, heldOutEnd: PackerState): PackerState {
   let line = o.corpusStartLine;
@@ -212,6 +208,10 @@ function firstPassStart(o: PretrainOptions, heldOutEnd: PackerState): PackerStat
   return { lineNo: line, pending: [] };
 }
 
+/**
+ * The held-out slice (the first sequences of the corpus, masked once with a fixed seed for masked LM)
+ * and the objective that trains and scores `model`; training starts after the slice.
+ */
 async function objectiveFor(
   o: PretrainOptions,
   model: Backbone,
