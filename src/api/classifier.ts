@@ -24,7 +24,7 @@ export interface ClassifierOptions {
   maxLength?: number;
   /** 'int8': the frozen backbone's Linear layers dynamically quantized; default 'fp32'. */
   precision?: Precision;
-  /** Each session gets its own prepacked copy of the weights: faster, more memory (default: one shared copy). */
+  /** Prepacked weights in the serving session: a little faster, a little more memory (default: the mapped file). */
   prepackWeights?: boolean;
   /** Share batches across concurrent `classify` calls (what `revmux serve` does). */
   batching?: Partial<Omit<BatcherOptions, 'policy'>> & { timeoutMs?: number };

@@ -176,7 +176,8 @@ function addMuxPart(g: Graph, model: Backbone, head: MuxHead, spec: MuxSpec, par
     lambda: 0,
     mu: 0,
   });
-  g.output(name('logits'), op.reshape(logits, [ids.shape[0], n, 2], [ids])); // [G, N, 2]: instance i of group g at [g, i]
+  // [G, N, 2]: instance i of group g at [g, i]
+  g.output(name('logits'), op.reshape(logits, [ids.shape[0], n, 2], [ids]));
 }
 
 /** SISO inference: token ids [B, S] -> label logits [B, 2]. */
