@@ -5,6 +5,7 @@
 import { Graph, type Value } from '../engine/graph.js';
 import * as op from '../engine/ops.js';
 import type { ParamSet } from '../engine/params.js';
+import type { HostTensor } from '../engine/runtime.js';
 import type { Backbone, ModelInputs } from '../models/backbone.js';
 import { weightedCrossEntropy } from '../nn/losses.js';
 import type { MuxHead } from './heads.js';
@@ -222,4 +223,21 @@ export function fusedServingGraph(
   addSisoPart(g, model, head);
   for (const a of adapters) addMuxPart(g, model, head, a.spec, a.params, false);
   return g;
+}
+
+/**
+ * Feeds of the serving graph for a batch of part N: its own token feeds (as a standalone graph of that part
+ * takes them) under the part's names, and zero rows for every other part of `parts` (the Ns it holds, 1 = SISO).
+ */
+export function servingFeeds(
+  own: Record<string, HostTensor>,
+  n: number,
+  parts: readonly number[],
+): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = {};
+  for (const m of parts.filter((m) => m !== n))
+    for (const name of Object.keys(own))
+      feeds[partName(m, name)] = { data: new BigInt64Array(0), shape: m === 1 ? [0, 1] : [0, m, 1] };
+  for (const [name, t] of Object.entries(own)) feeds[partName(n, name)] = t;
+  return feeds;
 }

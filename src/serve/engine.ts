@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { type HostTensor, type Session, compile, float32 } from '../engine/runtime.js';
+import { type Session, compile, float32 } from '../engine/runtime.js';
 import { tokenFeeds } from '../mux/features.js';
 import { TASKS, type Task, parseTask } from '../data/glue.js';
 import { TextTokenizer } from '../io/tokenizer.js';
@@ -12,7 +12,7 @@ import type { Backbone } from '../models/backbone.js';
 import { weightsHash } from '../models/hash.js';
 import { loadModel } from '../models/load.js';
 import { type AdapterConfig, checkAdapterFits, loadAdapter, specOf } from '../mux/adapter.js';
-import { fusedServingGraph, partName } from '../mux/graphs.js';
+import { fusedServingGraph, partName, servingFeeds } from '../mux/graphs.js';
 import type { MuxHead } from '../mux/heads.js';
 import { dims } from '../models/registry.js';
 import type { Precision } from '../nn/precision.js';
@@ -45,8 +45,6 @@ function collectGarbage(): void {
 
 export class ServeEngine {
   private session: Session | null = null;
-  /** Per N: empty feeds of every other part of the session, which runs them all. */
-  private readonly idleFeeds = new Map<number, Record<string, HostTensor>>();
   readonly adapters = new Map<number, { dir: string; config: AdapterConfig }>();
 
   private constructor(
@@ -94,7 +92,6 @@ export class ServeEngine {
     for (const a of adapters) if (a.config.n !== 1) e.adapters.set(a.config.n, { dir: a.dir, config: a.config });
     const parts = adapters.filter((a) => a.config.n !== 1).map((a) => ({ spec: specOf(a.config), params: a.params }));
     e.session = await compile(fusedServingGraph(model, head, parts), o.prepackWeights ? { prepack: true } : {});
-    for (const n of e.availableN) e.idleFeeds.set(n, e.emptyFeedsBut(n));
     model.weights.release(); // the session reads the weights from the weights file; none stay in JavaScript
     collectGarbage();
     return e;
@@ -114,16 +111,6 @@ export class ServeEngine {
     return [1, ...this.adapters.keys()].sort((a, b) => a - b);
   }
 
-  /** Zero-row token feeds for every part but N's. */
-  private emptyFeedsBut(n: number): Record<string, HostTensor> {
-    const names = ['input_ids', 'attention_mask', ...(this.model.usesTokenTypes ? ['token_type_ids'] : [])];
-    const feeds: Record<string, HostTensor> = {};
-    for (const m of this.availableN.filter((m) => m !== n))
-      for (const name of names)
-        feeds[partName(m, name)] = { data: new BigInt64Array(0), shape: m === 1 ? [0, 1] : [0, m, 1] };
-    return feeds;
-  }
-
   /**
    * Tokenises one input, or says why not: over the token limit, or so many characters that it must
    * be (a token covers at least one character in practice; 64 per token is far beyond any real text),
@@ -140,12 +127,10 @@ export class ServeEngine {
 
   /** Classifies inputs with N instances per row (N = 1: SISO); the last row may hold dummy slots. */
   async classify(items: Encoded[], n: number): Promise<Prediction[]> {
-    const idle = this.idleFeeds.get(n);
-    if (!idle || !this.session) throw new Error(`no adapter for N = ${n}`);
+    if (!this.session || !this.availableN.includes(n)) throw new Error(`no adapter for N = ${n}`);
     // N = 1 is the SISO part ([B, S]); the multiplexed parts take [G, N, S]
-    const feeds = { ...idle };
-    for (const [name, t] of Object.entries(tokenFeeds(this.model, items, n === 1 ? null : n, this.tok.padId)))
-      feeds[partName(n, name)] = t;
+    const own = tokenFeeds(this.model, items, n === 1 ? null : n, this.tok.padId);
+    const feeds = servingFeeds(own, n, this.availableN);
     const out = partName(n, 'logits');
     const logits = float32((await this.session.run(feeds, [out]))[out]);
     return items.map((_, i) => {

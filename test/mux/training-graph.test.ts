@@ -207,7 +207,9 @@ describe('the serving graph', () => {
     it(`${family}: each part equals its own session, and the frozen weights are stored once`, async () => {
       const { parseConfig } = await import('../../src/models/config.js');
       const { createModel } = await import('../../src/models/init.js');
-      const { fusedMuxGraph, fusedServingGraph, fusedSisoGraph, partName } = await import('../../src/mux/graphs.js');
+      const { fusedMuxGraph, fusedServingGraph, fusedSisoGraph, partName, servingFeeds } = await import(
+        '../../src/mux/graphs.js'
+      );
       const { tokenFeeds } = await import('../../src/mux/features.js');
       const common = { vocab_size: 120, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 3 };
       const config =
@@ -235,15 +237,9 @@ describe('the serving graph', () => {
         const ids = Array.from({ length: 3 + Math.floor(rng.next() * 9) }, () => 1 + Math.floor(rng.next() * 100));
         return { ids, typeIds: ids.map(() => 0) };
       });
-      const names = ['input_ids', 'attention_mask', ...(model.usesTokenTypes ? ['token_type_ids'] : [])];
       for (const n of [1, 2, 4]) {
         const own = tokenFeeds(model, items, n === 1 ? null : n, 0);
-        const feeds: Record<string, { data: BigInt64Array; shape: number[] }> = {};
-        for (const m of [1, 2, 4].filter((m) => m !== n))
-          for (const name of names)
-            feeds[partName(m, name)] = { data: new BigInt64Array(0), shape: m === 1 ? [0, 1] : [0, m, 1] };
-        for (const [name, t] of Object.entries(own))
-          feeds[partName(n, name)] = t as { data: BigInt64Array; shape: number[] };
+        const feeds = servingFeeds(own, n, [1, 2, 4]);
         const out = partName(n, 'logits');
         const together = float32((await session.run(feeds, [out]))[out]);
         const a = adapters.find((x) => x.spec.n === n);
