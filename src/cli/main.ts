@@ -1,6 +1,7 @@
 // The revmux command line. Each command lives in its own module and registers itself here.
 import { Command } from 'commander';
 import { createRequire } from 'node:module';
+import { registerAverage } from './average.js';
 import { registerBench } from './bench.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerAverage(program);
   registerBench(program);
   registerData(program);
   registerDemo(program);
