@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { readAverageRecord } from '../src/models/average.js';
 import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
 import { saveForCommit } from './committed-model.js';
 
@@ -30,8 +31,13 @@ interface Stage {
   corpus_lines?: { first: number; next: number };
 }
 
-/** The run and the runs it continued, oldest first. */
+/** The run and the runs it continued, oldest first; for an average of runs, the stages of all of them. */
 function lineage(dir: string): Stage[] {
+  const average = readAverageRecord(dir);
+  if (average) {
+    const stages = average.models.flatMap(lineage);
+    return stages.filter((s, i) => stages.findIndex((t) => t.dir === s.dir) === i);
+  }
   const file = path.join(dir, 'pretrain.json');
   if (!fs.existsSync(file))
     throw new Error(`${file}: missing; only a finished \`revmux pretrain\` run can be published`);
@@ -63,6 +69,7 @@ function command(s: Stage, heldOut: number): string {
 }
 
 const stages = lineage(run);
+const average = readAverageRecord(run);
 // runs before session 4 did not record their tokenizer: every stage of a lineage shares one
 const tokenizerOf = (s: Stage) =>
   String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
@@ -121,12 +128,22 @@ const card = [
   '',
   '```bash',
   ...stages.map((s) => command(s, heldOut)),
+  ...(average ? [`npx revmux average-weights --model ${average.models.join(' ')} --out ${run}`] : []),
   '```',
+  ...(average
+    ? [
+        '',
+        'These weights are the element-wise mean of the last weights of ' +
+          average.models.map((m) => `\`${m}\``).join(' and '),
+        '(checkpoint averaging; `average.json` in the run folder names them).',
+      ]
+    : []),
   '',
   '## Held-out metrics of these float16 weights',
   '',
   `${metric}: loss **${score.loss.toFixed(4)}** nats, accuracy **${pct(score.accuracy)}%** on the ${heldOut} held-out sequences`,
-  `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%). Reproduce:`,
+  `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%` +
+    `${average ? ', before averaging' : ''}). Reproduce:`,
   '',
   '```bash',
   `npx revmux pretrain --score-only --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${out} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
@@ -137,6 +154,7 @@ writeTextAtomic(path.join(out, 'MODEL_CARD.md'), card.join('\n'));
 const evidence = {
   name,
   run,
+  ...(average ? { average } : {}),
   stages: stages.map(({ dir, steps, tokens: t, seconds: s, heldOut: h, options }) => ({
     dir,
     steps,

@@ -1,6 +1,8 @@
 // The backbones committed under models/ (issue #12) are what their cards say: float16, at most 25 MB,
-// a MODEL_CARD.md, and the SST-2 classifier and its adapter score the dev set within 0.1 point of the card.
+// a MODEL_CARD.md; the pretrained ones score their held-out slice as their cards say, and the SST-2 classifier
+// and its adapter score the dev set within 0.1 point of the card.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -35,6 +37,23 @@ describe('committed models', () => {
         const text = fs.readFileSync(path.join(MODELS, d, f), 'utf8');
         assert.doesNotMatch(text, /"\/(work|home|tmp|Users)\/|`\/(work|home|tmp|Users)\//, `${d}/${f}`);
       }
+    }
+  });
+
+  it("pretrained backbones score their held-out slice as their cards say, by the cards' own command", async (t) => {
+    const corpus = sharedData(t, 'corpus/enwiki-sample.txt.gz');
+    if (!corpus) return;
+    const cards = folders.map((d) => fs.readFileSync(path.join(MODELS, d, 'MODEL_CARD.md'), 'utf8'));
+    const scored = cards.filter((c) => c.includes('revmux pretrain --score-only'));
+    assert.ok(scored.length >= 2, 'the encoder and the decoder cards give a scoring command');
+    for (const card of scored) {
+      const line = /npx revmux (pretrain --score-only .*)/.exec(card)![1];
+      const args = line.split(' ').map((a) => (a.endsWith('corpus/enwiki-sample.txt.gz') ? corpus : a));
+      const out = execFileSync(process.execPath, [path.resolve('bin/revmux.js'), ...args], { encoding: 'utf8' });
+      const r = JSON.parse(out) as { heldout_loss: number; heldout_accuracy: number };
+      const [, loss, acc] = /loss \*\*([\d.]+)\*\* nats, accuracy \*\*([\d.]+)%\*\*/.exec(card)!;
+      assert.ok(Math.abs(r.heldout_loss - Number(loss)) < 5e-5, `${line}: loss ${r.heldout_loss}, card ${loss}`);
+      assert.ok(Math.abs(100 * r.heldout_accuracy - Number(acc)) < 5e-3, `${line}: ${r.heldout_accuracy}, card ${acc}`);
     }
   });
 
