@@ -1,9 +1,12 @@
 // npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8]
-// Memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
-// configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked
-// (results/memory-<preset>.json for fp32 alone, else memory-<preset>-<precisions>.json). Reports resident memory
-// after start-up (and how long start-up took) and the peak under a short closed-loop load, each also
-// as a multiple of the model's float32 weight bytes. Writes results/memory-<preset>.json.
+//   [--parts serve,transformersjs,train]
+// serve: memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
+// configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked.
+// Reports resident memory after start-up (and how long start-up took) and the peak under a short closed-loop
+// load, each also as a multiple of the model's float32 weight bytes; transformersjs: its pipeline on the same
+// weights. Both go to results/memory-<preset>.json (fp32 alone, else memory-<preset>-<precisions>.json).
+// train: the peak memory of training a RevMUX N = 2 adapter on the committed SST-2 backbone
+// (results/memory-adapter-training.json).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { exportModel } from '../src/export/onnx.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { closedLoop } from '../src/serve/loadtest.js';
 import { machine, report, round, table } from './lib.js';
+import { adapterTrainingMemory } from './memory-train.js';
 import { writeRandomServingModel } from './random-model.js';
 import { memoryMb, startServe } from './serve-process.js';
 
@@ -24,6 +28,27 @@ const preset = arg('preset', 'base');
 const seconds = Number(arg('seconds', '10'));
 const clients = Number(arg('clients', '32'));
 const precisions = arg('precision', 'fp32').split(',');
+const parts = arg('parts', 'serve,transformersjs,train').split(',');
+
+if (parts.includes('train')) {
+  const backbone = 'models/bert-mini-wiki8k-nb-sst2';
+  const train = await adapterTrainingMemory(backbone, [
+    ...['--task', 'sst2', '--n', '2', '--l', '1', '--epochs', '1', '--limit-train', '4096', '--max-length', '64'],
+  ]);
+  report(
+    `adapter training memory, ${backbone} (float32 weights ${train.weight_mb} MB)`,
+    table(
+      ['command', 'peak RSS MB', 'x weights', 'largest PSS sampled MB', 'seconds'],
+      [[train.command, train.peak_rss_mb, train.peak_x_weights, train.max_pss_mb, train.seconds]],
+    ),
+    train,
+  );
+  writeTextAtomic(
+    'results/memory-adapter-training.json',
+    JSON.stringify({ benchmark: 'memory, adapter training', machine: machine(), ...train }, null, 2) + '\n',
+  );
+}
+if (!parts.includes('serve') && !parts.includes('transformersjs')) process.exit(0);
 const out = `runs/random-bert-${preset}`;
 const { model, adapters } = writeRandomServingModel(out, { preset, ns: [2, 4, 8], l: 3 });
 const weightMb = fs.statSync(path.join(model, 'model.safetensors')).size / 2 ** 20;
@@ -34,7 +59,10 @@ const configs = [
   { name: 'SISO + N=2,4,8', adapters },
 ];
 const rows = [];
-for (const { precision, ...c } of precisions.flatMap((precision) => configs.map((c) => ({ ...c, precision })))) {
+const served = parts.includes('serve')
+  ? precisions.flatMap((precision) => configs.map((c) => ({ ...c, precision })))
+  : [];
+for (const { precision, ...c } of served) {
   const s = await startServe([
     '--model',
     model,
@@ -64,15 +92,18 @@ for (const { precision, ...c } of precisions.flatMap((precision) => configs.map(
     errors: load.errors,
   });
   console.error(
-    `${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after the load test`,
+    `${c.name} ${precision}: start ${round(s.startSeconds, 1)} s, RSS ${loaded.rss} MB (PSS ${loaded.pss}) ` +
+      `after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after the load test`,
   );
 }
 // transformers.js on the same weights (revmux's SISO export), measured the same way
 const tjsDir = path.join(path.dirname(out), `transformersjs-${preset}`);
-await exportModel({ model, out: tjsDir });
-await exportModel({ model, out: tjsDir, precision: 'int8' });
+if (parts.includes('transformersjs')) {
+  await exportModel({ model, out: tjsDir });
+  await exportModel({ model, out: tjsDir, precision: 'int8' });
+}
 const others = [];
-for (const dtype of ['fp32', 'q8']) {
+for (const dtype of parts.includes('transformersjs') ? ['fp32', 'q8'] : []) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/memory-child.ts', tjsDir, dtype, '8'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -96,7 +127,8 @@ for (const dtype of ['fp32', 'q8']) {
     note: 'after 8 batches of 32 SST-2 sentences, not the load test',
   });
   console.error(
-    `transformers.js ${dtype}: RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, peak RSS ${after.peak} MB, PSS ${after.pss} MB after 8 batches`,
+    `transformers.js ${dtype}: RSS ${loaded.rss} MB (PSS ${loaded.pss}) after load, ` +
+      `peak RSS ${after.peak} MB, PSS ${after.pss} MB after 8 batches`,
   );
 }
 
@@ -158,5 +190,12 @@ report(
   ),
   result,
 );
-const suffix = precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`;
+// a run of one of the two parts gets its own file, so it never overwrites a run of both
+const partial =
+  parts.includes('serve') && parts.includes('transformersjs')
+    ? ''
+    : parts.includes('serve')
+      ? '-serve'
+      : '-transformersjs';
+const suffix = (precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`) + partial;
 writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');
