@@ -10,6 +10,7 @@
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { FullMuxMethod } from '../src/baselines/methods.js';
 import { loadFullMux } from '../src/baselines/full-model.js';
 import { type Task, findGlueDir, loadExamples } from '../src/data/glue.js';
@@ -28,23 +29,34 @@ import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
 import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, maxLengthOf, readGrid } from './matrix-grid.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const gridFile = arg('grid');
+// strict: a mistyped flag (or --help) must not start hours of training on the whole grid
+const { values: opts } = parseArgs({
+  options: {
+    grid: { type: 'string' },
+    only: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    data: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (opts.help) {
+  console.log(
+    'npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run] [--data DIR]',
+  );
+  process.exit(0);
+}
+const gridFile = opts.grid;
 if (!gridFile) throw new Error('--grid FILE is required (see experiments/grids/)');
 const grid = readGrid(gridFile);
-const only = arg('only');
+const only = opts.only;
 const cells = cellsOf(grid).filter((c) => !only || cellKey(c).includes(only));
 const todo = cells.filter((c) => !fs.existsSync(cellFile(c)));
 console.error(`${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run`);
-if (args.includes('--dry-run')) {
+if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
   process.exit(0);
 }
-const dataDir = findGlueDir(arg('data'));
+const dataDir = findGlueDir(opts.data);
 const models = new Map<string, { model: Backbone; hash: string }>();
 const features = new Map<string, { train: Features; dev: Features }>();
 const devOnly = new Map<string, Features>();

@@ -148,6 +148,11 @@ describe('experiment:matrix', () => {
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
   });
 
+  it('refuses an unknown flag before it trains anything', () => {
+    assert.throws(() => run('matrix.ts', ['--grid', gridFile, '--help-me']), /Unknown option '--help-me'/);
+    assert.match(run('matrix.ts', ['--help']), /--grid experiments\/grids\/NAME.json/);
+  });
+
   it('reads every committed grid (experiments/grids/*.json)', () => {
     const dir = path.join(root, 'experiments', 'grids');
     const grids = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
