@@ -1,5 +1,5 @@
 // npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8]
-//   [--parts serve,transformersjs,train]
+//   [--parts serve,transformersjs,train] [--serve-args "--prepack-weights" --tag prepack]
 // serve: memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
 // configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked.
 // Reports resident memory after start-up (and how long start-up took) and the peak under a short closed-loop
@@ -29,6 +29,9 @@ const seconds = Number(arg('seconds', '10'));
 const clients = Number(arg('clients', '32'));
 const precisions = arg('precision', 'fp32').split(',');
 const parts = arg('parts', 'serve,transformersjs,train').split(',');
+// extra `revmux serve` flags, and a tag for the results file of such a run
+const serveArgs = arg('serve-args', '').split(' ').filter(Boolean);
+const tag = arg('tag', serveArgs.length ? 'custom' : '');
 
 if (parts.includes('train')) {
   const backbone = 'models/bert-mini-wiki8k-nb-sst2';
@@ -71,6 +74,7 @@ for (const { precision, ...c } of served) {
     String(clients * 2),
     '--precision',
     precision,
+    ...serveArgs,
   ]);
   const loaded = memoryMb(s.pid);
   const load = await closedLoop(s.url, texts, clients, seconds);
@@ -82,6 +86,7 @@ for (const { precision, ...c } of served) {
     start_s: round(s.startSeconds, 1),
     rss_after_load_mb: loaded.rss,
     pss_after_load_mb: loaded.pss,
+    peak_after_start_mb: loaded.peak,
     peak_mb: after.peak,
     pss_after_run_mb: after.pss,
     pss_file_after_run_mb: after.pssFile,
@@ -136,6 +141,7 @@ const result = {
   benchmark: 'memory',
   machine: machine(),
   preset,
+  serve_args: serveArgs,
   weight_mb: round(weightMb, 1),
   clients,
   seconds,
@@ -197,5 +203,5 @@ const partial =
     : parts.includes('serve')
       ? '-serve'
       : '-transformersjs';
-const suffix = (precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`) + partial;
+const suffix = (precisions.join(',') === 'fp32' ? '' : `-${precisions.join('-')}`) + partial + (tag ? `-${tag}` : '');
 writeTextAtomic(`results/memory-${preset}${suffix}.json`, JSON.stringify(result, null, 2) + '\n');

@@ -113,20 +113,35 @@ export function sharedWeightsBytes(): number {
   return sharedWeights.bytes;
 }
 
-/** A session built from a model file whose weights sit in the process's shared weights file. */
-async function createFromFiles(
-  graph: Graph,
-  options: ort.InferenceSession.SessionOptions,
-): Promise<ort.InferenceSession> {
+/**
+ * A graph encoded for onnxruntime, not yet a session: the protobuf bytes, or (large graphs) a model file
+ * whose weights sit in the process's shared weights file. It holds no reference to the graph, so a caller
+ * can let the graph and its host weights go before onnxruntime reads the weights (see ServeEngine.load):
+ * otherwise both are resident at once while the session is built, the start-up peak.
+ */
+export interface EncodedSession {
+  readonly signature: GraphSignature;
+  readonly options: ort.InferenceSession.SessionOptions;
+  readonly model: Uint8Array | { file: string };
+}
+
+export function encodeSession(graph: Graph, opts: SessionOptions = {}): EncodedSession {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: opts.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    graphOptimizationLevel: opts.optimization ?? 'all',
+    executionMode: 'sequential',
+  };
+  const weightBytes = graph.liveInitializers().reduce((a, i) => a + i.data.byteLength, 0);
+  const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
+  const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
+  if (!prepack) options.extra = { session: { disable_prepacking: '1' } };
+  const signature = signatureOf(graph);
+  if (!fromFiles) return { signature, options, model: graph.encode() };
   const place = (bytes: Uint8Array, data: AnyTypedArray) => sharedWeights.place(bytes, data);
-  const model = graph.encode({ external: { minBytes: 1024, place } });
   const file = sharedWeights.modelPath();
-  fs.writeFileSync(file, model);
-  try {
-    return await ort.InferenceSession.create(file, options);
-  } finally {
-    fs.rmSync(file, { force: true });
-  }
+  fs.writeFileSync(file, graph.encode({ external: { minBytes: 1024, place } }));
+  return { signature, options, model: { file } };
 }
 
 export class Session {
@@ -137,20 +152,19 @@ export class Session {
     readonly fromFiles: boolean,
   ) {}
 
-  static async create(graph: Graph, opts: SessionOptions = {}): Promise<Session> {
-    const options: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: opts.threads ?? defaultThreads(),
-      interOpNumThreads: 1,
-      graphOptimizationLevel: opts.optimization ?? 'all',
-      executionMode: 'sequential',
-    };
-    const weightBytes = graph.liveInitializers().reduce((a, i) => a + i.data.byteLength, 0);
-    const fromFiles = opts.fromFiles ?? weightBytes >= FROM_FILE_BYTES;
-    const prepack = opts.prepack ?? (!fromFiles || process.env.REVMUX_PREPACK === '1');
-    if (!prepack) options.extra = { session: { disable_prepacking: '1' } };
-    if (!fromFiles)
-      return new Session(signatureOf(graph), await ort.InferenceSession.create(graph.encode(), options), false);
-    return new Session(signatureOf(graph), await createFromFiles(graph, options), true);
+  static create(graph: Graph, opts: SessionOptions = {}): Promise<Session> {
+    return Session.fromEncoded(encodeSession(graph, opts));
+  }
+
+  /** The session of an encoded graph; a model file is removed once onnxruntime has read it. */
+  static async fromEncoded(e: EncodedSession): Promise<Session> {
+    if (e.model instanceof Uint8Array)
+      return new Session(e.signature, await ort.InferenceSession.create(e.model, e.options), false);
+    try {
+      return new Session(e.signature, await ort.InferenceSession.create(e.model.file, e.options), true);
+    } finally {
+      fs.rmSync(e.model.file, { force: true });
+    }
   }
 
   get outputNames(): string[] {

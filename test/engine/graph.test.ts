@@ -1,8 +1,9 @@
 // Graph builder: shape/dtype inference, build-time errors, symbolic dims, serialisation.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { Graph, ShapeError, compile, op, toNumbers } from '../../src/engine/index.js';
-import { sharedWeightsBytes } from '../../src/engine/runtime.js';
+import { Session, encodeSession, sharedWeightsBytes } from '../../src/engine/runtime.js';
 
 describe('graph builder', () => {
   it('infers shapes through broadcasting, matmul, reductions and layout ops', () => {
@@ -91,6 +92,25 @@ describe('runtime', () => {
     const r = await (await compile(g)).run({ x: Float32Array.of(1, 1, 2, 2) });
     assert.deepEqual(toNumbers(r.y), [11, 12, 16, 18]);
     assert.deepEqual(toNumbers(r.n), [7]);
+  });
+
+  it('builds a session from an encoded graph after its host arrays are gone (the server frees them first)', async () => {
+    for (const fromFiles of [false, true]) {
+      const wData = Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i) + (fromFiles ? 1 : 0));
+      const g = new Graph();
+      const x = g.input('x', 'float32', [1, 600]);
+      g.output('y', op.matmul(x, g.initializer(wData, [600, 3], 'float32')));
+      const expected = [0, 1, 2].map((j) => wData.reduce((a, v, i) => a + (i % 3 === j ? v : 0), 0));
+      const encoded = encodeSession(g, { fromFiles });
+      wData.fill(NaN); // what freeing the weights would leave: the session must not read them
+      const session = await Session.fromEncoded(encoded);
+      if (!(encoded.model instanceof Uint8Array))
+        assert.ok(!fs.existsSync(encoded.model.file), 'the model file is removed once read');
+      const y = toNumbers((await session.run({ x: new Float32Array(600).fill(1) })).y);
+      y.forEach((v, j) =>
+        assert.ok(Math.abs(v - expected[j]) < 1e-3, `fromFiles ${fromFiles}: ${v} vs ${expected[j]}`),
+      );
+    }
   });
 
   it('builds sessions from one shared weights file: the same results as from a buffer, each array written once', async () => {
