@@ -1,5 +1,5 @@
 // npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8]
-//   [--parts serve,transformersjs,train] [--serve-args "--prepack-weights" --tag prepack]
+//   [--parts serve,transformersjs,train] [--serve-args "--no-prepack-weights" --tag mapped]
 // serve: memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
 // configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked.
 // Reports resident memory after start-up (and how long start-up took) and the peak under a short closed-loop

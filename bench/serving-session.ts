@@ -1,8 +1,9 @@
 // npm run bench:serving-session -- [--preset base] [--rounds 10] [--batch 32]
 // The server's one session (SISO and every N over one copy of the weights, the idle parts fed empty batches)
 // against a session of its own per N, as the server ran before: the same batches, interleaved, in one process,
-// each way with onnxruntime's weight prepacking off (the default for sessions built from files) and on. The one
-// session must not cost throughput (issue #17: within 5%). Writes results/serving-session-<preset>.json.
+// each way with onnxruntime's weight prepacking off (as sessions built from files default) and on (the server's
+// default). The one session must not cost throughput (issue #17: within 5%). Writes
+// results/serving-session-<preset>.json.
 import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { compile, float32 } from '../src/engine/runtime.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';

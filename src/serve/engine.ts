@@ -94,7 +94,7 @@ export class ServeEngine {
     // The graph is dropped once encoded and the JavaScript weights (with their transposed or int8 copies)
     // freed before onnxruntime builds the session: the session reads them from the weights file, and with
     // both resident at once the start-up peak was 1.6x the steady state (docs/serving.md).
-    const encoded = encodeSession(fusedServingGraph(model, head, parts), { prepack: o.prepackWeights });
+    const encoded = encodeSession(fusedServingGraph(model, head, parts), { prepack: o.prepackWeights ?? true });
     model.weights.release();
     collectGarbage();
     e.session = await Session.fromEncoded(encoded);

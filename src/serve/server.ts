@@ -18,7 +18,7 @@ export interface ServeOptions extends Partial<BatcherOptions> {
   port?: number; // 8080 (0 = any free port)
   maxLength?: number; // 128 tokens per input
   precision?: Precision; // fp32
-  /** Prepacked weights in the serving session: a little faster, a little more memory (SessionOptions.prepack). */
+  /** Prepacked weights in the serving session (default true; SessionOptions.prepack). */
   prepackWeights?: boolean;
   maxInputsPerRequest?: number; // 256
   maxConcurrent?: number; // 256 requests in flight
