@@ -19,13 +19,14 @@ import {
   splitHeads,
 } from '../src/nn/layers.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1] : dflt);
-};
-const [B, S, H, heads, rounds] = ['batch', 'seq', 'hidden', 'heads', 'rounds'].map((n, i) =>
-  arg(n, ['32', '128', '768', '12', '20'][i]),
+const { values: opts } = scriptArgs(
+  'npm run bench:attention-fusion -- [--batch 32] [--seq 128] [--hidden 768] [--heads 12] [--rounds 20]',
+  { batch: '32', seq: '128', hidden: '768', heads: '12', rounds: '20' },
+);
+const [B, S, H, heads, rounds] = (['batch', 'seq', 'hidden', 'heads', 'rounds'] as const).map((n) =>
+  numberArg(n, opts[n]),
 );
 const rng = new Rng(0);
 const shape = [B, S, H];

@@ -11,15 +11,15 @@ import { Graph, compile, defaultThreads, grad, op } from '../src/engine/index.js
 import { Rng } from '../src/engine/random.js';
 import { bertLayer, bertLayerShapes, bertLayerWeights, paddingMaskBias } from '../src/nn/layers.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { onnx } = onnxProto;
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const rounds = flag('rounds', 10);
-const threads = flag('threads', defaultThreads());
+const { values: opts } = scriptArgs('npm run bench:engine -- [--rounds 10] [--threads N]', {
+  rounds: '10',
+  threads: String(defaultThreads()),
+});
+const rounds = numberArg('rounds', opts.rounds);
+const threads = numberArg('threads', opts.threads);
 const rng = new Rng(0);
 
 // ---------------------------------------------------------------- 1. MatMul

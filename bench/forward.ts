@@ -11,16 +11,18 @@ import { parseConfig } from '../src/models/config.js';
 import { buildForwardGraph } from '../src/models/forward.js';
 import { createModel } from '../src/models/init.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const rounds = flag('rounds', 3);
-const B = flag('batch', 32);
-const S = flag('seq', 128);
-const threads = flag('threads', defaultThreads());
+const { values: opts } = scriptArgs('npm run bench:forward -- [--rounds 3] [--batch 32] [--seq 128] [--threads N]', {
+  rounds: '3',
+  batch: '32',
+  seq: '128',
+  threads: String(defaultThreads()),
+});
+const rounds = numberArg('rounds', opts.rounds);
+const B = numberArg('batch', opts.batch);
+const S = numberArg('seq', opts.seq);
+const threads = numberArg('threads', opts.threads);
 
 const config = parseConfig({ model_type: 'bert', num_labels: 2 }); // bert-base: 768, 12 layers, 12 heads, FFN 3072
 if (config.model_type !== 'bert') throw new Error('unreachable');

@@ -12,12 +12,15 @@ import { markFrozenLinear } from '../src/nn/frozen-linear.js';
 import { linear } from '../src/nn/layers.js';
 import { INT8_WEIGHT_MAX, type QuantizedForm } from '../src/nn/quantize.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return Number(i > 0 ? process.argv[i + 1] : dflt);
-};
-const [rows, K, N, rounds] = [arg('rows', '4096'), arg('k', '768'), arg('n', '3072'), arg('rounds', '20')];
+const { values: opts } = scriptArgs('npm run bench:int8-matmul -- [--rows 4096] [--k 768] [--n 3072] [--rounds 20]', {
+  rows: '4096',
+  k: '768',
+  n: '3072',
+  rounds: '20',
+});
+const [rows, K, N, rounds] = (['rows', 'k', 'n', 'rounds'] as const).map((n) => numberArg(n, opts[n]));
 const rng = new Rng(0);
 const w = rng.normalArray(N * K, 0.02);
 const x = rng.normalArray(rows * K, 1);

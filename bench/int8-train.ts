@@ -13,15 +13,14 @@ import { muxGraph, prefillGraph } from '../src/mux/graphs.js';
 import { initAdapter } from '../src/mux/spec.js';
 import type { Precision } from '../src/nn/precision.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const preset = arg('preset', 'base');
-const [n, l, B, S, rounds] = ['n', 'l', 'batch', 'seq', 'rounds'].map((k, i) =>
-  Number(arg(k, ['2', '3', '32', '64', '5'][i])),
+const { values: opts } = scriptArgs(
+  'npm run bench:int8-train -- [--preset base] [--n 2] [--l 3] [--batch 32] [--seq 64] [--rounds 5]',
+  { preset: 'base', n: '2', l: '3', batch: '32', seq: '64', rounds: '5' },
 );
+const { preset } = opts;
+const [n, l, B, S, rounds] = (['n', 'l', 'batch', 'seq', 'rounds'] as const).map((k) => numberArg(k, opts[k]));
 
 const config = bertPreset(preset, { num_labels: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 });
 const model = createModel(config, { seed: 0, heads: (x) => !x.startsWith('cls.') });

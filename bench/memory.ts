@@ -1,5 +1,5 @@
 // npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8]
-//   [--parts serve,transformersjs,train] [--serve-args "--no-prepack-weights" --tag mapped]
+//   [--parts serve,transformersjs,train] [--serve-args=--no-prepack-weights --tag mapped]
 // serve: memory of `revmux serve` at a real model size (random weights, bench/random-model.ts), each
 // configuration its own process: SISO only; SISO + N = 2; SISO + N = 2, 4, 8; in each precision asked.
 // Reports resident memory after start-up (and how long start-up took) and the peak under a short closed-loop
@@ -18,20 +18,28 @@ import { machine, report, round, table } from './lib.js';
 import { adapterTrainingMemory } from './memory-train.js';
 import { writeRandomServingModel } from './random-model.js';
 import { memoryMb, startServe } from './serve-process.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (n: string, d: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const preset = arg('preset', 'base');
-const seconds = Number(arg('seconds', '10'));
-const clients = Number(arg('clients', '32'));
-const precisions = arg('precision', 'fp32').split(',');
-const parts = arg('parts', 'serve,transformersjs,train').split(',');
-// extra `revmux serve` flags, and a tag for the results file of such a run
-const serveArgs = arg('serve-args', '').split(' ').filter(Boolean);
-const tag = arg('tag', serveArgs.length ? 'custom' : '');
+const { values: opts } = scriptArgs(
+  'npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8] ' +
+    '[--parts serve,transformersjs,train] [--serve-args=--no-prepack-weights --tag mapped]',
+  {
+    preset: 'base',
+    seconds: '10',
+    clients: '32',
+    precision: 'fp32',
+    parts: 'serve,transformersjs,train',
+    'serve-args': '', // extra `revmux serve` flags
+    tag: undefined, // names the results file of a run with such flags
+  },
+);
+const { preset } = opts;
+const seconds = numberArg('seconds', opts.seconds);
+const clients = numberArg('clients', opts.clients);
+const precisions = opts.precision.split(',');
+const parts = opts.parts.split(',');
+const serveArgs = opts['serve-args'].split(' ').filter(Boolean);
+const tag = opts.tag ?? (serveArgs.length ? 'custom' : '');
 
 if (parts.includes('train')) {
   const backbone = 'models/bert-mini-wiki8k-nb-sst2';

@@ -10,18 +10,18 @@ import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { closedLoop } from '../src/serve/loadtest.js';
 import { startServer } from '../src/serve/server.js';
 import { machine, report, round, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (n: string, d?: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const modelDir = arg('model');
-const adapterDir = arg('adapter');
+const { values: opts } = scriptArgs(
+  'npm run bench:serve -- --model DIR --adapter DIR [--seconds 10] [--concurrency 128] [--batch 64]',
+  { model: undefined, adapter: undefined, seconds: '10', concurrency: '128', batch: '64' },
+);
+const modelDir = opts.model;
+const adapterDir = opts.adapter;
 if (!modelDir || !adapterDir) throw new Error('--model DIR and --adapter DIR are required');
-const seconds = Number(arg('seconds', '10'));
-const concurrency = Number(arg('concurrency', '128'));
-const batch = Number(arg('batch', '64'));
+const seconds = numberArg('seconds', opts.seconds);
+const concurrency = numberArg('concurrency', opts.concurrency);
+const batch = numberArg('batch', opts.batch);
 const { config } = loadAdapter(adapterDir);
 const n = config.n;
 const texts = loadExamples('sst2', 'dev', findGlueDir()).map((e) => e.textA);

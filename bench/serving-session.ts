@@ -14,15 +14,16 @@ import { fusedMuxGraph, fusedSisoGraph } from '../src/mux/graphs.js';
 import { type Encoded, ServeEngine } from '../src/serve/engine.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (n: string, d: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const preset = arg('preset', 'base');
-const rounds = Number(arg('rounds', '10'));
-const batch = Number(arg('batch', '32'));
+const { values: opts } = scriptArgs('npm run bench:serving-session -- [--preset base] [--rounds 10] [--batch 32]', {
+  preset: 'base',
+  rounds: '10',
+  batch: '32',
+});
+const preset = opts.preset;
+const rounds = numberArg('rounds', opts.rounds);
+const batch = numberArg('batch', opts.batch);
 const { model: dir, adapters } = writeRandomServingModel(`runs/random-bert-${preset}`, { preset, ns: [2, 4, 8], l: 3 });
 const model = loadModel(dir);
 const head = model.taskHead({ labelIds: null });

@@ -16,14 +16,15 @@ import { matmul } from '../src/engine/ops.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { machine, round, table } from './lib.js';
 import { memoryMb } from './serve-process.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (n: string, d: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const mb = Number(arg('mb', '400'));
-const sessions = Number(arg('sessions', '4'));
+const { values: opts } = scriptArgs('npm run bench:shared-weights -- [--mb 400] [--sessions 4]', {
+  mb: '400',
+  sessions: '4',
+  child: undefined, // the way one child process measures (the parent spawns one per way)
+});
+const mb = numberArg('mb', opts.mb);
+const sessions = numberArg('sessions', opts.sessions);
 const WAYS = ['file', 'memory'] as const;
 
 /** One process: `sessions` sessions over one [1024, cols] float32 weight, read from `way`. */
@@ -62,8 +63,8 @@ async function child(way: (typeof WAYS)[number]) {
   console.log(JSON.stringify({ way, rows, readsInPlace }));
 }
 
-if (args[0] === '--child') {
-  await child(args[1] as (typeof WAYS)[number]);
+if (opts.child) {
+  await child(opts.child as (typeof WAYS)[number]);
 } else {
   const self = fileURLToPath(import.meta.url);
   const results = WAYS.map((way) => {

@@ -9,17 +9,17 @@ import { closedLoop } from '../src/serve/loadtest.js';
 import { machine, report, round, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
 import { memoryMb, startServe } from './serve-process.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (n: string, d?: string) => {
-  const i = args.indexOf(`--${n}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const clients = Number(arg('clients', '300'));
-const seconds = Number(arg('seconds', '600'));
-const policy = arg('policy', 'adaptive')!;
-let modelDir = arg('model');
-let adapterDir = arg('adapter');
+const { values: opts } = scriptArgs(
+  'npm run bench:soak -- [--model DIR --adapter DIR] [--clients 300] [--seconds 600] [--policy adaptive]',
+  { model: undefined, adapter: undefined, clients: '300', seconds: '600', policy: 'adaptive' },
+);
+const clients = numberArg('clients', opts.clients);
+const seconds = numberArg('seconds', opts.seconds);
+const policy = opts.policy;
+let modelDir = opts.model;
+let adapterDir = opts.adapter;
 if (!modelDir)
   ({ model: modelDir, adapter: adapterDir } = writeRandomServingModel('runs/random-bert-mini', {
     preset: 'mini',

@@ -9,13 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { interleaved, machine, report, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 10;
+const { values: opts } = scriptArgs('npm run bench:startup -- [--before DIR] [--rounds 10]', {
+  before: undefined,
+  rounds: '10',
+});
+const rounds = numberArg('rounds', opts.rounds);
 const reference = '../shared/data/reference/bert-tiny';
 if (!fs.existsSync(reference)) throw new Error(`${reference}: the tiny reference model is needed`);
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-startup-')), 'out.safetensors');
-const beforeIdx = process.argv.indexOf('--before');
-const before = beforeIdx > 0 ? path.resolve(process.argv[beforeIdx + 1]) : null;
+const before = opts.before === undefined ? null : path.resolve(opts.before);
 const cli =
   (fromSource: boolean, args: string[], root = '.') =>
   async () =>

@@ -19,12 +19,10 @@ import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/baselin
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/baselines/full-mux-graph.js';
 import { correctCount, crossEntropy } from '../src/nn/losses.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const rounds = (() => {
-  const i = args.indexOf('--rounds');
-  return i >= 0 ? Number(args[i + 1]) : 5;
-})();
+const { values: opts } = scriptArgs('npm run bench:train -- [--rounds 5]', { rounds: '5' });
+const rounds = numberArg('rounds', opts.rounds);
 const rng = new Rng(0);
 // the configuration: the 'mini' preset (4 layers, d = 256, FFN 1024), BERT vocabulary
 const config = bertPreset('mini', { num_labels: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 });

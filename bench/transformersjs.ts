@@ -15,16 +15,18 @@ import { RevmuxClassifier } from '../src/api/classifier.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const preset = arg('preset', 'base');
-const batch = Number(arg('batch', '32'));
-const rounds = Number(arg('rounds', '10'));
-const l = Number(arg('l', '3'));
-const outFile = arg('out', `results/int8/transformersjs-${preset}.json`);
+const { values: opts } = scriptArgs(
+  'npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3] ' +
+    '[--out results/int8/transformersjs-PRESET.json]',
+  { preset: 'base', batch: '32', rounds: '10', l: '3', out: undefined },
+);
+const { preset } = opts;
+const batch = numberArg('batch', opts.batch);
+const rounds = numberArg('rounds', opts.rounds);
+const l = numberArg('l', opts.l);
+const outFile = opts.out ?? `results/int8/transformersjs-${preset}.json`;
 const threads = defaultThreads();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-tjs-'));

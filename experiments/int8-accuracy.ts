@@ -13,26 +13,21 @@ import { checkAdapterFits, loadAdapter, specOf } from '../src/mux/adapter.js';
 import { sisoAccuracy } from '../src/mux/features.js';
 import type { Precision } from '../src/nn/precision.js';
 import { prepareDevFeatures, taskHead } from '../src/mux/task-features.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const list = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return [];
-  const out: string[] = [];
-  for (let k = i + 1; k < args.length && !args[k].startsWith('--'); k++) out.push(args[k]);
-  return out;
-};
-const modelDir = arg('model');
-const taskName = arg('task');
+// `--adapter A B C`: the folders after the first come as positionals
+const { values: opts, positionals } = scriptArgs(
+  'npm run experiment:int8-accuracy -- --model DIR --task T [--adapter DIR...] [--out FILE] [--data DIR]',
+  { model: undefined, task: undefined, adapter: [], out: undefined, data: undefined },
+  { positionals: true },
+);
+const modelDir = opts.model;
+const taskName = opts.task;
 if (!modelDir || !taskName) throw new Error('--model DIR and --task T are required');
 const task = parseTask(taskName);
-const adapterDirs = list('adapter');
-const outFile = arg('out') ?? `results/int8/accuracy-${task}.json`;
-const dataDir = findGlueDir(arg('data'));
+const adapterDirs = [...opts.adapter, ...positionals];
+const outFile = opts.out ?? `results/int8/accuracy-${task}.json`;
+const dataDir = findGlueDir(opts.data);
 const pct = (x: number) => Math.round(10000 * x) / 100;
 
 const sisoBy: Record<Precision, number> = { fp32: 0, int8: 0 };

@@ -10,7 +10,6 @@
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { FullMuxMethod } from '../src/baselines/methods.js';
 import { loadFullMux } from '../src/baselines/full-model.js';
 import { type Task, findGlueDir, loadExamples } from '../src/data/glue.js';
@@ -27,24 +26,14 @@ import { prepareDevFeatures, prepareFeatures, taskHead } from '../src/mux/task-f
 import type { MuxVariant } from '../src/mux/variants.js';
 import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
+import { scriptArgs } from '../src/cli/script-args.js';
 import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, maxLengthOf, readGrid } from './matrix-grid.js';
 
 // strict: a mistyped flag (or --help) must not start hours of training on the whole grid
-const { values: opts } = parseArgs({
-  options: {
-    grid: { type: 'string' },
-    only: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-    data: { type: 'string' },
-    help: { type: 'boolean' },
-  },
-});
-if (opts.help) {
-  console.log(
-    'npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run] [--data DIR]',
-  );
-  process.exit(0);
-}
+const { values: opts } = scriptArgs(
+  'npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run] [--data DIR]',
+  { grid: undefined, only: undefined, 'dry-run': false, data: undefined },
+);
 const gridFile = opts.grid;
 if (!gridFile) throw new Error('--grid FILE is required (see experiments/grids/)');
 const grid = readGrid(gridFile);

@@ -13,23 +13,35 @@ import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import { type MuxVariant, adapterSize } from '../src/mux/spec.js';
 import { prepareFeatures, taskHead } from '../src/mux/task-features.js';
 import { trainMux } from '../src/train/mux-train.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt?: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const modelDir = arg('model');
+const { values: opts } = scriptArgs(
+  'npm run experiment:table -- --model DIR [--task sst2] [--l 1] [--n 2,4] [--variants vanilla,ora,revmux] ' +
+    '[--epochs 1] [--limit-train N] [--lr 1e-3] [--out runs/table] [--data DIR]',
+  {
+    model: undefined,
+    task: 'sst2',
+    l: '1',
+    n: '2,4',
+    variants: 'vanilla,ora,revmux',
+    epochs: '1',
+    lr: '1e-3',
+    'limit-train': undefined,
+    out: 'runs/table',
+    data: undefined,
+  },
+);
+const modelDir = opts.model;
 if (!modelDir) throw new Error('--model DIR is required');
-const task = parseTask(arg('task', 'sst2')!);
-const l = Number(arg('l', '1'));
-const ns = arg('n', '2,4')!.split(',').map(Number);
-const variants = arg('variants', 'vanilla,ora,revmux')!.split(',') as MuxVariant[];
-const epochs = Number(arg('epochs', '1'));
-const lr = Number(arg('lr', '1e-3'));
-const limitTrain = arg('limit-train') ? Number(arg('limit-train')) : undefined;
-const out = arg('out', 'runs/table')!;
-const dataDir = findGlueDir(arg('data'));
+const task = parseTask(opts.task);
+const l = numberArg('l', opts.l);
+const ns = opts.n.split(',').map((n) => numberArg('n', n));
+const variants = opts.variants.split(',') as MuxVariant[];
+const epochs = numberArg('epochs', opts.epochs);
+const lr = numberArg('lr', opts.lr);
+const limitTrain = opts['limit-train'] === undefined ? undefined : numberArg('limit-train', opts['limit-train']);
+const out = opts.out;
+const dataDir = findGlueDir(opts.data);
 
 const t0 = Date.now();
 const model = loadModel(modelDir);

@@ -8,17 +8,15 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { predictsNextToken } from '../src/train/pretrain.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return dflt;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const outDir = flag('out', 'results/pretraining');
-const plotBase = flag('plot', 'docs/img/pretraining');
+const { values: opts, positionals: runDirs } = scriptArgs(
+  'npm run experiment:pretrain-report -- RUN_DIR... [--out results/pretraining] [--plot docs/img/pretraining]',
+  { out: 'results/pretraining', plot: 'docs/img/pretraining' },
+  { positionals: true },
+);
+const outDir = opts.out;
+const plotBase = opts.plot;
 
 interface RunRecord {
   run: string;
@@ -30,7 +28,7 @@ interface RunRecord {
   options: Record<string, unknown>;
 }
 
-for (const dir of args) {
+for (const dir of runDirs) {
   const file = path.join(dir, 'pretrain.json');
   const stateFile = path.join(dir, '.train-state', 'state.json');
   let r;

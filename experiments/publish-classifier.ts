@@ -11,12 +11,13 @@ import { writeTextAtomic } from '../src/io/safetensors.js';
 import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import { prepareDevFeatures, taskHead } from '../src/mux/task-features.js';
 import { saveForCommit } from './committed-model.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const { values: opts } = scriptArgs(
+  'npm run experiment:publish-classifier -- --run RUN_DIR --name NAME [--adapter DIR] [--note TEXT]',
+  { run: undefined, name: undefined, adapter: undefined, note: undefined },
+);
+const arg = (name: keyof typeof opts) => opts[name];
 const run = arg('run');
 const name = arg('name');
 if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME [--adapter DIR]');

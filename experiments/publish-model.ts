@@ -10,12 +10,13 @@ import { writeTextAtomic } from '../src/io/safetensors.js';
 import { readAverageRecord } from '../src/models/average.js';
 import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
 import { saveForCommit } from './committed-model.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt?: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const { values: opts } = scriptArgs(
+  'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] [--tokenizer-note TEXT]',
+  { run: undefined, name: undefined, 'held-out': undefined, note: undefined, 'tokenizer-note': undefined },
+);
+const arg = (name: keyof typeof opts, dflt?: string) => opts[name] ?? dflt;
 const run = arg('run');
 const name = arg('name');
 if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME');
@@ -74,7 +75,7 @@ const average = readAverageRecord(run);
 const tokenizerOf = (s: Stage) =>
   String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
 const last = stages[stages.length - 1];
-const heldOut = Number(arg('held-out', String(last.options.heldOut ?? 256)));
+const heldOut = numberArg('held-out', arg('held-out', String(last.options.heldOut ?? 256))!);
 const { out, model, bytes } = saveForCommit(run, name);
 const o = last.options;
 const score = await scoreHeldOut({

@@ -7,16 +7,22 @@ import path from 'node:path';
 import { type PackerState, packSequences } from '../src/data/corpus.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { TextTokenizer } from '../src/io/tokenizer.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const corpus = arg('corpus', '../shared/data/corpus/enwiki-sample.txt.gz');
-const tokDir = arg('tokenizer', '../shared/data/tokenizers/bert-base-uncased');
-const seqLen = Number(arg('seq-len', '64'));
-const heldCount = Number(arg('held-out', '512'));
+const { values: opts } = scriptArgs(
+  'npm run experiment:unigram -- [--corpus FILE] [--tokenizer DIR] [--seq-len 64] [--held-out 512] [--out FILE]',
+  {
+    corpus: '../shared/data/corpus/enwiki-sample.txt.gz',
+    tokenizer: '../shared/data/tokenizers/bert-base-uncased',
+    'seq-len': '64',
+    'held-out': '512',
+    out: 'results/unigram-entropy.json',
+  },
+);
+const { corpus } = opts;
+const tokDir = opts.tokenizer;
+const seqLen = numberArg('seq-len', opts['seq-len']);
+const heldCount = numberArg('held-out', opts['held-out']);
 const tok = TextTokenizer.load(tokDir);
 
 const counts = new Float64Array(tok.vocabSize);
@@ -47,4 +53,4 @@ const result = {
   held_out_unigram_cross_entropy_nats: heldCrossEntropy,
 };
 console.log(JSON.stringify(result, null, 2));
-writeTextAtomic(arg('out', 'results/unigram-entropy.json'), JSON.stringify(result, null, 2) + '\n');
+writeTextAtomic(opts.out, JSON.stringify(result, null, 2) + '\n');
