@@ -17,9 +17,8 @@ const { values: opts } = scriptArgs(
   'npm run experiment:publish-classifier -- --run RUN_DIR --name NAME [--adapter DIR] [--note TEXT]',
   { run: undefined, name: undefined, adapter: undefined, note: undefined },
 );
-const arg = (name: keyof typeof opts) => opts[name];
-const run = arg('run');
-const name = arg('name');
+const run = opts.run;
+const name = opts.name;
 if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME [--adapter DIR]');
 const file = path.join(run, 'finetune.json');
 if (!fs.existsSync(file)) throw new Error(`${file}: missing; only a finished \`revmux finetune\` run can be published`);
@@ -34,7 +33,7 @@ const pct = (x: number) => (100 * x).toFixed(2);
 
 let adapterLines: string[] = [];
 let adapterResult = null;
-const adapterSource = arg('adapter');
+const adapterSource = opts.adapter;
 if (adapterSource) {
   const { config, params } = loadAdapter(adapterSource);
   const target = path.join(out, `${config.variant}-n${config.n}`);
@@ -75,7 +74,7 @@ const card = [
   '',
   `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\` (all weights, best dev checkpoint;`,
   `issue #12), from \`${o.model}\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
-  ...(arg('note') ? ['', arg('note')!] : []),
+  ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Fine-tuning',
   '',

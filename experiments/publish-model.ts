@@ -16,9 +16,8 @@ const { values: opts } = scriptArgs(
   'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] [--tokenizer-note TEXT]',
   { run: undefined, name: undefined, 'held-out': undefined, note: undefined, 'tokenizer-note': undefined },
 );
-const arg = (name: keyof typeof opts, dflt?: string) => opts[name] ?? dflt;
-const run = arg('run');
-const name = arg('name');
+const run = opts.run;
+const name = opts.name;
 if (!run || !name) throw new Error('usage: --run RUN_DIR --name NAME');
 
 interface Stage {
@@ -75,7 +74,7 @@ const average = readAverageRecord(run);
 const tokenizerOf = (s: Stage) =>
   String(s.options.tokenizer ?? stages.find((x) => x.options.tokenizer)?.options.tokenizer);
 const last = stages[stages.length - 1];
-const heldOut = numberArg('held-out', arg('held-out', String(last.options.heldOut ?? 256))!);
+const heldOut = numberArg('held-out', opts['held-out'] ?? String(last.options.heldOut ?? 256));
 const { out, model, bytes } = saveForCommit(run, name);
 const o = last.options;
 const score = await scoreHeldOut({
@@ -101,7 +100,7 @@ const card = [
   '',
   `A ${isDecoder ? 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction' : 'BERT encoder (BertForMaskedLM) pretrained by masked-LM'} on this project's 2-core`,
   `CPU machine with \`revmux pretrain\` (issue #12). Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB in this folder); revmux loads them as float32.`,
-  ...(arg('note') ? ['', arg('note')!] : []),
+  ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Architecture',
   '',
@@ -112,7 +111,7 @@ const card = [
   `Corpus: \`${path.relative(process.cwd(), String(o.corpus))}\` (the shared Wikipedia sample), packed into ${o.seqLen}-token sequences.`,
   `Held-out: its first ${heldOut} sequences (${fmt(heldOut * Number(o.seqLen))} tokens), never trained on; training starts after them.`,
   `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\`, copied into this folder (the commands below name the path it was read from).`,
-  ...(arg('tokenizer-note') ? [arg('tokenizer-note')!] : []),
+  ...(opts['tokenizer-note'] ? [opts['tokenizer-note']!] : []),
   '',
   '## Training, stage by stage',
   '',
