@@ -18,8 +18,8 @@ import {
   scaledDotProductAttention,
   splitHeads,
 } from '../src/nn/layers.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:attention-fusion -- [--batch 32] [--seq 128] [--hidden 768] [--heads 12] [--rounds 20]',

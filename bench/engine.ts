@@ -10,8 +10,8 @@ import ort from 'onnxruntime-node';
 import { Graph, compile, defaultThreads, grad, op } from '../src/engine/index.js';
 import { Rng } from '../src/engine/random.js';
 import { bertLayer, bertLayerShapes, bertLayerWeights, paddingMaskBias } from '../src/nn/layers.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { onnx } = onnxProto;
 const { values: opts } = scriptArgs('npm run bench:engine -- [--rounds 10] [--threads N]', {

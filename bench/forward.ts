@@ -10,8 +10,8 @@ import { Rng } from '../src/engine/random.js';
 import { parseConfig } from '../src/models/config.js';
 import { buildForwardGraph } from '../src/models/forward.js';
 import { createModel } from '../src/models/init.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs('npm run bench:forward -- [--rounds 3] [--batch 32] [--seq 128] [--threads N]', {
   rounds: '3',

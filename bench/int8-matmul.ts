@@ -11,8 +11,8 @@ import { writeTextAtomic } from '../src/io/safetensors.js';
 import { markFrozenLinear } from '../src/nn/frozen-linear.js';
 import { linear } from '../src/nn/layers.js';
 import { INT8_WEIGHT_MAX, type QuantizedForm } from '../src/nn/quantize.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs('npm run bench:int8-matmul -- [--rows 4096] [--k 768] [--n 3072] [--rounds 20]', {
   rows: '4096',

@@ -12,8 +12,8 @@ import { assembleGroups, computeFeatures, tokenFeeds } from '../src/mux/features
 import { muxGraph, prefillGraph } from '../src/mux/graphs.js';
 import { initAdapter } from '../src/mux/spec.js';
 import type { Precision } from '../src/nn/precision.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:int8-train -- [--preset base] [--n 2] [--l 3] [--batch 32] [--seq 64] [--rounds 5]',

@@ -14,11 +14,11 @@ import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { exportModel } from '../src/export/onnx.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { closedLoop } from '../src/serve/loadtest.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { machine, report, round, table } from './lib.js';
 import { adapterTrainingMemory } from './memory-train.js';
 import { writeRandomServingModel } from './random-model.js';
 import { memoryMb, startServe } from './serve-process.js';
-import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:memory -- [--preset base] [--seconds 10] [--clients 32] [--precision fp32,int8] ' +

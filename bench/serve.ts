@@ -9,8 +9,8 @@ import { loadAdapter } from '../src/mux/adapter.js';
 import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { closedLoop } from '../src/serve/loadtest.js';
 import { startServer } from '../src/serve/server.js';
-import { machine, report, round, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { machine, report, round, table } from './lib.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:serve -- --model DIR --adapter DIR [--seconds 10] [--concurrency 128] [--batch 64]',

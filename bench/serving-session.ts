@@ -12,9 +12,9 @@ import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import { tokenFeeds } from '../src/mux/features.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../src/mux/graphs.js';
 import { type Encoded, ServeEngine } from '../src/serve/engine.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
-import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts } = scriptArgs('npm run bench:serving-session -- [--preset base] [--rounds 10] [--batch 32]', {
   preset: 'base',

@@ -14,9 +14,9 @@ import * as ort from 'onnxruntime-node';
 import { Graph } from '../src/engine/graph.js';
 import { matmul } from '../src/engine/ops.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { machine, round, table } from './lib.js';
 import { memoryMb } from './serve-process.js';
-import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts } = scriptArgs('npm run bench:shared-weights -- [--mb 400] [--sessions 4]', {
   mb: '400',

@@ -6,10 +6,10 @@
 // Targets (hardening issue): no errors other than 429; RSS growth under 20%.
 import { findGlueDir, loadExamples } from '../src/data/glue.js';
 import { closedLoop } from '../src/serve/loadtest.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { machine, report, round, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
 import { memoryMb, startServe } from './serve-process.js';
-import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:soak -- [--model DIR --adapter DIR] [--clients 300] [--seconds 600] [--policy adaptive]',

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { interleaved, machine, report, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs('npm run bench:startup -- [--before DIR] [--rounds 10]', {
   before: undefined,

@@ -18,8 +18,8 @@ import { initAdapter } from '../src/mux/spec.js';
 import { type FullMuxSettings, gaussianHadamard, initHead } from '../src/baselines/datamux.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../src/baselines/full-mux-graph.js';
 import { correctCount, crossEntropy } from '../src/nn/losses.js';
-import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
 const { values: opts } = scriptArgs('npm run bench:train -- [--rounds 5]', { rounds: '5' });
 const rounds = numberArg('rounds', opts.rounds);

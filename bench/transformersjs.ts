@@ -13,9 +13,9 @@ import { defaultThreads } from '../src/engine/runtime.js';
 import { exportModel } from '../src/export/onnx.js';
 import { RevmuxClassifier } from '../src/api/classifier.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
+import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 import { writeRandomServingModel } from './random-model.js';
-import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts } = scriptArgs(
   'npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3] ' +

@@ -10,8 +10,8 @@ import { evaluatePairings, sisoAccuracy } from '../src/eval/pairing.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import { prepareDevFeatures, taskHead } from '../src/mux/task-features.js';
-import { saveForCommit } from './committed-model.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { saveForCommit } from './committed-model.js';
 
 const { values: opts } = scriptArgs(
   'npm run experiment:publish-classifier -- --run RUN_DIR --name NAME [--adapter DIR] [--note TEXT]',

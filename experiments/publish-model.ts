@@ -9,8 +9,8 @@ import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { readAverageRecord } from '../src/models/average.js';
 import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
-import { saveForCommit } from './committed-model.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
+import { saveForCommit } from './committed-model.js';
 
 const { values: opts } = scriptArgs(
   'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] [--tokenizer-note TEXT]',
