@@ -13,7 +13,11 @@ export function saveForCommit(run: string, name: string): { out: string; model: 
   const out = path.join('models', name);
   const model = loadModel(run);
   saveModel(model, out, { dtype: 'float16', tokenizerFrom: run });
-  const bytes = fs.readdirSync(out).reduce((a, f) => a + fs.statSync(path.join(out, f)).size, 0);
+  // the files just written: not a card or adapter folder left by an earlier publication of the same name
+  const bytes = fs
+    .readdirSync(out, { withFileTypes: true })
+    .filter((f) => f.isFile() && f.name !== 'MODEL_CARD.md')
+    .reduce((a, f) => a + fs.statSync(path.join(out, f.name)).size, 0);
   if (bytes > MAX_BYTES) {
     fs.rmSync(out, { recursive: true });
     throw new Error(
