@@ -94,7 +94,7 @@ describe('runtime', () => {
     assert.deepEqual(toNumbers(r.n), [7]);
   });
 
-  it('builds a session from an encoded graph after its host arrays are gone (the server frees them first)', async () => {
+  it('builds a session from an encoded graph after its host arrays are gone (as the server frees them)', async () => {
     for (const fromFiles of [false, true]) {
       const wData = Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i) + (fromFiles ? 1 : 0));
       const g = new Graph();
