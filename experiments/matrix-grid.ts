@@ -122,3 +122,8 @@ export function cellsOf(g: Grid): Cell[] {
 }
 
 export const cellFile = (c: Cell) => path.join('results', 'matrix', c.grid, `${cellKey(c)}.json`);
+
+/** Evidence of cells run on other weights than the grid's backbone has now: kept, never rendered. */
+export const SUPERSEDED = 'superseded';
+export const supersededFile = (c: Cell, sha256: string) =>
+  path.join('results', 'matrix', c.grid, SUPERSEDED, `${cellKey(c)}.${sha256.slice(0, 12)}.json`);

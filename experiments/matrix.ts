@@ -3,8 +3,9 @@
 // adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
 // epoch cap), or a whole-model baseline (DataMUX, MUX-PLM) for fixed epochs, scores it over 10 seeded
 // pairings and writes one JSON under results/matrix/<grid>/.
-// A cell whose JSON exists is skipped; an interrupted cell resumes from its training state in
-// runs/matrix/. docs/results.md is rendered from the JSON files alone (npm run experiment:results).
+// A cell whose JSON exists is skipped unless its backbone folder now holds other weights (then its JSON
+// moves to results/matrix/<grid>/superseded/ and it runs again); an interrupted cell resumes from its
+// training state in runs/matrix/. docs/results.md is rendered from the JSON files alone (npm run experiment:results).
 //
 // Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
@@ -27,7 +28,16 @@ import type { MuxVariant } from '../src/mux/variants.js';
 import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
 import { scriptArgs } from '../src/cli/script-args.js';
-import { type Cell, cellFile, cellKey, cellsOf, isWholeModel, maxLengthOf, readGrid } from './matrix-grid.js';
+import {
+  type Cell,
+  cellFile,
+  cellKey,
+  cellsOf,
+  isWholeModel,
+  maxLengthOf,
+  readGrid,
+  supersededFile,
+} from './matrix-grid.js';
 
 // strict: a mistyped flag (or --help) must not start hours of training on the whole grid
 const { values: opts } = scriptArgs(
@@ -39,14 +49,46 @@ if (!gridFile) throw new Error('--grid FILE is required (see experiments/grids/)
 const grid = readGrid(gridFile);
 const only = opts.only;
 const cells = cellsOf(grid).filter((c) => !only || cellKey(c).includes(only));
-const todo = cells.filter((c) => !fs.existsSync(cellFile(c)));
-console.error(`${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run`);
+const dirOf = (c: Cell) => grid.backbones[c.backbone][c.task]!;
+const models = new Map<string, { model: Backbone; hash: string }>();
+function backbone(dir: string) {
+  if (!models.has(dir)) {
+    if (!fs.existsSync(dir))
+      throw new Error(
+        `${gridFile}: backbone folder ${dir} does not exist (create it, or choose other cells with --only)`,
+      );
+    const model = loadModel(dir);
+    models.set(dir, { model, hash: weightsHash(model.weights) });
+  }
+  return models.get(dir)!;
+}
+
+// A cell counts as done only on the weights its backbone folder holds now: a folder re-created by a new
+// fine-tune (or edited in place) makes its old cells stale, and they run again.
+const recordedHash = (c: Cell) =>
+  (JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as { backbone_sha256: string }).backbone_sha256;
+const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && recordedHash(c) !== backbone(dirOf(c)).hash);
+const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
+console.error(
+  `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
+    (stale.length ? ` (${stale.length} of them stale: run on other weights than their backbone folder holds now)` : ''),
+);
 if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
   process.exit(0);
 }
+for (const c of stale) {
+  const old = recordedHash(c);
+  const to = supersededFile(c, old);
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.renameSync(cellFile(c), to);
+  // its training state, if any, belongs to the old weights too
+  fs.rmSync(path.join('runs', 'matrix', grid.name, cellKey(c)), { recursive: true, force: true });
+  console.error(
+    `${cellKey(c)}: stale (backbone ${old.slice(0, 12)}, now ${backbone(dirOf(c)).hash.slice(0, 12)}), moved to ${to}`,
+  );
+}
 const dataDir = findGlueDir(opts.data);
-const models = new Map<string, { model: Backbone; hash: string }>();
 const features = new Map<string, { train: Features; dev: Features }>();
 const devOnly = new Map<string, Features>();
 const common = (task: Task) => ({
@@ -154,12 +196,8 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
 }
 
 for (const c of todo) {
-  const dir = grid.backbones[c.backbone][c.task]!;
-  if (!models.has(dir)) {
-    const model = loadModel(dir);
-    models.set(dir, { model, hash: weightsHash(model.weights) });
-  }
-  const { model, hash } = models.get(dir)!;
+  const dir = dirOf(c);
+  const { model, hash } = backbone(dir);
   const out = path.join('runs', 'matrix', grid.name, cellKey(c));
   const t0 = Date.now();
   const v = c.variant;

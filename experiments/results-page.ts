@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { type CellMethod, isWholeModel } from './matrix-grid.js';
+import { type CellMethod, SUPERSEDED, isWholeModel } from './matrix-grid.js';
 import { paperBackbone } from './paper-numbers.js';
 
 interface CellRecord {
@@ -45,7 +45,7 @@ function files(dir: string): string[] {
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((e) =>
       e.isDirectory()
-        ? e.name === 'speed'
+        ? e.name === 'speed' || e.name === SUPERSEDED
           ? []
           : files(path.join(dir, e.name))
         : e.name.endsWith('.json')

@@ -105,8 +105,11 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
   const stepsPerEpoch = Math.ceil(train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
   const evalEvery = o.evalEvery ?? stepsPerEpoch;
+  const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
   const meta = {
     model: path.resolve(o.model),
+    // a resume must refuse the same folder holding other weights (a backbone fine-tuned again)
+    modelWeights: baseModel.weights_sha256,
     task: o.task,
     variant: o.variant,
     n: o.n,
@@ -130,7 +133,6 @@ export async function trainMux(o: MuxTrainOptions): Promise<MuxTrainResult> {
       `dev, SISO dev accuracy ${sisoDev.toFixed(4)}`,
   );
 
-  const baseModel = baseModelInfo(model); // hashes every weight: once per run, not at every save
   const config = (metrics?: Record<string, unknown>): AdapterConfig => ({
     revmux_version: revmuxVersion(),
     ...spec,

@@ -148,6 +148,44 @@ describe('experiment:matrix', () => {
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
   });
 
+  it(
+    'runs a cell again, keeping its old evidence, once its backbone folder holds other weights',
+    {
+      timeout: 600_000,
+    },
+    () => {
+      const cellsDir = path.join(work, 'results/matrix/tiny/tiny/synthetic');
+      const read = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));
+      const before = read(path.join(cellsDir, 'vanilla-n2-l1-s1.json'));
+      // a fine-tune written again into the same folder: here the lowest mantissa byte of the last weight
+      const file = path.join(work, 'backbone', 'model.safetensors');
+      const bytes = fs.readFileSync(file);
+      bytes[bytes.length - 4] ^= 1;
+      fs.writeFileSync(file, bytes);
+      const every = [
+        'tiny/synthetic/revmux-n2-l1-s1',
+        'tiny/synthetic/vanilla-n2-l1-s1',
+        'tiny/synthetic/revmux-n2-l0-s1',
+        'tiny/synthetic/datamux-n2-l0-s1',
+      ];
+      assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), every, 'all stale');
+      run('matrix.ts', ['--grid', gridFile, '--only', 'vanilla']);
+      const kept = path.join(
+        work,
+        'results/matrix/tiny/superseded/tiny/synthetic',
+        `vanilla-n2-l1-s1.${before.backbone_sha256.slice(0, 12)}.json`,
+      );
+      assert.deepEqual(read(kept), before, 'the old evidence, unchanged, out of the rendered tree');
+      const after = read(path.join(cellsDir, 'vanilla-n2-l1-s1.json'));
+      assert.match(after.backbone_sha256, /^[0-9a-f]{64}$/);
+      assert.notEqual(after.backbone_sha256, before.backbone_sha256);
+      assert.deepEqual(
+        run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'),
+        every.filter((k) => !k.includes('vanilla')),
+      );
+    },
+  );
+
   it('refuses an unknown flag before it trains anything', () => {
     assert.throws(() => run('matrix.ts', ['--grid', gridFile, '--help-me']), /Unknown option '--help-me'/);
     assert.match(run('matrix.ts', ['--help']), /--grid experiments\/grids\/NAME.json/);
