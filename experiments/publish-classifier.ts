@@ -1,5 +1,5 @@
 // npm run experiment:publish-classifier -- --run RUN_DIR --name NAME [--adapter DIR] [--note TEXT]
-// Commits a classifier fine-tuned here (issue #12): models/NAME/ gets the `revmux finetune` run's weights
+// Commits a classifier fine-tuned here (issues #12, #13): models/NAME/ gets the `revmux finetune` run's weights
 // in float16 and a MODEL_CARD.md (base model, task, the exact command, the dev accuracy of these float16
 // weights as `revmux eval` measures it). With --adapter, a RevMUX adapter trained on it is copied to
 // models/NAME/revmux-n2/ and scored over the 10 pairings of `revmux eval`.
@@ -72,8 +72,8 @@ const command = [
 const card = [
   `# ${name}`,
   '',
-  `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\` (all weights, best dev checkpoint;`,
-  `issue #12), from \`${o.model}\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
+  `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\` (all weights, best dev checkpoint),`,
+  `from \`${o.model}\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
   ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Fine-tuning',
