@@ -3,7 +3,7 @@
 // against the two ways revmux writes an int8 Linear (nn/quantize.ts): the contrib op DynamicQuantizeMatMul,
 // and the standard DynamicQuantizeLinear + MatMulInteger + Cast + Mul chain, with onnxruntime's full
 // optimisation (which fuses the chain) and with basic optimisation only (unfused). Interleaved.
-// Writes results/int8/matmul.json.
+// Writes results/int8/matmul.json (or --out).
 import { Graph } from '../src/engine/graph.js';
 import { Rng } from '../src/engine/random.js';
 import { type SessionOptions, compile, defaultThreads } from '../src/engine/runtime.js';
@@ -14,12 +14,16 @@ import { INT8_WEIGHT_MAX, type QuantizedForm } from '../src/nn/quantize.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { interleaved, machine, report, round, summarize, table } from './lib.js';
 
-const { values: opts } = scriptArgs('npm run bench:int8-matmul -- [--rows 4096] [--k 768] [--n 3072] [--rounds 20]', {
-  rows: '4096',
-  k: '768',
-  n: '3072',
-  rounds: '20',
-});
+const { values: opts } = scriptArgs(
+  'npm run bench:int8-matmul -- [--rows 4096] [--k 768] [--n 3072] [--rounds 20] [--out FILE]',
+  {
+    out: 'results/int8/matmul.json',
+    rows: '4096',
+    k: '768',
+    n: '3072',
+    rounds: '20',
+  },
+);
 const [rows, K, N, rounds] = (['rows', 'k', 'n', 'rounds'] as const).map((n) => numberArg(n, opts[n]));
 const rng = new Rng(0);
 const w = rng.normalArray(N * K, 0.02);
@@ -66,4 +70,4 @@ report(
   ),
   result,
 );
-writeTextAtomic('results/int8/matmul.json', JSON.stringify(result, null, 2) + '\n');
+writeTextAtomic(opts.out, JSON.stringify(result, null, 2) + '\n');

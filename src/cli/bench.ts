@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import type { Backbone } from '../models/backbone.js';
+import { cpuSimd } from '../engine/cpu.js';
 import type { ParamSet } from '../engine/params.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
 import os from 'node:os';
@@ -119,6 +120,7 @@ export function registerBench(program: Command): void {
         tokenize_ms_per_batch: tokenizeMsPerBatch,
         threads: defaultThreads(),
         cpu: os.cpus()[0]?.model ?? 'unknown',
+        cpu_simd: cpuSimd(),
         rounds: o.rounds,
         peak_rss_mb: r.peakRssMb,
         seconds: (Date.now() - t0) / 1000,
@@ -128,7 +130,8 @@ export function registerBench(program: Command): void {
       writeTextAtomic(path.join(o.out, 'bench.json'), JSON.stringify(json, null, 2) + '\n');
       const md = [
         `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ` +
-          `${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB`,
+          `${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB, ` +
+          `${json.cpu} (${json.cpu_simd.join(', ') || 'SIMD unknown'})`,
         '',
         "speedup: over SISO fp32; same precision: over SISO in the row's precision (timed in the same rounds), which " +
           'is what the bounds and "achieved" refer to.',
