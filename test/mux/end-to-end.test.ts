@@ -42,7 +42,8 @@ describe('end to end on the synthetic task', () => {
     assert.ok(ft.bestDevAccuracy > 0.8, `SISO backbone dev accuracy ${ft.bestDevAccuracy}`);
 
     const out = path.join(dir, 'adapter');
-    // 8000 examples: with fewer, training is still in a phase where slot 2's answer serves both slots
+    // Training first sits at about 77% (one slot's answer serves both), then leaves it: after 2 to 4.5
+    // epochs of 8000 examples for seeds 1-5 with AVX-512 kernels, so 6 epochs; 3 passed with AVX2 by luck.
     const r = await trainMux({
       model: backbone,
       task: 'synthetic',
@@ -51,7 +52,7 @@ describe('end to end on the synthetic task', () => {
       variant: 'revmux',
       n: 2,
       l: 1,
-      epochs: 3,
+      epochs: 6,
       lr: 1e-3,
       limitTrain: 8000,
       limitDev: 400,
@@ -99,7 +100,7 @@ describe('end to end on the synthetic task', () => {
       variant: 'revmux',
       n: 2,
       l: 1,
-      epochs: 3,
+      epochs: 6,
       lr: 1e-3,
       limitTrain: 8000,
       limitDev: 400,
