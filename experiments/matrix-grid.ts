@@ -125,5 +125,6 @@ export const cellFile = (c: Cell) => path.join('results', 'matrix', c.grid, `${c
 
 /** Evidence of cells run on other weights than the grid's backbone has now: kept, never rendered. */
 export const SUPERSEDED = 'superseded';
-export const supersededFile = (c: Cell, sha256: string) =>
-  path.join('results', 'matrix', c.grid, SUPERSEDED, `${cellKey(c)}.${sha256.slice(0, 12)}.json`);
+/** `weights`: short hashes of the weights the cell was run on, so each superseded version keeps its own file. */
+export const supersededFile = (c: Cell, weights: string) =>
+  path.join('results', 'matrix', c.grid, SUPERSEDED, `${cellKey(c)}.${weights}.json`);

@@ -18,7 +18,7 @@ import { evaluateFullMux } from '../src/eval/full-mux.js';
 import { evaluatePairings } from '../src/eval/pairing.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import type { Backbone } from '../src/models/backbone.js';
-import { weightsHash } from '../src/models/hash.js';
+import { weightFilesHash, weightsHash } from '../src/models/hash.js';
 import { loadModel } from '../src/models/load.js';
 import { loadAdapter, specOf } from '../src/mux/adapter.js';
 import type { Features } from '../src/mux/features.js';
@@ -63,30 +63,46 @@ function backbone(dir: string) {
   return models.get(dir)!;
 }
 
-// A cell counts as done only on the weights its backbone folder holds now: a folder re-created by a new
-// fine-tune (or edited in place) makes its old cells stale, and they run again.
-const recordedHash = (c: Cell) =>
-  (JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as { backbone_sha256: string }).backbone_sha256;
-const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && recordedHash(c) !== backbone(dirOf(c)).hash);
+// A cell counts as done only on the weights it was run on: a backbone folder re-created by a new fine-tune
+// (or edited in place), or a MUX-PLM start folder pretrained again, makes its old cells stale; they run again.
+interface CellWeights {
+  backbone_sha256: string;
+  /** MUX-PLM cells: their multiplexed-pretrained start folder, as stored. */
+  start_model_sha256?: string;
+}
+const muxplmStart = (c: Cell) => grid.whole_model!.muxplm![c.n];
+function weightsOf(c: Cell): CellWeights {
+  const w = { backbone_sha256: backbone(dirOf(c)).hash };
+  if (c.variant !== 'muxplm') return w;
+  const start = muxplmStart(c);
+  if (!fs.existsSync(start))
+    throw new Error(`${gridFile}: MUX-PLM folder ${start} does not exist (revmux pretrain --mux)`);
+  return { ...w, start_model_sha256: weightFilesHash(start) };
+}
+const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights;
+const short = (w: CellWeights) =>
+  [w.backbone_sha256, w.start_model_sha256]
+    .filter(Boolean)
+    .map((h) => h!.slice(0, 12))
+    .join('-');
+const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && short(recorded(c)) !== short(weightsOf(c)));
 const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
 console.error(
   `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
-    (stale.length ? ` (${stale.length} of them stale: run on other weights than their backbone folder holds now)` : ''),
+    (stale.length ? ` (${stale.length} of them stale: run on other weights than their folders hold now)` : ''),
 );
 if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
   process.exit(0);
 }
 for (const c of stale) {
-  const old = recordedHash(c);
+  const old = short(recorded(c));
   const to = supersededFile(c, old);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   fs.renameSync(cellFile(c), to);
   // its training state, if any, belongs to the old weights too
   fs.rmSync(path.join('runs', 'matrix', grid.name, cellKey(c)), { recursive: true, force: true });
-  console.error(
-    `${cellKey(c)}: stale (backbone ${old.slice(0, 12)}, now ${backbone(dirOf(c)).hash.slice(0, 12)}), moved to ${to}`,
-  );
+  console.error(`${cellKey(c)}: stale (weights ${old}, now ${short(weightsOf(c))}), moved to ${to}`);
 }
 const dataDir = findGlueDir(opts.data);
 const features = new Map<string, { train: Features; dev: Features }>();
@@ -152,7 +168,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
   if (!devOnly.has(dir))
     devOnly.set(dir, await prepareDevFeatures(model, { model: dir, task: c.task, dataDir, l: 0, ...common(c.task) }));
   const dev = devOnly.get(dir)!;
-  const start = c.variant === 'muxplm' ? w.muxplm![c.n] : dir;
+  const start = c.variant === 'muxplm' ? muxplmStart(c) : dir;
   const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, grid.train.limit_train ?? Infinity);
   const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n)); // about: batches are by length
   const r = await finetuneFullMux({
@@ -197,7 +213,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
 
 for (const c of todo) {
   const dir = dirOf(c);
-  const { model, hash } = backbone(dir);
+  const { model } = backbone(dir);
   const out = path.join('runs', 'matrix', grid.name, cellKey(c));
   const t0 = Date.now();
   const v = c.variant;
@@ -211,7 +227,7 @@ for (const c of todo) {
     cell: cellKey(c),
     ...c,
     backbone_dir: dir,
-    backbone_sha256: hash,
+    ...weightsOf(c),
     backbone_type: model.modelType,
     backbone_layers: model.numLayers,
     backbone_hidden: model.hiddenSize,

@@ -6,8 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { syntheticTokenizerJson } from '../../src/data/synthetic.js';
+import { syntheticExamples, syntheticTokenizerJson } from '../../src/data/synthetic.js';
 import { finetune } from '../../src/train/finetune.js';
+import { pretrain } from '../../src/train/pretrain.js';
 import { cellsOf, readGrid } from '../../experiments/matrix-grid.js';
 
 const root = process.cwd();
@@ -49,6 +50,28 @@ describe('experiment:matrix', () => {
       quiet: true,
       log: () => {},
     });
+    // a MUX-PLM start folder: a few multiplexed pretraining steps on the task's words
+    const corpus = path.join(work, 'corpus.txt');
+    const words = [...new Set(syntheticExamples('train', 200, 77).flatMap((e) => e.textA.split(' ')))];
+    fs.writeFileSync(
+      corpus,
+      Array.from({ length: 200 }, (_, i) => words.slice(i % 20, (i % 20) + 20).join(' ')).join('\n'),
+    );
+    await pretrain({
+      corpus,
+      tokenizer: tok,
+      model: backbone,
+      out: path.join(work, 'muxplm-n2'),
+      mux: 2,
+      seqLen: 32,
+      batchSize: 16,
+      maxSteps: 6,
+      evalEvery: 6,
+      heldOutSequences: 16,
+      seed: 4,
+      quiet: true,
+      log: () => {},
+    });
     gridFile = path.join(work, 'grid.json');
     const grid = {
       name: 'tiny',
@@ -62,7 +85,7 @@ describe('experiment:matrix', () => {
         limit_train: 400,
         limit_dev: 100,
       },
-      whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1 },
+      whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1, muxplm: { 2: path.join(work, 'muxplm-n2') } },
       groups: [
         {
           name: 'variants',
@@ -78,7 +101,7 @@ describe('experiment:matrix', () => {
           name: 'whole-model',
           backbone: 'tiny',
           tasks: ['synthetic'],
-          variants: ['datamux'],
+          variants: ['datamux', 'muxplm'],
           n: [2],
           l: [0],
           seeds: [1],
@@ -96,6 +119,7 @@ describe('experiment:matrix', () => {
         'tiny/synthetic/vanilla-n2-l1-s1',
         'tiny/synthetic/revmux-n2-l0-s1',
         'tiny/synthetic/datamux-n2-l0-s1',
+        'tiny/synthetic/muxplm-n2-l0-s1',
       ],
       'the sweep shares l = 1 with the first group',
     );
@@ -104,6 +128,7 @@ describe('experiment:matrix', () => {
       'tiny/synthetic/revmux-n2-l1-s1',
       'tiny/synthetic/revmux-n2-l0-s1',
       'tiny/synthetic/datamux-n2-l0-s1',
+      'tiny/synthetic/muxplm-n2-l0-s1',
     ]);
     run('matrix.ts', ['--grid', gridFile]);
     assert.equal(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim(), '', 'nothing left to run');
@@ -167,6 +192,7 @@ describe('experiment:matrix', () => {
         'tiny/synthetic/vanilla-n2-l1-s1',
         'tiny/synthetic/revmux-n2-l0-s1',
         'tiny/synthetic/datamux-n2-l0-s1',
+        'tiny/synthetic/muxplm-n2-l0-s1',
       ];
       assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), every, 'all stale');
       run('matrix.ts', ['--grid', gridFile, '--only', 'vanilla']);
@@ -183,6 +209,17 @@ describe('experiment:matrix', () => {
         run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'),
         every.filter((k) => !k.includes('vanilla')),
       );
+      // MUX-PLM cells also depend on their multiplexed-pretrained start folder
+      run('matrix.ts', ['--grid', gridFile]);
+      const muxplm = read(path.join(cellsDir, 'muxplm-n2-l0-s1.json'));
+      assert.match(muxplm.start_model_sha256, /^[0-9a-f]{64}$/);
+      const start = path.join(work, 'muxplm-n2', 'model.safetensors');
+      const startBytes = fs.readFileSync(start);
+      startBytes[startBytes.length - 4] ^= 1;
+      fs.writeFileSync(start, startBytes);
+      assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), [
+        'tiny/synthetic/muxplm-n2-l0-s1',
+      ]);
     },
   );
 
