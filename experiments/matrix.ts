@@ -1,11 +1,12 @@
-// npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run]
+// npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run | --retire-stale]
 // The paper's tables at our scale, as a resumable grid of cells (issue #13). Each cell trains one
 // adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
 // epoch cap), or a whole-model baseline (DataMUX, MUX-PLM) for fixed epochs, scores it over 10 seeded
 // pairings and writes one JSON under results/matrix/<grid>/.
-// A cell whose JSON exists is skipped unless its backbone folder now holds other weights (then its JSON
-// moves to results/matrix/<grid>/superseded/ and it runs again); an interrupted cell resumes from its
-// training state in runs/matrix/. docs/results.md is rendered from the JSON files alone (npm run experiment:results).
+// A cell whose JSON exists is skipped unless its weights changed (backbone folder, MUX-PLM start): then its
+// JSON moves to results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs
+// nothing). An interrupted cell resumes from its training state in runs/matrix/. docs/results.md is
+// rendered from the JSON files alone (npm run experiment:results).
 //
 // Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
@@ -41,8 +42,9 @@ import {
 
 // strict: a mistyped flag (or --help) must not start hours of training on the whole grid
 const { values: opts } = scriptArgs(
-  'npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run] [--data DIR]',
-  { grid: undefined, only: undefined, 'dry-run': false, data: undefined },
+  'npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run | --retire-stale] ' +
+    '[--data DIR]',
+  { grid: undefined, only: undefined, 'dry-run': false, 'retire-stale': false, data: undefined },
 );
 const gridFile = opts.grid;
 if (!gridFile) throw new Error('--grid FILE is required (see experiments/grids/)');
@@ -95,6 +97,7 @@ if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
   process.exit(0);
 }
+// one table must not mix backbones: stale cells leave the rendered tree even before they run again
 for (const c of stale) {
   const old = short(recorded(c));
   const to = supersededFile(c, old);
@@ -104,6 +107,7 @@ for (const c of stale) {
   fs.rmSync(path.join('runs', 'matrix', grid.name, cellKey(c)), { recursive: true, force: true });
   console.error(`${cellKey(c)}: stale (weights ${old}, now ${short(weightsOf(c))}), moved to ${to}`);
 }
+if (opts['retire-stale']) process.exit(0);
 const dataDir = findGlueDir(opts.data);
 const features = new Map<string, { train: Features; dev: Features }>();
 const devOnly = new Map<string, Features>();

@@ -14,6 +14,8 @@ interface CellRecord {
   cell: string;
   grid: string;
   backbone: string;
+  /** The weights of the task's frozen backbone the cell ran on: one table, one backbone. */
+  backbone_sha256: string;
   backbone_layers: number;
   /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
   backbone_type?: string;
@@ -246,6 +248,13 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     );
   for (const [task, taskCells] of groupBy(cells, (r) => `${r.backbone} / ${r.task}`)) {
     const c0 = taskCells[0];
+    const mixed = taskCells.filter((r) => r.backbone_sha256 !== c0.backbone_sha256);
+    if (mixed.length)
+      throw new Error(
+        `results/matrix/${grid}, ${task}: cells on different backbone weights (${c0.cell}: ` +
+          `${c0.backbone_sha256.slice(0, 12)}, ${mixed[0].cell}: ${mixed[0].backbone_sha256.slice(0, 12)}); ` +
+          `npm run experiment:matrix -- --grid experiments/grids/${grid}.json --retire-stale sets the stale ones aside`,
+      );
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
     const adapters = aggs.filter((a) => !isWholeModel(a.variant as CellMethod));
     const mainL = [...groupBy(adapters.length ? adapters : aggs, (a) => String(a.l)).entries()].sort(

@@ -209,6 +209,13 @@ describe('experiment:matrix', () => {
         run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'),
         every.filter((k) => !k.includes('vanilla')),
       );
+      assert.throws(() => run('results-page.ts', []), /synthetic: cells on different backbone weights/);
+      run('matrix.ts', ['--grid', gridFile, '--retire-stale', '--only', 'revmux-n2-l1']);
+      assert.ok(!fs.existsSync(path.join(cellsDir, 'revmux-n2-l1-s1.json')), 'set aside, not run');
+      assert.deepEqual(
+        run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'),
+        every.filter((k) => !k.includes('vanilla')),
+      );
       // MUX-PLM cells also depend on their multiplexed-pretrained start folder
       run('matrix.ts', ['--grid', gridFile]);
       const muxplm = read(path.join(cellsDir, 'muxplm-n2-l0-s1.json'));
