@@ -11,6 +11,7 @@ import { checkAdapterFits, loadAdapter, specOf } from '../../src/mux/adapter.js'
 import { finetune } from '../../src/train/finetune.js';
 import { trainMux } from '../../src/train/mux-train.js';
 import { sharedData } from '../helpers/shared-data.js';
+import { SYNTHETIC_BACKBONE, SYNTHETIC_REVMUX } from '../helpers/synthetic-recipe.js';
 
 describe('end to end on the synthetic task', () => {
   it('SISO fine-tune, then RevMUX N=2 learns; save/load reproduces predictions', async (t) => {
@@ -18,49 +19,11 @@ describe('end to end on the synthetic task', () => {
     if (!tokenizer) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-e2e-'));
     const backbone = path.join(dir, 'backbone');
-    const ft = await finetune({
-      init: 'tiny',
-      initConfig: {
-        hidden_size: 64,
-        intermediate_size: 128,
-        num_attention_heads: 2,
-        num_hidden_layers: 3,
-        max_position_embeddings: 64,
-      },
-      tokenizer,
-      task: 'synthetic',
-      dataDir: null,
-      out: backbone,
-      epochs: 2,
-      lr: 2e-3,
-      limitTrain: 3000,
-      limitDev: 400,
-      seed: 1,
-      quiet: true,
-      log: () => {},
-    });
+    const ft = await finetune({ ...SYNTHETIC_BACKBONE, tokenizer, out: backbone });
     assert.ok(ft.bestDevAccuracy > 0.8, `SISO backbone dev accuracy ${ft.bestDevAccuracy}`);
 
     const out = path.join(dir, 'adapter');
-    // Training first sits at about 77% (one slot's answer serves both), then leaves it: after 2 to 4.5
-    // epochs of 8000 examples for seeds 1-5 with AVX-512 kernels, so 6 epochs; 3 passed with AVX2 by luck.
-    const r = await trainMux({
-      model: backbone,
-      task: 'synthetic',
-      dataDir: null,
-      out,
-      variant: 'revmux',
-      n: 2,
-      l: 1,
-      epochs: 6,
-      lr: 1e-3,
-      limitTrain: 8000,
-      limitDev: 400,
-      evalEvery: 125,
-      seed: 3,
-      quiet: true,
-      log: () => {},
-    });
+    const r = await trainMux({ ...SYNTHETIC_REVMUX, model: backbone, out });
     const first = r.history[0];
     const last = r.history[r.history.length - 1];
     assert.ok(last.loss < first.loss, `training loss fell: ${first.loss} -> ${last.loss}`);
@@ -92,24 +55,7 @@ describe('end to end on the synthetic task', () => {
 
     // the same adapters trained on the backbone in int8 (backward through the dequantized weights)
     const outInt8 = path.join(dir, 'adapter-int8');
-    const q = await trainMux({
-      model: backbone,
-      task: 'synthetic',
-      dataDir: null,
-      out: outInt8,
-      variant: 'revmux',
-      n: 2,
-      l: 1,
-      epochs: 6,
-      lr: 1e-3,
-      limitTrain: 8000,
-      limitDev: 400,
-      evalEvery: 125,
-      seed: 3,
-      quiet: true,
-      log: () => {},
-      precision: 'int8',
-    });
+    const q = await trainMux({ ...SYNTHETIC_REVMUX, model: backbone, out: outInt8, precision: 'int8' });
     assert.ok(
       q.bestDevAccuracy > 0.85,
       `RevMUX N=2 on an int8 backbone: dev accuracy ${q.bestDevAccuracy} (SISO ${q.sisoDevAccuracy})`,

@@ -12,6 +12,7 @@ import { type RunningServer, type ServeOptions, startServer } from '../../src/se
 import { finetune } from '../../src/train/finetune.js';
 import { SHARED_DATA } from '../helpers/shared-data.js';
 import { trainMux } from '../../src/train/mux-train.js';
+import { SYNTHETIC_BACKBONE, SYNTHETIC_REVMUX } from '../helpers/synthetic-recipe.js';
 
 const POS = 'good great nice happy fun lovely the movie';
 const NEG = 'bad awful sad ugly dull terrible the movie';
@@ -45,45 +46,8 @@ describe('revmux serve', () => {
     backbone = path.join(dir, 'backbone');
     adapter = path.join(dir, 'adapter');
     // the end-to-end test's recipe: SISO and RevMUX N = 2 both above 0.9 on the synthetic task, every slot
-    const small = {
-      hidden_size: 64,
-      intermediate_size: 128,
-      num_attention_heads: 2,
-      num_hidden_layers: 3,
-      max_position_embeddings: 64,
-    };
-    await finetune({
-      init: 'tiny',
-      initConfig: small,
-      tokenizer: tok,
-      task: 'synthetic',
-      dataDir: null,
-      out: backbone,
-      epochs: 2,
-      lr: 2e-3,
-      limitTrain: 3000,
-      limitDev: 400,
-      seed: 1,
-      quiet: true,
-      log: () => {},
-    });
-    await trainMux({
-      model: backbone,
-      task: 'synthetic',
-      dataDir: null,
-      out: adapter,
-      variant: 'revmux',
-      n: 2,
-      l: 1,
-      epochs: 3,
-      lr: 1e-3,
-      limitTrain: 8000,
-      limitDev: 400,
-      evalEvery: 125,
-      seed: 3,
-      quiet: true,
-      log: () => {},
-    });
+    await finetune({ ...SYNTHETIC_BACKBONE, tokenizer: tok, out: backbone });
+    await trainMux({ ...SYNTHETIC_REVMUX, model: backbone, out: adapter });
   });
   after(async () => {
     for (const s of servers) await s.app.close();
