@@ -16,6 +16,7 @@ interface CellRecord {
   backbone: string;
   /** The weights of the task's frozen backbone the cell ran on: one table, one backbone. */
   backbone_sha256: string;
+  backbone_dir?: string;
   backbone_layers: number;
   /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
   backbone_type?: string;
@@ -265,6 +266,8 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
       .filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod))
       .sort((a, b) => a.n - b.n || a.variant.localeCompare(b.variant));
     md.push(`### ${task} (${c0.backbone_layers} layers, d = ${c0.backbone_hidden}), l = ${mainL}`, '');
+    if (c0.backbone_dir)
+      md.push(`Frozen backbone \`${c0.backbone_dir}\`, weights sha256 \`${c0.backbone_sha256.slice(0, 12)}…\`.`, '');
     md.push(
       `| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`,
       `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`,
