@@ -3,16 +3,8 @@
 import type { FinetuneOptions } from '../../src/train/finetune.js';
 import type { MuxTrainOptions } from '../../src/train/mux-train.js';
 
-/** `revmux finetune` of a 3-layer, d = 64 BERT from random weights; add tokenizer and out. */
-export const SYNTHETIC_BACKBONE = {
-  init: 'tiny',
-  initConfig: {
-    hidden_size: 64,
-    intermediate_size: 128,
-    num_attention_heads: 2,
-    num_hidden_layers: 3,
-    max_position_embeddings: 64,
-  },
+/** `revmux finetune` on the synthetic task; add the start (model, or init) and out. */
+export const SYNTHETIC_FINETUNE = {
   task: 'synthetic',
   dataDir: null,
   epochs: 2,
@@ -22,6 +14,19 @@ export const SYNTHETIC_BACKBONE = {
   seed: 1,
   quiet: true,
   log: () => {},
+} satisfies Omit<FinetuneOptions, 'tokenizer' | 'out'>;
+
+/** That fine-tune of a 3-layer, d = 64 BERT from random weights; add tokenizer and out. */
+export const SYNTHETIC_BACKBONE = {
+  ...SYNTHETIC_FINETUNE,
+  init: 'tiny',
+  initConfig: {
+    hidden_size: 64,
+    intermediate_size: 128,
+    num_attention_heads: 2,
+    num_hidden_layers: 3,
+    max_position_embeddings: 64,
+  },
 } satisfies Omit<FinetuneOptions, 'tokenizer' | 'out'>;
 
 /**
