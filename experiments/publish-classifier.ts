@@ -72,8 +72,9 @@ const command = [
 const card = [
   `# ${name}`,
   '',
-  `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\` (all weights, best dev checkpoint),`,
-  `from \`${o.model}\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
+  `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\``,
+  `(all weights, best dev checkpoint), from \`${o.model}\`.`,
+  `Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
   ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Fine-tuning',
