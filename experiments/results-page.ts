@@ -107,8 +107,15 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
   return m;
 }
 
+type Verdict = 'holds' | 'within the spread' | 'does not hold';
+/** Every verdict of the page, by claim, for the summary across tables at the top. */
+const verdicts = new Map<string, { table: string; verdict: Verdict }[]>();
+function record(name: string, table: string, verdict: Verdict) {
+  verdicts.set(name, [...(verdicts.get(name) ?? []), { table, verdict }]);
+}
+
 /** "a ≥ b" checked with the spread: holds, holds within noise, or does not hold. */
-function claim(name: string, a: Agg | undefined, b: Agg | undefined): string | null {
+function claim(table: string, name: string, a: Agg | undefined, b: Agg | undefined): string | null {
   if (!a || !b) return null;
   const diff = a.acc - b.acc;
   const noise = Math.max(
@@ -118,7 +125,39 @@ function claim(name: string, a: Agg | undefined, b: Agg | undefined): string | n
     Number.isNaN(b.seedSd) ? 0 : b.seedSd,
   );
   const verdict = diff >= noise ? 'holds' : diff >= -noise ? 'within the spread (no clear order)' : '**does not hold**';
+  record(name, table, diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold');
   return `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, largest spread ${pct(noise)}): ${verdict}.`;
+}
+
+/** Each claim once, with how many tables it holds in, and which (the per-table lines below give the numbers). */
+function summary(): string[] {
+  if (!verdicts.size) return [];
+  const out = ["## The paper's claims across all tables", ''];
+  out.push(
+    'Each line counts the tables below (backbone / task) where the claim holds beyond the larger of the pairing',
+    'and seed spreads, where the two sides are within that spread, and where it does not hold. A table whose',
+    'SISO backbone is itself near its majority class (each table gives it) says little either way.',
+    '',
+  );
+  const order = (name: string) =>
+    [/ORA at/, /vanilla at/, /DataMUX/, /MUX-PLM/, /prefill/].findIndex((r) => r.test(name));
+  const names = [...verdicts.keys()].sort((a, b) => order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }));
+  for (const name of names) {
+    const vs = verdicts.get(name)!;
+    const of = (v: Verdict) => vs.filter((x) => x.verdict === v).map((x) => x.table);
+    const part = (v: Verdict, label: string) => {
+      const ts = of(v);
+      return ts.length ? `${label} in ${ts.length}${v === 'within the spread' ? '' : ` (${ts.join('; ')})`}` : null;
+    };
+    const parts = [
+      part('holds', 'holds'),
+      part('within the spread', 'within the spread'),
+      part('does not hold', '**does not hold**'),
+    ].filter(Boolean);
+    out.push(`- ${name}, ${vs.length} table${vs.length > 1 ? 's' : ''}: ${parts.join(', ')}.`);
+  }
+  out.push('');
+  return out;
 }
 
 const records = files(path.join('results', 'matrix')).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord);
@@ -236,6 +275,7 @@ const md: string[] = [
   '',
 ];
 if (!records.length) md.push('No cells have been run yet.');
+const summaryAt = md.length; // the summary across tables goes here once every table has been read
 fs.mkdirSync('docs/img', { recursive: true });
 for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
   md.push(`## ${grid}`, '');
@@ -328,10 +368,10 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     for (const n of [...new Set(main.map((a) => a.n))]) {
       lines.push(
         ...[
-          claim(`RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)),
-          claim(`ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n)),
-          claim(`RevMUX ≥ DataMUX at N = ${n}`, at('revmux', n), at('datamux', n, 0)),
-          claim(`RevMUX ≥ MUX-PLM at N = ${n}`, at('revmux', n), at('muxplm', n, 0)),
+          claim(task, `RevMUX ≥ ORA at N = ${n}`, at('revmux', n), at('ora', n)),
+          claim(task, `ORA ≥ vanilla at N = ${n}`, at('ora', n), at('vanilla', n)),
+          claim(task, `RevMUX ≥ DataMUX at N = ${n}`, at('revmux', n), at('datamux', n, 0)),
+          claim(task, `RevMUX ≥ MUX-PLM at N = ${n}`, at('revmux', n), at('muxplm', n, 0)),
         ].filter((x): x is string => !!x),
       );
     }
@@ -345,6 +385,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     for (const n of [...new Set(sweep.map((a) => a.n))]) {
       const ls = sweep.filter((a) => a.n === n);
       const monotone = ls.every((a, i) => i === 0 || a.acc >= ls[i - 1].acc - a.pairingSd);
+      record(`More prefill layers keep more accuracy (RevMUX, N = ${n})`, task, monotone ? 'holds' : 'does not hold');
       lines.push(
         `- More prefill layers keep more accuracy (RevMUX, N = ${n}): ${ls.map((a) => `l = ${a.l}: ${pct(a.acc)}`).join(', ')}: ${monotone ? 'holds (never drops by more than the pairing spread)' : '**does not hold**'}.`,
       );
@@ -352,5 +393,6 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     md.push(...lines, '');
   }
 }
+md.splice(summaryAt, 0, ...summary());
 writeTextAtomic(path.join('docs', 'results.md'), md.join('\n') + '\n');
 console.log(`docs/results.md: ${records.length} cells`);

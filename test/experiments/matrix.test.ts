@@ -168,6 +168,7 @@ describe('experiment:matrix', () => {
     assert.match(page, /\| vanilla \| 2 \| 1 \| \d+\.\d\d \|/);
     assert.match(page, /\| datamux \(whole model, l = 0\) \| 2 \| 1 \| \d+\.\d\d \|/);
     assert.match(page, /RevMUX ≥ DataMUX at N = 2/);
+    assert.match(page, /## The paper's claims across all tables[^#]*- RevMUX ≥ DataMUX at N = 2, 1 table: /);
     assert.match(page, /Prefill sweep/);
     assert.match(page, /ORA ≥ vanilla|RevMUX from N|More prefill layers/);
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
