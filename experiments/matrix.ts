@@ -5,8 +5,9 @@
 // pairings and writes one JSON under results/matrix/<grid>/.
 // A cell whose JSON exists is skipped unless its weights changed (backbone folder, MUX-PLM start): then its
 // JSON moves to results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs
-// nothing). An interrupted cell resumes from its training state in runs/matrix/. docs/results.md is
-// rendered from the JSON files alone (npm run experiment:results).
+// nothing). An interrupted cell resumes from its training state in runs/matrix/. Runners may work side by
+// side on one grid (one per core): each cell is locked while it runs. docs/results.md is rendered from the
+// JSON files alone (npm run experiment:results).
 //
 // Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
@@ -215,10 +216,53 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
   };
 }
 
+/**
+ * Takes a cell for this process, or says who has it: runners started side by side on one grid (one per
+ * core) must not train one cell into one folder. A lock whose process is gone is taken over (the cell's
+ * training state resumes).
+ */
+function claimCell(out: string): { release: () => void } | { holder: number } {
+  const lock = `${out}.lock`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return { release: () => fs.rmSync(lock, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number(fs.readFileSync(lock, 'utf8')); // 0 while its writer is between create and write
+    if (isRunning(holder)) return { holder };
+    fs.rmSync(lock, { force: true });
+  }
+}
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 for (const c of todo) {
+  const out = path.join('runs', 'matrix', grid.name, cellKey(c));
+  const claimed = claimCell(out);
+  if ('holder' in claimed) {
+    console.error(`${cellKey(c)}: skipped, process ${claimed.holder} is running it`);
+    continue;
+  }
+  try {
+    // another runner may have finished it since this one listed what to do
+    if (!fs.existsSync(cellFile(c))) await runCell(c, out);
+  } finally {
+    claimed.release();
+  }
+}
+
+async function runCell(c: Cell, out: string) {
   const dir = dirOf(c);
   const { model } = backbone(dir);
-  const out = path.join('runs', 'matrix', grid.name, cellKey(c));
   const t0 = Date.now();
   const v = c.variant;
   const fields = isWholeModel(v)

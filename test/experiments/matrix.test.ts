@@ -1,7 +1,7 @@
 // The experiment grid runner: cells run once (a second run skips them), each writes its evidence
 // JSON, an interrupted grid continues, and the results page renders from the JSON files alone.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -230,6 +230,22 @@ describe('experiment:matrix', () => {
       ]);
     },
   );
+
+  it('leaves a cell another running process holds, and takes over a lock whose process is gone', () => {
+    // the previous test left the MUX-PLM cell stale
+    const lock = path.join(work, 'runs/matrix/tiny/tiny/synthetic/muxplm-n2-l0-s1.lock');
+    fs.mkdirSync(path.dirname(lock), { recursive: true });
+    fs.writeFileSync(lock, String(process.pid));
+    run('matrix.ts', ['--grid', gridFile]);
+    assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), [
+      'tiny/synthetic/muxplm-n2-l0-s1',
+    ]);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    fs.writeFileSync(lock, String(gone));
+    run('matrix.ts', ['--grid', gridFile]);
+    assert.equal(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim(), '', 'run by the second runner');
+    assert.ok(!fs.existsSync(lock), 'released');
+  });
 
   it('refuses an unknown flag before it trains anything', () => {
     assert.throws(() => run('matrix.ts', ['--grid', gridFile, '--help-me']), /Unknown option '--help-me'/);
