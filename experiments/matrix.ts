@@ -30,6 +30,7 @@ import type { MuxVariant } from '../src/mux/variants.js';
 import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
 import { scriptArgs } from '../src/cli/script-args.js';
+import { claimCell } from './cell-lock.js';
 import {
   type Cell,
   cellFile,
@@ -214,35 +215,6 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     history: r.history,
     evaluation,
   };
-}
-
-/**
- * Takes a cell for this process, or says who has it: runners started side by side on one grid (one per
- * core) must not train one cell into one folder. A lock whose process is gone is taken over (the cell's
- * training state resumes).
- */
-function claimCell(out: string): { release: () => void } | { holder: number } {
-  const lock = `${out}.lock`;
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-      return { release: () => fs.rmSync(lock, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = Number(fs.readFileSync(lock, 'utf8')); // 0 while its writer is between create and write
-    if (isRunning(holder)) return { holder };
-    fs.rmSync(lock, { force: true });
-  }
-}
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 for (const c of todo) {
