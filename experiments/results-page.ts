@@ -124,9 +124,14 @@ function claim(table: string, name: string, a: Agg | undefined, b: Agg | undefin
     Number.isNaN(a.seedSd) ? 0 : a.seedSd,
     Number.isNaN(b.seedSd) ? 0 : b.seedSd,
   );
-  const verdict = diff >= noise ? 'holds' : diff >= -noise ? 'within the spread (no clear order)' : '**does not hold**';
-  record(name, table, diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold');
-  return `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, largest spread ${pct(noise)}): ${verdict}.`;
+  const verdict: Verdict = diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold';
+  record(name, table, verdict);
+  const shown = {
+    holds: 'holds',
+    'within the spread': 'within the spread (no clear order)',
+    'does not hold': '**does not hold**',
+  };
+  return `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, largest spread ${pct(noise)}): ${shown[verdict]}.`;
 }
 
 /** Each claim once, with how many tables it holds in, and which (the per-table lines below give the numbers). */
