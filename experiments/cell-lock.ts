@@ -2,6 +2,7 @@
 // take the cells nobody else is running.
 import fs from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../src/train/checkpoint.js';
 
 /**
  * Takes a cell for this process, or says who has it: runners started side by side on one grid (one per
@@ -25,15 +26,7 @@ export function claimCell(out: string): { release: () => void } | { holder: numb
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
       throw e;
     }
-    if (isRunning(holder)) return { holder };
+    if (processAlive(holder)) return { holder };
     fs.rmSync(lock, { force: true });
-  }
-}
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -174,7 +174,8 @@ export function prepareOutDir(out: string): void {
   }
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists (ours counts), for files and locks that name their writer. */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
