@@ -1,7 +1,7 @@
 // Shared benchmark helpers: interleaved timing (so machine drift hits every variant alike),
 // statistics, and the JSON + human table every benchmark prints.
 import os from 'node:os';
-import { cpuSimd } from '../src/engine/cpu.js';
+import { cpuInfo } from '../src/engine/cpu.js';
 import { quantile, round } from '../src/eval/stats.js';
 
 export { quantile, round };
@@ -53,8 +53,7 @@ export function summarize(t: Timing): Summary {
 
 export function machine() {
   return {
-    cpu: os.cpus()[0]?.model ?? 'unknown',
-    cpu_simd: cpuSimd(),
+    ...cpuInfo(),
     cores: os.cpus().length,
     node: process.version,
     platform: `${os.platform()}-${os.arch()}`,

@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import type { Backbone } from '../models/backbone.js';
-import { cpuSimd } from '../engine/cpu.js';
+import { cpuInfo } from '../engine/cpu.js';
 import type { ParamSet } from '../engine/params.js';
 import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
-import os from 'node:os';
 import { int, intList, nonNegativeInt, positiveInt, precisionList } from './args.js';
 
 export function registerBench(program: Command): void {
@@ -119,8 +118,7 @@ export function registerBench(program: Command): void {
         seq: o.task ? { task: o.task, padded_to: r.seqUsed } : o.seq,
         tokenize_ms_per_batch: tokenizeMsPerBatch,
         threads: defaultThreads(),
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-        cpu_simd: cpuSimd(),
+        ...cpuInfo(),
         rounds: o.rounds,
         peak_rss_mb: r.peakRssMb,
         seconds: (Date.now() - t0) / 1000,
