@@ -75,13 +75,17 @@ interface CellWeights {
   start_model_sha256?: string;
 }
 const muxplmStart = (c: Cell) => grid.whole_model!.muxplm![c.n];
+const startHashes = new Map<string, string>(); // one read of each MUX-PLM folder per process, as for backbones
 function weightsOf(c: Cell): CellWeights {
   const w = { backbone_sha256: backbone(dirOf(c)).hash };
   if (c.variant !== 'muxplm') return w;
   const start = muxplmStart(c);
-  if (!fs.existsSync(start))
-    throw new Error(`${gridFile}: MUX-PLM folder ${start} does not exist (revmux pretrain --mux)`);
-  return { ...w, start_model_sha256: weightFilesHash(start) };
+  if (!startHashes.has(start)) {
+    if (!fs.existsSync(start))
+      throw new Error(`${gridFile}: MUX-PLM folder ${start} does not exist (revmux pretrain --mux)`);
+    startHashes.set(start, weightFilesHash(start));
+  }
+  return { ...w, start_model_sha256: startHashes.get(start) };
 }
 const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights;
 const short = (w: CellWeights) =>
@@ -89,7 +93,9 @@ const short = (w: CellWeights) =>
     .filter(Boolean)
     .map((h) => h!.slice(0, 12))
     .join('-');
-const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && short(recorded(c)) !== short(weightsOf(c)));
+const sameWeights = (a: CellWeights, b: CellWeights) =>
+  a.backbone_sha256 === b.backbone_sha256 && a.start_model_sha256 === b.start_model_sha256;
+const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && !sameWeights(recorded(c), weightsOf(c)));
 const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
 console.error(
   `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
