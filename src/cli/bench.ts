@@ -110,6 +110,8 @@ export function registerBench(program: Command): void {
       const name = o.model ? path.basename(path.resolve(o.model)) : `random ${o.random}`;
       const json = {
         benchmark: 'revmux bench',
+        // the options as given, so a table can be measured again the same way
+        command: ['revmux', ...process.argv.slice(2)].join(' '),
         model: name,
         model_type: model.modelType,
         layers: model.numLayers,
@@ -130,6 +132,8 @@ export function registerBench(program: Command): void {
         `${name}, batch ${o.batch}, ${o.task ? `${o.task} dev lengths (padded to ${r.seqUsed})` : `seq ${o.seq}`}, ` +
           `${json.threads} threads, ${o.rounds} interleaved rounds, peak RSS ${r.peakRssMb} MB, ` +
           `${json.cpu} (${json.cpu_simd.join(', ') || 'SIMD unknown'})`,
+        '',
+        `\`${json.command}\``,
         '',
         "speedup: over SISO fp32; same precision: over SISO in the row's precision (timed in the same rounds), which " +
           'is what the bounds and "achieved" refer to.',

@@ -25,6 +25,21 @@ describe('revmux CLI', () => {
     }
   });
 
+  it('bench writes a JSON that says how it was measured: the command, the CPU and its SIMD', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-bench-'));
+    const args = ['bench', '--random', 'bert-tiny', '-n', '1,2', '--rounds', '1', '--warmup', '0', '--seq', '8'];
+    const r = revmux(...args, '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'bench.json'), 'utf8'));
+    assert.equal(json.command, ['revmux', ...args, '--out', out].join(' '));
+    assert.ok(Array.isArray(json.cpu_simd), 'cpu_simd is a list');
+    assert.deepEqual(
+      json.results.map((x: { n: number }) => x.n),
+      [1, 2],
+    );
+    assert.ok(fs.readFileSync(path.join(out, 'bench.md'), 'utf8').includes(json.command));
+  });
+
   it('inspect lists tensors, and names the path on error', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-cli-'));
     const f = path.join(dir, 'w.safetensors');
