@@ -171,6 +171,7 @@ const human = [
     [`BERT-base layer, batch ${BATCH}, seq ${SEQ}`, 'median ms', 'p95 ms', 'x forward'],
     result.bert_layer.results.map((r) => [r.name, r.median_ms, r.p95_ms, r.ratio_to_forward]),
   ),
-  `forward+backward(dx) / forward = ${result.bert_layer.ratio_backward_input_to_forward} (target <= 2.5: ${result.bert_layer.met ? 'met' : 'NOT met'})`,
+  `forward+backward(dx) / forward = ${result.bert_layer.ratio_backward_input_to_forward} ` +
+    `(target <= 2.5: ${result.bert_layer.met ? 'met' : 'NOT met'})`,
 ].join('\n');
 report(`revmux engine benchmark (${threads} threads, ${result.machine.cpu})`, human, result);

@@ -100,6 +100,7 @@ report(
       [mat.name, mat.median_ms, mat.p95_ms, result.matmul_peak.gflops, '-'],
     ],
   ) +
-    `\n\nmodel GFLOP/s / matmul GFLOP/s = ${result.fraction_of_matmul_peak}; parameters ${result.model.parameters.toLocaleString('en-US')}; init ${initMs} ms, session ${createMs} ms`,
+    `\n\nmodel GFLOP/s / matmul GFLOP/s = ${result.fraction_of_matmul_peak}; ` +
+    `parameters ${result.model.parameters.toLocaleString('en-US')}; init ${initMs} ms, session ${createMs} ms`,
   result,
 );

@@ -84,7 +84,8 @@ const result = {
   step_speedup_int8: round(m(2) / m(3), 3),
 };
 report(
-  `adapter training, backbone fp32 vs int8: random bert-${preset}, RevMUX N=${n} l=${l}, batch ${B} x ${S}, ${result.threads} threads`,
+  `adapter training, backbone fp32 vs int8: random bert-${preset}, RevMUX N=${n} l=${l}, ` +
+    `batch ${B} x ${S}, ${result.threads} threads`,
   table(
     ['case', 'median ms', 'p95 ms', 'min ms'],
     timings.map((t) => [t.name, t.median_ms, t.p95_ms, t.min_ms]),

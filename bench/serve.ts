@@ -130,6 +130,7 @@ report(
       ],
     ],
   ) +
-    `\n\nsaturation / offline = ${result.saturation.fraction_of_offline} (target >= 0.9); adaptive / SISO p50 at low load = ${result.low_load.adaptive_over_siso_p50}`,
+    `\n\nsaturation / offline = ${result.saturation.fraction_of_offline} (target >= 0.9); ` +
+    `adaptive / SISO p50 at low load = ${result.low_load.adaptive_over_siso_p50}`,
   result,
 );

@@ -1,4 +1,5 @@
-// npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3] [--out results/int8/transformersjs-base.json]
+// npm run bench:transformersjs -- [--preset base] [--batch 32] [--rounds 10] [--l 3]
+//   [--out results/int8/transformersjs-base.json]
 // What a JavaScript team would use instead: transformers.js's text-classification pipeline on the same
 // weights (revmux's SISO export: onnx/model.onnx, and onnx/model_quantized.onnx for dtype 'q8', written by
 // `revmux export --precision int8` in the layout onnxruntime's quantize_dynamic produces), against revmux

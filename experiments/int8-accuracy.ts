@@ -77,7 +77,8 @@ for (const dir of adapterDirs) {
     int8_std: q.std,
   });
   console.log(
-    `${path.basename(dir)} (trained on ${trainedIn}): fp32 ${pct(f.mean)} ± ${pct(f.std)}, int8 ${pct(q.mean)} ± ${pct(q.std)}, difference ${(100 * (q.mean - f.mean)).toFixed(2)}`,
+    `${path.basename(dir)} (trained on ${trainedIn}): fp32 ${pct(f.mean)} ± ${pct(f.std)}, ` +
+      `int8 ${pct(q.mean)} ± ${pct(q.std)}, difference ${(100 * (q.mean - f.mean)).toFixed(2)}`,
   );
 }
 const result = {

@@ -129,7 +129,8 @@ const common = (task: Task) => ({
 async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model: Backbone, out: string) {
   const fkey = `${dir}|${c.l}`;
   if (!features.has(fkey)) {
-    for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k); // one backbone's features in memory at a time
+    // one backbone's features in memory at a time
+    for (const k of features.keys()) if (!k.startsWith(`${dir}|`)) features.delete(k);
     features.set(fkey, await prepareFeatures(model, { model: dir, task: c.task, dataDir, l: c.l, ...common(c.task) }));
   }
   const f = features.get(fkey)!;
@@ -182,7 +183,8 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
   const dev = devOnly.get(dir)!;
   const start = c.variant === 'muxplm' ? muxplmStart(c) : dir;
   const trainCount = Math.min(loadExamples(c.task, 'train', dataDir).length, grid.train.limit_train ?? Infinity);
-  const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n)); // about: batches are by length
+  // about: batches are grouped by length
+  const stepsPerEpoch = Math.floor(trainCount / Math.max(c.n, Math.floor(32 / c.n) * c.n));
   const r = await finetuneFullMux({
     method: c.variant,
     n: c.n,
@@ -265,6 +267,8 @@ async function runCell(c: Cell, out: string) {
   writeTextAtomic(cellFile(c), JSON.stringify(record, null, 2) + '\n');
   const ev = fields.evaluation;
   console.error(
-    `${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${fields.epochs_trained.toFixed(2)} epochs, ${trainSeconds.toFixed(0)} s`,
+    `${cellKey(c)}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} ` +
+      `(SISO ${(100 * ev.siso_accuracy).toFixed(2)}), ${fields.epochs_trained.toFixed(2)} epochs, ` +
+      `${trainSeconds.toFixed(0)} s`,
   );
 }

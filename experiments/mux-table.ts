@@ -79,20 +79,24 @@ for (const n of ns)
       ...ev,
     });
     console.error(
-      `${variant} N=${n}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} (SISO ${(100 * ev.siso_accuracy).toFixed(2)})`,
+      `${variant} N=${n}: ${(100 * ev.mean).toFixed(2)} ± ${(100 * ev.std).toFixed(2)} ` +
+        `(SISO ${(100 * ev.siso_accuracy).toFixed(2)})`,
     );
   }
 const siso = features.dev.count ? (rows[0] as { siso_accuracy: number }).siso_accuracy : NaN;
 const pct = (x: number) => (100 * x).toFixed(2);
 const md = [
-  `Frozen backbone: ${modelDir} (${model.numLayers} layers, d = ${model.hiddenSize}); ${task} dev, ${features.dev.count} examples; training: ${features.train.count} examples, ${epochs} epoch(s), lr ${lr}, batch 32, l = ${l}; accuracy over 10 random pairings (seed 4141)`,
+  `Frozen backbone: ${modelDir} (${model.numLayers} layers, d = ${model.hiddenSize}); ` +
+    `${task} dev, ${features.dev.count} examples; training: ${features.train.count} examples, ${epochs} epoch(s), ` +
+    `lr ${lr}, batch 32, l = ${l}; accuracy over 10 random pairings (seed 4141)`,
   '',
   '| model | N | trainable params | dev accuracy (mean ± std) | pairing sensitivity | agrees with SISO |',
   '| --- | --- | --- | --- | --- | --- |',
   `| SISO backbone | 1 | (frozen) | ${pct(siso)} | 0 | 100 |`,
   ...rows.map(
     (r: any) =>
-      `| ${r.variant} | ${r.n} | ${(r.adapter_parameters / 1e6).toFixed(2)}M | ${pct(r.mean)} ± ${pct(r.std)} | ${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`,
+      `| ${r.variant} | ${r.n} | ${(r.adapter_parameters / 1e6).toFixed(2)}M | ${pct(r.mean)} ± ${pct(r.std)} | ` +
+      `${pct(r.pairing_sensitivity)} | ${pct(r.agreement_with_siso)} |`,
   ),
 ].join('\n');
 fs.mkdirSync(out, { recursive: true });

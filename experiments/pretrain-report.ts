@@ -68,14 +68,31 @@ const runs: RunRecord[] = fs
   .map((f) => JSON.parse(fs.readFileSync(path.join(outDir, f), 'utf8')));
 const o = (r: RunRecord, k: string) => r.options[k];
 console.log(
-  '| run | arch | objective | tokenizer | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | held-out loss | held-out accuracy |',
+  '| run | arch | objective | tokenizer | batch x seq | peak lr | warm-up | mask | steps | tokens | step time | ' +
+    'held-out loss | held-out accuracy |',
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
   const objective = predictsNextToken(o(r, 'arch')) || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
   console.log(
-    `| ${r.run} | ${o(r, 'arch') ?? 'bert'} | ${objective} | ${o(r, 'tokenizer') ?? 'bert-base-uncased'} | ${o(r, 'batchSize')} x ${o(r, 'seqLen')} | ${o(r, 'lr')} | ${100 * Number(o(r, 'warm'))}% | ${mask} | ${r.steps.toLocaleString('en-US')} | ${(r.tokens / 1e6).toFixed(2)}M | ${(r.seconds / 60).toFixed(1)} min | ${r.heldOut.loss.toFixed(3)} | ${(100 * r.heldOut.accuracy).toFixed(1)}% |`,
+    '| ' +
+      [
+        r.run,
+        o(r, 'arch') ?? 'bert',
+        objective,
+        o(r, 'tokenizer') ?? 'bert-base-uncased',
+        `${o(r, 'batchSize')} x ${o(r, 'seqLen')}`,
+        o(r, 'lr'),
+        `${100 * Number(o(r, 'warm'))}%`,
+        mask,
+        r.steps.toLocaleString('en-US'),
+        `${(r.tokens / 1e6).toFixed(2)}M`,
+        `${(r.seconds / 60).toFixed(1)} min`,
+        r.heldOut.loss.toFixed(3),
+        `${(100 * r.heldOut.accuracy).toFixed(1)}%`,
+      ].join(' | ') +
+      ' |',
   );
 }
 // a run that continued another one's weights (options.model) is drawn after it, at its tokens in all

@@ -55,7 +55,8 @@ if (adapterSource) {
     '',
     `Trained on the frozen classifier \`${config.base_model?.source ?? run}\` by \`${adapterSource}\`.`,
     `On these weights, over 10 seeded pairings of the dev set:`,
-    `**${pct(adapterResult.mean)} ± ${pct(adapterResult.std)}** (SISO ${pct(adapterResult.siso_accuracy)}). Reproduce (a test checks it within 0.1 point):`,
+    `**${pct(adapterResult.mean)} ± ${pct(adapterResult.std)}** (SISO ${pct(adapterResult.siso_accuracy)}). ` +
+      'Reproduce (a test checks it within 0.1 point):',
     '',
     '```bash',
     `npx revmux eval --model ${out} --adapter ${target}`,
@@ -83,11 +84,13 @@ const card = [
   command,
   '```',
   '',
-  `${ft.steps.toLocaleString('en-US')} steps, best dev accuracy ${pct(ft.bestDevAccuracy)} at step ${ft.bestStep.toLocaleString('en-US')} (float32), ${(ft.seconds / 60).toFixed(0)} min.`,
+  `${ft.steps.toLocaleString('en-US')} steps, best dev accuracy ${pct(ft.bestDevAccuracy)} ` +
+    `at step ${ft.bestStep.toLocaleString('en-US')} (float32), ${(ft.seconds / 60).toFixed(0)} min.`,
   '',
   '## Dev accuracy of these float16 weights',
   '',
-  `${task.toUpperCase()} dev, ${dev.count} examples: **${pct(accuracy)}**. Reproduce (a test checks it within 0.1 point):`,
+  `${task.toUpperCase()} dev, ${dev.count} examples: **${pct(accuracy)}**. ` +
+    'Reproduce (a test checks it within 0.1 point):',
   '',
   '```bash',
   `npx revmux eval --model ${out} --task ${task}`,

@@ -13,7 +13,8 @@ import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { saveForCommit } from './committed-model.js';
 
 const { values: opts } = scriptArgs(
-  'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] [--tokenizer-note TEXT]',
+  'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] ' +
+    '[--tokenizer-note TEXT]',
   { run: undefined, name: undefined, 'held-out': undefined, note: undefined, 'tokenizer-note': undefined },
 );
 const run = opts.run;
@@ -95,22 +96,37 @@ const tokens = stages.reduce((a, s) => a + s.tokens, 0);
 const seconds = stages.reduce((a, s) => a + s.seconds, 0);
 const pct = (x: number) => (100 * x).toFixed(2);
 const fmt = (x: number) => x.toLocaleString('en-US');
+const corpus = path.relative(process.cwd(), String(o.corpus));
+const parameters = model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0);
+const what = isDecoder
+  ? 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction'
+  : 'BERT encoder (BertForMaskedLM) pretrained by masked-LM';
+const startedFrom = (s: Stage) =>
+  s.options.model
+    ? `\`${s.options.model}\``
+    : predictsNextToken(s.options.arch) || !s.options.positionInit || s.options.positionInit === 'random'
+      ? 'random weights'
+      : `random weights, ${s.options.positionInit} position init`;
 const card = [
   `# ${name}`,
   '',
-  `A ${isDecoder ? 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction' : 'BERT encoder (BertForMaskedLM) pretrained by masked-LM'} on this project's 2-core`,
-  `CPU machine with \`revmux pretrain\` (issue #12). Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB in this folder); revmux loads them as float32.`,
+  `A ${what} on this project's 2-core`,
+  `CPU machine with \`revmux pretrain\` (issue #12). Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB ` +
+    'in this folder); revmux loads them as float32.',
   ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Architecture',
   '',
-  `\`${c.model_type}\`, ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, FFN ${c.intermediate_size}, vocabulary ${fmt(Number(c.vocab_size))}, ${fmt(model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0))} parameters (config.json).`,
+  `\`${c.model_type}\`, ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, ` +
+    `FFN ${c.intermediate_size}, vocabulary ${fmt(Number(c.vocab_size))}, ${fmt(parameters)} parameters (config.json).`,
   '',
   '## Data and tokenizer',
   '',
-  `Corpus: \`${path.relative(process.cwd(), String(o.corpus))}\` (the shared Wikipedia sample), packed into ${o.seqLen}-token sequences.`,
-  `Held-out: its first ${heldOut} sequences (${fmt(heldOut * Number(o.seqLen))} tokens), never trained on; training starts after them.`,
-  `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\`, copied into this folder (the commands below name the path it was read from).`,
+  `Corpus: \`${corpus}\` (the shared Wikipedia sample), packed into ${o.seqLen}-token sequences.`,
+  `Held-out: its first ${heldOut} sequences (${fmt(heldOut * Number(o.seqLen))} tokens), never trained on; ` +
+    'training starts after them.',
+  `Tokenizer: \`${path.relative(process.cwd(), String(o.tokenizer))}\`, copied into this folder ` +
+    '(the commands below name the path it was read from).',
   ...(opts['tokenizer-note'] ? [opts['tokenizer-note']!] : []),
   '',
   '## Training, stage by stage',
@@ -119,10 +135,13 @@ const card = [
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...stages.map(
     (s) =>
-      `| \`${s.dir}\` | ${s.options.model ? `\`${s.options.model}\`` : predictsNextToken(s.options.arch) || !s.options.positionInit || s.options.positionInit === 'random' ? 'random weights' : `random weights, ${s.options.positionInit} position init`} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`,
+      `| \`${s.dir}\` | ${startedFrom(s)} | ${fmt(s.tokens)} | ${(s.seconds / 60).toFixed(0)} min | ` +
+      `${s.options.lr} | ${s.options.warm} | ${s.options.batchSize} x ${s.options.seqLen} | ${s.options.seed} | ` +
+      `${s.heldOut.loss.toFixed(3)} | ${pct(s.heldOut.accuracy)}% |`,
   ),
   '',
-  `In all: **${fmt(tokens)} tokens**, ${(seconds / 60).toFixed(0)} minutes of step time (each stage on one thread, REVMUX_THREADS=1; wall time was longer, the cores were shared).`,
+  `In all: **${fmt(tokens)} tokens**, ${(seconds / 60).toFixed(0)} minutes of step time ` +
+    '(each stage on one thread, REVMUX_THREADS=1; wall time was longer, the cores were shared).',
   '',
   'Commands, in order (each resumable: the same line continues an interrupted stage):',
   '',
@@ -141,12 +160,14 @@ const card = [
   '',
   '## Held-out metrics of these float16 weights',
   '',
-  `${metric}: loss **${score.loss.toFixed(4)}** nats, accuracy **${pct(score.accuracy)}%** on the ${heldOut} held-out sequences`,
+  `${metric}: loss **${score.loss.toFixed(4)}** nats, accuracy **${pct(score.accuracy)}%** ` +
+    `on the ${heldOut} held-out sequences`,
   `(float32 at the end of the last stage: ${last.heldOut.loss.toFixed(4)} / ${pct(last.heldOut.accuracy)}%` +
     `${average ? ', before averaging' : ''}). Reproduce:`,
   '',
   '```bash',
-  `npx revmux pretrain --score-only --model ${out} --corpus ${path.relative(process.cwd(), String(o.corpus))} --tokenizer ${out} --seq-len ${o.seqLen} --batch-size ${o.batchSize} --held-out ${heldOut}`,
+  `npx revmux pretrain --score-only --model ${out} --corpus ${corpus} --tokenizer ${out} --seq-len ${o.seqLen} ` +
+    `--batch-size ${o.batchSize} --held-out ${heldOut}`,
   '```',
   '',
 ];
@@ -169,5 +190,6 @@ const evidence = {
 fs.mkdirSync(path.join('results', 'models'), { recursive: true });
 writeTextAtomic(path.join('results', 'models', `${name}.json`), JSON.stringify(evidence, null, 2) + '\n');
 console.log(
-  `${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, held-out loss ${score.loss.toFixed(4)}, accuracy ${pct(score.accuracy)}%`,
+  `${out}: ${(bytes / 1024 ** 2).toFixed(1)} MB, held-out loss ${score.loss.toFixed(4)}, ` +
+    `accuracy ${pct(score.accuracy)}%`,
 );

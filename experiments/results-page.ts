@@ -58,6 +58,8 @@ function files(dir: string): string[] {
 }
 
 const pct = (x: number) => (100 * x).toFixed(2);
+/** One markdown table row. */
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) =>
   xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN;
@@ -131,7 +133,10 @@ function claim(table: string, name: string, a: Agg | undefined, b: Agg | undefin
     'within the spread': 'within the spread (no clear order)',
     'does not hold': '**does not hold**',
   };
-  return `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, largest spread ${pct(noise)}): ${shown[verdict]}.`;
+  return (
+    `- ${name}: ${pct(a.acc)} vs ${pct(b.acc)} (difference ${diff >= 0 ? '+' : ''}${pct(diff)} points, ` +
+    `largest spread ${pct(noise)}): ${shown[verdict]}.`
+  );
 }
 
 /** Each claim once, with how many tables it holds in, and which (the per-table lines below give the numbers). */
@@ -258,9 +263,7 @@ function besideThePaper(c0: CellRecord, main: Agg[]): string[] {
   for (const a of rows) {
     const p = paper.cells[a.variant][a.n][task];
     const ours = 100 * (a.acc - a.siso);
-    out.push(
-      `| ${a.variant} | ${a.n} | ${pct(a.acc)} | ${signed(ours)} | ${p.toFixed(2)} | ${paperSiso ? signed(p - paperSiso) : ''} |`,
-    );
+    out.push(row([a.variant, a.n, pct(a.acc), signed(ours), p.toFixed(2), paperSiso ? signed(p - paperSiso) : '']));
   }
   return [...out, ''];
 }
@@ -314,15 +317,30 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     if (c0.backbone_dir)
       md.push(`Frozen backbone \`${c0.backbone_dir}\`, weights sha256 \`${c0.backbone_sha256.slice(0, 12)}…\`.`, '');
     md.push(
-      `| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`,
+      '| variant | N | seeds | dev accuracy | ± seeds | ± pairings | per-slot | pairing sensitivity | ' +
+        `agrees with SISO | trained params | epochs (best / trained) | train s |${speedHeads}`,
       `| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |${speedRule}`,
     );
     md.push(
-      `| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |${benches.map(() => ' 1x |').join('')}`,
+      `| SISO backbone | 1 | | ${pct(main[0].siso)} | | | | 0 | 100 | (frozen) | | |` + ' 1x |'.repeat(benches.length),
     );
     for (const a of main)
       md.push(
-        `| ${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''} | ${a.n} | ${a.seeds} | ${pct(a.acc)} | ${Number.isNaN(a.seedSd) ? '' : pct(a.seedSd)} | ${pct(a.pairingSd)} | ${a.slots.map(pct).join(' / ')} | ${pct(a.sensitivity)} | ${pct(a.agreement)} | ${(a.params / 1e6).toFixed(2)}M | ${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)} | ${a.seconds.toFixed(0)} |${benches.length ? ` ${speedCell(benches, a, c0.backbone_layers)} |` : ''}`,
+        row([
+          `${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''}`,
+          a.n,
+          a.seeds,
+          pct(a.acc),
+          Number.isNaN(a.seedSd) ? '' : pct(a.seedSd),
+          pct(a.pairingSd),
+          a.slots.map(pct).join(' / '),
+          pct(a.sensitivity),
+          pct(a.agreement),
+          `${(a.params / 1e6).toFixed(2)}M`,
+          `${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)}`,
+          a.seconds.toFixed(0),
+          ...(benches.length ? [speedCell(benches, a, c0.backbone_layers)] : []),
+        ]),
       );
     md.push('');
     md.push(...besideThePaper(c0, main));
@@ -392,7 +410,9 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
       const monotone = ls.every((a, i) => i === 0 || a.acc >= ls[i - 1].acc - a.pairingSd);
       record(`More prefill layers keep more accuracy (RevMUX, N = ${n})`, task, monotone ? 'holds' : 'does not hold');
       lines.push(
-        `- More prefill layers keep more accuracy (RevMUX, N = ${n}): ${ls.map((a) => `l = ${a.l}: ${pct(a.acc)}`).join(', ')}: ${monotone ? 'holds (never drops by more than the pairing spread)' : '**does not hold**'}.`,
+        `- More prefill layers keep more accuracy (RevMUX, N = ${n}): ` +
+          `${ls.map((a) => `l = ${a.l}: ${pct(a.acc)}`).join(', ')}: ` +
+          `${monotone ? 'holds (never drops by more than the pairing spread)' : '**does not hold**'}.`,
       );
     }
     md.push(...lines, '');

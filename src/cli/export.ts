@@ -44,7 +44,8 @@ export function registerExport(program: Command): void {
         console.log(
           `wrote ${r.onnx}: ${m.kind === 'multiplexed' ? `${m.variant} N=${m.n} l=${m.l}` : 'SISO'}, inputs ` +
             `${m.inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')} -> ` +
-            `${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}${m.external_data ? `, weights in ${m.external_data}` : ''}`,
+            `${m.outputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}` +
+            (m.external_data ? `, weights in ${m.external_data}` : ''),
         );
       },
     );

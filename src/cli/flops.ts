@@ -78,7 +78,11 @@ export function registerFlops(program: Command): void {
       if (!o.json) {
         console.log(
           `${o.model ?? o.random}: ${config.model_type}, ${L} layers, d = ${d}; ` +
-            `${o.task ? `${o.task} dev (${lengths.length} examples, mean length ${(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1)})` : `seq ${o.seq}`}; l = ${l}\n`,
+            (o.task
+              ? `${o.task} dev (${lengths.length} examples, ` +
+                `mean length ${(lengths.reduce((a, b) => a + b, 0) / lengths.length).toFixed(1)})`
+              : `seq ${o.seq}`) +
+            `; l = ${l}\n`,
         );
         console.log('| variant | N | l | GFLOPs / example | dev TFLOPs | bound with adapters | backbone bound |');
         console.log('| --- | --- | --- | --- | --- | --- | --- |');

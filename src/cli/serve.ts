@@ -88,7 +88,9 @@ export function registerServe(program: Command): void {
       }
       console.error(
         `revmux serve: ready, N = ` +
-          `${s.batcher()?.capacity ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ') : '1'}`,
+          (s.batcher()?.capacity
+            ? [...s.batcher()!.capacity.entries()].map(([n, c]) => `${n} (${c.toFixed(0)} inputs/s)`).join(', ')
+            : '1'),
       );
       const stop = async (sig: string) => {
         console.error(`revmux serve: ${sig}, finishing queued and in-flight requests`);

@@ -11,7 +11,8 @@ export const GLUE_SOURCES = {
   zip: (folder: string) => `https://dl.fbaipublicfiles.com/glue/data/${folder}.zip`,
   mrpcTrain: 'https://dl.fbaipublicfiles.com/senteval/senteval_data/msr_paraphrase_train.txt',
   mrpcDevIds:
-    'https://firebasestorage.googleapis.com/v0/b/mtl-sentence-representations.appspot.com/o/data%2Fmrpc_dev_ids.tsv?alt=media&token=ec5c0836-31d5-48f4-b431-7480817f1adc',
+    'https://firebasestorage.googleapis.com/v0/b/mtl-sentence-representations.appspot.com/o/' +
+    'data%2Fmrpc_dev_ids.tsv?alt=media&token=ec5c0836-31d5-48f4-b431-7480817f1adc',
 };
 
 export type Fetcher = (url: string) => Promise<Buffer>;

@@ -22,7 +22,11 @@ export function tritonConfig(
   o: { maxBatch?: number; queueDelayUs?: number } = {},
 ): string {
   const lines = [
-    `# ${m.kind === 'multiplexed' ? `RevMUX N = ${m.n} (${m.variant}, l = ${m.l}): one batch row is a group of ${m.n} inputs` : 'SISO: one batch row is one input'}; see revmux.json.`,
+    `# ${
+      m.kind === 'multiplexed'
+        ? `RevMUX N = ${m.n} (${m.variant}, l = ${m.l}): one batch row is a group of ${m.n} inputs`
+        : 'SISO: one batch row is one input'
+    }; see revmux.json.`,
     '# Dynamic batching concatenates requests along the first dimension, so requests batch together only when',
     '# their sequence lengths match: pad every request to the same length (for example max_length) on the client.',
     `name: "${name}"`,

@@ -107,7 +107,8 @@ describe('group feeds', () => {
       0 * 6 + 2 + 3,
       1 * 6 + 2 + 2,
     ]);
-    assert.deepEqual(Array.from(f.aux_key.data as BigInt64Array, Number), [0 * 2 + 0, 0 * 2 + 1, 1 * 2 + 0]); // DataMUX: rows of the key states
+    // DataMUX: rows of the key states
+    assert.deepEqual(Array.from(f.aux_key.data as BigInt64Array, Number), [0 * 2 + 0, 0 * 2 + 1, 1 * 2 + 0]);
     const g = mlmFeeds(muxplm, BigInt64Array.from([7n]), BigInt64Array.from([6n]), 4, 4);
     assert.deepEqual(Array.from(g.aux_key.data as BigInt64Array, Number), [1]); // MUX-PLM: the instance
   });
@@ -197,7 +198,7 @@ describe('whole-model multiplexer graphs', () => {
   });
 
   for (const s of [datamux, muxplm]) {
-    it(`${s.method}: an instance's answer does not depend on how far its batch is padded, and odd counts are filled`, async () => {
+    it(`${s.method}: an instance's answer does not depend on its batch's padding; odd counts are filled`, async () => {
       const bert = tinyBert(4);
       const params = paramsOf(bert, initHead(s, 16, 40, 0.2, 8), s);
       const session = await compile(

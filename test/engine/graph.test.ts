@@ -113,7 +113,7 @@ describe('runtime', () => {
     }
   });
 
-  it('builds sessions from one shared weights file: the same results as from a buffer, each array written once', async () => {
+  it('builds sessions from one shared weights file: results as from a buffer, each array written once', async () => {
     const wData = Float32Array.from({ length: 600 * 3 }, (_, i) => Math.sin(i)); // 7 KB: external
     const build = (relu: boolean) => {
       const g = new Graph();

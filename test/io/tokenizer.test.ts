@@ -87,7 +87,7 @@ describe('bert-base-uncased tokenizer', () => {
 });
 
 describe('byte-level BPE tokenizer (RoBERTa / Qwen style)', () => {
-  it('encodes words with their leading-space marker, RoBERTa pairs and its pad id, from a tokenizer.json built here', async () => {
+  it('encodes words with their leading-space marker, RoBERTa pairs and pad id, from a tokenizer.json', async () => {
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');

@@ -85,7 +85,7 @@ for (const variant of ['revmux', 'ora', 'vanilla'] as MuxVariant[]) {
 }
 
 describe('mapping loss', () => {
-  it('value is the mean |cos| over ordered slot pairs; autodiff is half the symmetric derivative (stop-gradient)', async () => {
+  it('is the mean |cos| over ordered slot pairs; its gradient is half the symmetric one (stop-gradient)', async () => {
     const { Graph, grad, compile: comp } = await import('../../src/engine/index.js');
     const { mappingLoss } = await import('../../src/mux/losses.js');
     const G = 2,

@@ -207,7 +207,7 @@ describe('revmux pretrain --arch llama', () => {
     return { dir, corpus };
   }
 
-  it('learns next-token prediction of a cyclic corpus, writes a LlamaForCausalLM folder, and resumes exactly', async () => {
+  it('learns next-token prediction of a cyclic corpus, writes a LlamaForCausalLM folder, resumes exactly', async () => {
     const { dir, corpus } = await cyclicCorpus();
     const base: PretrainOptions = {
       corpus,
@@ -247,7 +247,7 @@ describe('revmux pretrain --arch llama', () => {
     assert.equal(resumed.heldOut.loss, r.heldOut.loss);
   });
 
-  it("continues a loaded Qwen3 decoder by next-token prediction, the objective its family shares with LLaMA's", async (t) => {
+  it("continues a loaded Qwen3 decoder by next-token prediction, the objective shared with LLaMA's", async (t) => {
     const qwen = sharedData(t, 'reference/qwen3-tiny');
     if (!qwen) return;
     const { dir, corpus } = await cyclicCorpus();
