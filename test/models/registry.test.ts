@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { ARCHITECTURES } from '../../src/models/registry.js';
 import { saveModel } from '../../src/models/save.js';
+import { sources } from '../helpers/sources.js';
 
 /** Files that may name a family: the family modules and the registry. */
 const FAMILY_MODULES = ['bert', 'distilbert', 'roberta', 't5', 'llama', 'qwen', 'registry', 'architecture'].map(
@@ -20,14 +21,6 @@ const FAMILY_MODULES = ['bert', 'distilbert', 'roberta', 't5', 'llama', 'qwen', 
  * next-token pretraining (BERT, LLaMA objectives), and the whole-model baselines DataMUX / MUX-PLM (BERT).
  */
 const ONE_FAMILY_FEATURES = ['src/train/pretrain.ts', 'src/train/full-mux-train.ts', 'src/baselines/full-model.ts'];
-
-function sources(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-    );
-}
 
 describe('backbone registry', () => {
   it('lists every supported model_type when one is not', () => {

@@ -5,14 +5,7 @@ import { describe, it } from 'node:test';
 import { adapterFlops } from '../../src/eval/flops.js';
 import { adapterSize } from '../../src/mux/spec.js';
 import { MUX_VARIANTS, VARIANTS } from '../../src/mux/variants.js';
-
-function sources(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? sources(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-    );
-}
+import { sources } from '../helpers/sources.js';
 
 describe('the variants table', () => {
   it('is the only place that tells the variants apart', () => {

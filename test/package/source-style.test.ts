@@ -2,23 +2,15 @@
 // strings, template literals, regexes and comments alone.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
+import { sources } from '../helpers/sources.js';
 
 const ROOTS = ['src', 'test', 'bench', 'experiments'];
 const MAX_COLUMNS = 120;
 
-function tsFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory() ? tsFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [],
-    );
-}
-
 describe('source style', () => {
   it(`every TypeScript line fits in ${MAX_COLUMNS} columns`, () => {
-    const files = ROOTS.flatMap(tsFiles);
+    const files = ROOTS.flatMap(sources);
     assert.ok(files.length > 100, `found only ${files.length} files under ${ROOTS.join(', ')}`);
     const long = files.flatMap((f) =>
       fs
