@@ -19,7 +19,8 @@ export function registerBench(program: Command): void {
     .option('--model <dir>', 'a model folder')
     .option(
       '--random <name>',
-      'random weights of a known shape: bert-base, bert-small, bert-mini, bert-tiny, t5-small, llama-tiny',
+      'random weights of a known shape: FAMILY-SIZE (bert, llama, t5 x tiny, mini, small, medium, base; ' +
+        'llama-base is the LLaMA layout at BERT-base size), or the public shapes t5-small, llama-tiny',
     )
     .option(
       '--adapter <dir...>',

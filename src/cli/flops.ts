@@ -16,7 +16,8 @@ export function registerFlops(program: Command): void {
     .option('--model <dir>', 'a model folder (only config.json is read)')
     .option(
       '--random <name>',
-      'a known shape instead: bert-base, bert-small, bert-mini, bert-tiny, t5-small, llama-tiny',
+      'a known shape instead: FAMILY-SIZE (bert, llama, t5 x tiny, mini, small, medium, base), ' +
+        'or the public shapes t5-small, llama-tiny',
       'bert-base',
     )
     .option('--variants <list>', 'comma-separated variants', MUX_VARIANTS.join(','))
