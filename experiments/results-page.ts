@@ -434,10 +434,21 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
       );
     }
     const ns = [...new Set(main.filter((a) => a.variant === 'revmux').map((a) => a.n))].sort((a, b) => a - b);
-    for (let i = 1; i < ns.length; i++) {
-      const drop = (at('revmux', ns[i - 1])?.acc ?? NaN) - (at('revmux', ns[i])?.acc ?? NaN);
+    const paperFamily = paperBackbone(c0.backbone_type ?? 'bert');
+    const paperRevmux = paperFamily?.cells.revmux;
+    const paperDrop = (from: number, to: number) => {
+      const t = c0.task as 'sst2';
+      const [a, b] = [paperRevmux?.[from]?.[t], paperRevmux?.[to]?.[t]];
+      return a === undefined || b === undefined
+        ? ''
+        : ` (the paper's ${paperFamily!.name.split(' (')[0]}: ${(a - b).toFixed(2)})`;
+    };
+    const steps = ns.length > 2 ? [...ns.slice(1).map((n, i) => [ns[i], n]), [ns[0], ns[ns.length - 1]]] : [];
+    for (const [from, to] of ns.length === 2 ? [[ns[0], ns[1]]] : steps) {
+      const drop = (at('revmux', from)?.acc ?? NaN) - (at('revmux', to)?.acc ?? NaN);
       lines.push(
-        `- RevMUX from N = ${ns[i - 1]} to ${ns[i]}: ${drop >= 0 ? 'loses' : 'gains'} ${pct(Math.abs(drop))} points.`,
+        `- RevMUX from N = ${from} to ${to}: ${drop >= 0 ? 'loses' : 'gains'} ${pct(Math.abs(drop))} points` +
+          `${paperDrop(from, to)}.`,
       );
     }
     for (const n of [...new Set(sweep.map((a) => a.n))]) {
