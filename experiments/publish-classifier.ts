@@ -64,9 +64,19 @@ if (adapterSource) {
   ];
 }
 
+/** `init:[arch-]size[:Llayers]`, as `revmux finetune` records a run from random weights, back into its options. */
+function initOptions(model: string): string {
+  const m = /^init:(?:(\w+)-)?(\w+)(?::L(\d+))?$/.exec(model);
+  if (!m) throw new Error(`${file}: options.model ${JSON.stringify(model)} is not init:[arch-]size[:Llayers]`);
+  if (!o.tokenizer) throw new Error(`${file}: a run from --init must record options.tokenizer to be published`);
+  return [`--init ${m[2]}`, m[1] ? `--arch ${m[1]}` : '', m[3] ? `--layers ${m[3]}` : '', `--tokenizer ${o.tokenizer}`]
+    .filter(Boolean)
+    .join(' ');
+}
+const fromInit = String(o.model).startsWith('init:');
 const command = [
   `REVMUX_THREADS=1 npx revmux finetune --task ${o.task}`,
-  String(o.model).startsWith('init:') ? `--init ${String(o.model).slice(5)}` : `--model ${o.model}`,
+  fromInit ? initOptions(String(o.model)) : `--model ${o.model}`,
   `--out ${run} --epochs ${o.epochs} --batch-size ${o.batchSize} --lr ${o.lr} --max-length ${o.maxLength}`,
   `${o.evalEvery ? `--eval-every ${o.evalEvery} ` : ''}--seed ${o.seed}`,
 ].join(' ');
@@ -74,7 +84,7 @@ const card = [
   `# ${name}`,
   '',
   `\`${model.architectureName}\` fine-tuned on ${task.toUpperCase()} here with \`revmux finetune\``,
-  `(all weights, best dev checkpoint), from \`${o.model}\`.`,
+  `(all weights, best dev checkpoint), from ${fromInit ? 'random weights' : `\`${o.model}\``}.`,
   `Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB); revmux loads them as float32.`,
   ...(opts.note ? ['', opts.note!] : []),
   '',

@@ -282,6 +282,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     seconds: (Date.now() - t0) / 1000,
   };
   fs.mkdirSync(o.out, { recursive: true });
-  writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result, options: meta }, null, 2) + '\n');
+  // the tokenizer is not part of the resume identity (meta), but a run from --init cannot be repeated without it
+  const options = { ...meta, tokenizer: o.tokenizer ?? null };
+  writeTextAtomic(path.join(o.out, 'finetune.json'), JSON.stringify({ ...result, options }, null, 2) + '\n');
   return result;
 }

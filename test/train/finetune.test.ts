@@ -53,6 +53,10 @@ describe('revmux finetune', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'config.json'), 'utf8'));
     assert.deepEqual(cfg.id2label, { 0: 'negative', 1: 'positive' });
     assert.equal(cfg.architectures[0], 'BertForSequenceClassification');
+    // what a card needs to repeat a run from random weights: the preset and the tokenizer it was sized to
+    const record = JSON.parse(fs.readFileSync(path.join(dir, 'a', 'finetune.json'), 'utf8'));
+    assert.equal(record.options.model, 'init:tiny');
+    assert.equal(record.options.tokenizer, tokenizer);
   });
 });
 
