@@ -4,110 +4,17 @@
 // prefill sweep, accuracy against N, and a plain check of each of the paper's claims with the spread.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { type CellMethod, SUPERSEDED, isWholeModel } from './matrix-grid.js';
+import { type CellMethod, isWholeModel } from './matrix-grid.js';
 import { paperBackbone } from './paper-numbers.js';
-
-interface CellRecord {
-  cell: string;
-  grid: string;
-  backbone: string;
-  /** The weights of the task's frozen backbone the cell ran on: one table, one backbone. */
-  backbone_sha256: string;
-  backbone_dir?: string;
-  backbone_layers: number;
-  /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
-  backbone_type?: string;
-  backbone_hidden: number;
-  task: string;
-  variant: string;
-  n: number;
-  l: number;
-  seed: number;
-  /** Trainable weights (adapter cells written before the whole-model cells call it adapter_parameters). */
-  trainable_parameters?: number;
-  adapter_parameters?: number;
-  epochs_trained: number;
-  best_epoch: number;
-  train_seconds: number;
-  evaluation: {
-    mean: number;
-    std: number;
-    siso_accuracy: number;
-    pairing_sensitivity: number;
-    agreement_with_siso: number;
-    slot_accuracy: number[];
-  };
-}
-
-function files(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((e) =>
-      e.isDirectory()
-        ? e.name === 'speed' || e.name === SUPERSEDED
-          ? []
-          : files(path.join(dir, e.name))
-        : e.name.endsWith('.json')
-          ? [path.join(dir, e.name)]
-          : [],
-    );
-}
+import { type Agg, type CellRecord, aggregate, cellFiles, groupBy } from './results-cells.js';
+import { accuracyByNChart, accuracySpeedChart } from './results-charts.js';
+import { benchName, speedCell, speeds } from './results-speed.js';
 
 const pct = (x: number) => (100 * x).toFixed(2);
 /** One markdown table row. */
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) =>
-  xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN;
-
-interface Agg {
-  variant: string;
-  n: number;
-  l: number;
-  seeds: number;
-  acc: number;
-  seedSd: number;
-  pairingSd: number;
-  siso: number;
-  slots: number[];
-  sensitivity: number;
-  agreement: number;
-  params: number;
-  epochs: number;
-  bestEpoch: number;
-  seconds: number;
-}
-
-function aggregate(cells: CellRecord[]): Agg {
-  const e = cells.map((c) => c.evaluation);
-  return {
-    variant: cells[0].variant,
-    n: cells[0].n,
-    l: cells[0].l,
-    seeds: cells.length,
-    acc: mean(e.map((x) => x.mean)),
-    seedSd: sd(e.map((x) => x.mean)),
-    pairingSd: mean(e.map((x) => x.std)),
-    siso: e[0].siso_accuracy,
-    slots: e[0].slot_accuracy.map((_, i) => mean(e.map((x) => x.slot_accuracy[i]))),
-    sensitivity: mean(e.map((x) => x.pairing_sensitivity)),
-    agreement: mean(e.map((x) => x.agreement_with_siso)),
-    params: cells[0].trainable_parameters ?? cells[0].adapter_parameters ?? NaN,
-    epochs: mean(cells.map((c) => c.epochs_trained)),
-    bestEpoch: mean(cells.map((c) => c.best_epoch)),
-    seconds: mean(cells.map((c) => c.train_seconds)),
-  };
-}
-
-function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
-  return m;
-}
 
 type Verdict = 'holds' | 'within the spread' | 'does not hold';
 /** Every verdict of the page, by claim, for the summary across tables at the top. */
@@ -170,129 +77,9 @@ function summary(): string[] {
   return out;
 }
 
-const records = files(path.join('results', 'matrix')).map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord);
-
-/**
- * Measured speed-ups of a grid: `revmux bench ... --out results/matrix/<grid>/speed/<name>` runs, made on
- * free cores apart from the cells. Keyed by bench name, then variant|n|l.
- */
-interface BenchFile {
-  model: string;
-  hidden: number;
-  layers?: number;
-  results: { variant: string; n: number; l: number; speedup: number; bound_flops: number }[];
-}
-function speeds(grid: string): BenchFile[] {
-  const dir = path.join('results', 'matrix', grid, 'speed');
-  if (!fs.existsSync(dir)) return [];
-  const runs = fs.readdirSync(dir).flatMap((d) => {
-    const f = path.join(dir, d, 'bench.json');
-    return fs.existsSync(f) ? [JSON.parse(fs.readFileSync(f, 'utf8')) as BenchFile] : [];
-  });
-  // several runs on one model (say the main l, then the prefill sweep's) make one column; the grid's own
-  // backbone comes first, random weights at another shape after it
-  const merged = [...groupBy(runs, (b) => `${b.model}|${b.layers}`).values()].map((bs) => ({
-    ...bs[0],
-    results: bs.flatMap((b) => b.results),
-  }));
-  return merged.sort((a, b) => Number(a.model.startsWith('random')) - Number(b.model.startsWith('random')));
-}
-// a bench of another depth is matched at the same share of prefilled layers (l = 1 of 4 ~ l = 3 of 12)
-const sameDepth = (b: BenchFile, rl: number, l: number, layers: number) =>
-  b.layers ? rl * layers === l * b.layers : rl === l;
-const benchRow = (b: BenchFile, a: { variant: string; n: number; l: number }, layers: number) =>
-  b.results.find((r) => r.variant === a.variant && r.n === a.n && sameDepth(b, r.l, a.l, layers));
-const speedCell = (benches: BenchFile[], a: { variant: string; n: number; l: number }, layers: number) =>
-  benches
-    .map((b) => benchRow(b, a, layers))
-    .map((r) => (r ? `${r.speedup}x (bound ${r.bound_flops}x)` : ''))
-    .join(' | ');
-const benchName = (b: BenchFile) => `${b.model} (d = ${b.hidden}${b.layers ? `, ${b.layers} layers` : ''})`;
-
-/** Accuracy against measured speed-up, one panel per benchmarked model: every cell with a speed-up there. */
-function accuracySpeedChart(title: string, aggs: Agg[], benches: BenchFile[], layers: number): TopLevelSpec | null {
-  const values = benches.flatMap((b) => [
-    { bench: benchName(b), label: 'SISO', variant: 'SISO', speedup: 1, accuracy: 100 * aggs[0].siso },
-    ...aggs.flatMap((a) => {
-      const r = benchRow(b, a, layers);
-      const label = `N=${a.n} l=${a.l}`;
-      return r ? [{ bench: benchName(b), label, variant: a.variant, speedup: r.speedup, accuracy: 100 * a.acc }] : [];
-    }),
-  ]);
-  if (values.length <= benches.length) return null;
-  const x = {
-    field: 'speedup',
-    type: 'quantitative',
-    scale: { zero: false },
-    title: 'measured speed-up over SISO',
-  } as const;
-  const y = { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' } as const;
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    data: { values },
-    facet: { column: { field: 'bench', type: 'nominal', title: 'speed measured on' } },
-    resolve: { scale: { x: 'independent' } },
-    spec: {
-      width: 320,
-      height: 240,
-      layer: [
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y, color: { field: 'variant' } } },
-        { mark: { type: 'text', dx: 4, align: 'left', fontSize: 8 }, encoding: { x, y, text: { field: 'label' } } },
-      ],
-    },
-  };
-}
-/**
- * Accuracy against N, every variant of the main table; beside it, in its own panel and y scale, the paper's
- * numbers for the same family and task (its backbone is far larger, so the panels share only the x axis).
- */
-function accuracyByNChart(title: string, c0: CellRecord, main: Agg[]): TopLevelSpec {
-  const ours = `ours: ${c0.backbone}, ${c0.backbone_layers} layers, d = ${c0.backbone_hidden} (CPU)`;
-  const paper = paperBackbone(c0.backbone_type ?? 'bert');
-  const task = c0.task as 'sst2';
-  const paperValues = paper
-    ? [
-        ...(paper.siso ? [{ source: paper.name, variant: 'SISO', n: 1, accuracy: paper.siso[task] }] : []),
-        ...Object.entries(paper.cells)
-          .filter(([variant]) => main.some((a) => a.variant === variant))
-          .flatMap(([variant, byN]) =>
-            Object.entries(byN).flatMap(([n, r]) =>
-              task in r ? [{ source: paper.name, variant, n: +n, accuracy: r[task] }] : [],
-            ),
-          ),
-      ]
-    : [];
-  const values = [
-    { source: ours, variant: 'SISO', n: 1, accuracy: 100 * main[0].siso },
-    ...main.map((a) => ({ source: ours, variant: a.variant, n: a.n, accuracy: 100 * a.acc })),
-    ...paperValues,
-  ];
-  const ns = [...new Set(values.map((v) => v.n))].sort((a, b) => a - b);
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    data: { values },
-    facet: { column: { field: 'source', type: 'nominal', title: null, sort: [ours] } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 320,
-      height: 240,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: {
-          field: 'n',
-          type: 'quantitative',
-          scale: { type: 'log', base: 2 },
-          axis: { values: ns, format: 'd' },
-          title: 'N',
-        },
-        y: { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'dev accuracy (%)' },
-        color: { field: 'variant', type: 'nominal' },
-      },
-    },
-  };
-}
+const records = cellFiles(path.join('results', 'matrix')).map(
+  (f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord,
+);
 
 /** Our main table's accuracies beside the paper's for the same family, as drops from each side's SISO. */
 function besideThePaper(c0: CellRecord, main: Agg[]): string[] {

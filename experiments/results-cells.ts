@@ -1,0 +1,102 @@
+// The results matrix's cell files (one JSON per cell, written by experiments/matrix.ts) and their
+// aggregation over seeds, for the results page and its charts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SUPERSEDED } from './matrix-grid.js';
+
+export interface CellRecord {
+  cell: string;
+  grid: string;
+  backbone: string;
+  /** The weights of the task's frozen backbone the cell ran on: one table, one backbone. */
+  backbone_sha256: string;
+  backbone_dir?: string;
+  backbone_layers: number;
+  /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
+  backbone_type?: string;
+  backbone_hidden: number;
+  task: string;
+  variant: string;
+  n: number;
+  l: number;
+  seed: number;
+  /** Trainable weights (adapter cells written before the whole-model cells call it adapter_parameters). */
+  trainable_parameters?: number;
+  adapter_parameters?: number;
+  epochs_trained: number;
+  best_epoch: number;
+  train_seconds: number;
+  evaluation: {
+    mean: number;
+    std: number;
+    siso_accuracy: number;
+    pairing_sensitivity: number;
+    agreement_with_siso: number;
+    slot_accuracy: number[];
+  };
+}
+
+/** Every cell file under `dir`, leaving out speed measurements and superseded cells. */
+export function cellFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) =>
+      e.isDirectory()
+        ? e.name === 'speed' || e.name === SUPERSEDED
+          ? []
+          : cellFiles(path.join(dir, e.name))
+        : e.name.endsWith('.json')
+          ? [path.join(dir, e.name)]
+          : [],
+    );
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sd = (xs: number[]) =>
+  xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN;
+
+export interface Agg {
+  variant: string;
+  n: number;
+  l: number;
+  seeds: number;
+  acc: number;
+  seedSd: number;
+  pairingSd: number;
+  siso: number;
+  slots: number[];
+  sensitivity: number;
+  agreement: number;
+  params: number;
+  epochs: number;
+  bestEpoch: number;
+  seconds: number;
+}
+
+export function aggregate(cells: CellRecord[]): Agg {
+  const e = cells.map((c) => c.evaluation);
+  return {
+    variant: cells[0].variant,
+    n: cells[0].n,
+    l: cells[0].l,
+    seeds: cells.length,
+    acc: mean(e.map((x) => x.mean)),
+    seedSd: sd(e.map((x) => x.mean)),
+    pairingSd: mean(e.map((x) => x.std)),
+    siso: e[0].siso_accuracy,
+    slots: e[0].slot_accuracy.map((_, i) => mean(e.map((x) => x.slot_accuracy[i]))),
+    sensitivity: mean(e.map((x) => x.pairing_sensitivity)),
+    agreement: mean(e.map((x) => x.agreement_with_siso)),
+    params: cells[0].trainable_parameters ?? cells[0].adapter_parameters ?? NaN,
+    epochs: mean(cells.map((c) => c.epochs_trained)),
+    bestEpoch: mean(cells.map((c) => c.best_epoch)),
+    seconds: mean(cells.map((c) => c.train_seconds)),
+  };
+}
+
+export function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
+  return m;
+}
