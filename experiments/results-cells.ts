@@ -2,6 +2,7 @@
 // aggregation over seeds, for the results page and its charts.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PairingResult } from '../src/eval/pairing.js';
 import { SUPERSEDED } from './matrix-grid.js';
 
 export interface CellRecord {
@@ -26,14 +27,10 @@ export interface CellRecord {
   epochs_trained: number;
   best_epoch: number;
   train_seconds: number;
-  evaluation: {
-    mean: number;
-    std: number;
-    siso_accuracy: number;
-    pairing_sensitivity: number;
-    agreement_with_siso: number;
-    slot_accuracy: number[];
-  };
+  evaluation: Pick<
+    PairingResult,
+    'mean' | 'std' | 'siso_accuracy' | 'pairing_sensitivity' | 'agreement_with_siso' | 'slot_accuracy'
+  >;
 }
 
 /** Every cell file under `dir`, leaving out speed measurements and superseded cells. */
