@@ -23,17 +23,18 @@ function record(name: string, table: string, verdict: Verdict) {
   verdicts.set(name, [...(verdicts.get(name) ?? []), { table, verdict }]);
 }
 
+/** The larger of the pairing and seed spreads of two cells: a difference within it says nothing. */
+const spread = (a: Agg, b: Agg) =>
+  Math.max(a.pairingSd, b.pairingSd, Number.isNaN(a.seedSd) ? 0 : a.seedSd, Number.isNaN(b.seedSd) ? 0 : b.seedSd);
+const verdictOf = (diff: number, noise: number): Verdict =>
+  diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold';
+
 /** "a ≥ b" checked with the spread: holds, holds within noise, or does not hold. */
 function claim(table: string, name: string, a: Agg | undefined, b: Agg | undefined): string | null {
   if (!a || !b) return null;
   const diff = a.acc - b.acc;
-  const noise = Math.max(
-    a.pairingSd,
-    b.pairingSd,
-    Number.isNaN(a.seedSd) ? 0 : a.seedSd,
-    Number.isNaN(b.seedSd) ? 0 : b.seedSd,
-  );
-  const verdict: Verdict = diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold';
+  const noise = spread(a, b);
+  const verdict = verdictOf(diff, noise);
   record(name, table, verdict);
   const shown = {
     holds: 'holds',
@@ -57,7 +58,7 @@ function summary(): string[] {
     '',
   );
   const order = (name: string) =>
-    [/ORA at/, /vanilla at/, /DataMUX/, /MUX-PLM/, /prefill/].findIndex((r) => r.test(name));
+    [/ORA at/, /vanilla at/, /DataMUX/, /MUX-PLM/, /loses no more/, /prefill/].findIndex((r) => r.test(name));
   const names = [...verdicts.keys()].sort((a, b) => order(a) - order(b) || a.localeCompare(b, 'en', { numeric: true }));
   for (const name of names) {
     const vs = verdicts.get(name)!;
@@ -223,20 +224,29 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     const ns = [...new Set(main.filter((a) => a.variant === 'revmux').map((a) => a.n))].sort((a, b) => a - b);
     const paperFamily = paperBackbone(c0.backbone_type ?? 'bert');
     const paperRevmux = paperFamily?.cells.revmux;
+    const paperName = paperFamily?.name.split(' (')[0];
+    /** The paper's RevMUX loss from N = from to N = to on this task, in points, where it reports both. */
     const paperDrop = (from: number, to: number) => {
       const t = c0.task as 'sst2';
       const [a, b] = [paperRevmux?.[from]?.[t], paperRevmux?.[to]?.[t]];
-      return a === undefined || b === undefined
-        ? ''
-        : ` (the paper's ${paperFamily!.name.split(' (')[0]}: ${(a - b).toFixed(2)})`;
+      return a === undefined || b === undefined ? undefined : a - b;
     };
     const steps = ns.length > 2 ? [...ns.slice(1).map((n, i) => [ns[i], n]), [ns[0], ns[ns.length - 1]]] : [];
     for (const [from, to] of ns.length === 2 ? [[ns[0], ns[1]]] : steps) {
       const drop = (at('revmux', from)?.acc ?? NaN) - (at('revmux', to)?.acc ?? NaN);
+      const theirs = paperDrop(from, to);
       lines.push(
         `- RevMUX from N = ${from} to ${to}: ${drop >= 0 ? 'loses' : 'gains'} ${pct(Math.abs(drop))} points` +
-          `${paperDrop(from, to)}.`,
+          `${theirs === undefined ? '' : ` (the paper's ${paperName}: ${theirs.toFixed(2)})`}.`,
       );
+    }
+    // "degrades gracefully", measured against the paper: from the smallest to the largest N, do we lose more?
+    const [first, last] = [at('revmux', ns[0]), at('revmux', ns[ns.length - 1])];
+    const theirs = ns.length > 1 ? paperDrop(ns[0], ns[ns.length - 1]) : undefined;
+    if (first && last && theirs !== undefined) {
+      const ours = 100 * (first.acc - last.acc);
+      const name = `RevMUX loses no more than the paper's ${paperName} from N = ${ns[0]} to ${ns[ns.length - 1]}`;
+      record(name, task, verdictOf(theirs - ours, 100 * spread(first, last)));
     }
     for (const n of [...new Set(sweep.map((a) => a.n))]) {
       const ls = sweep.filter((a) => a.n === n);
