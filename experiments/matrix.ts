@@ -87,7 +87,25 @@ function weightsOf(c: Cell): CellWeights {
   }
   return { ...w, start_model_sha256: startHashes.get(start) };
 }
-const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights;
+/** The training settings a cell records: a grid edited since makes its cells stale, as new weights do. */
+interface CellRecipe {
+  lr: number;
+  max_epochs: number;
+  patience: number | null;
+  max_length?: number; // not recorded by the earliest cells: not compared there
+}
+function recipeOf(c: Cell): Required<CellRecipe> {
+  const whole = isWholeModel(c.variant) ? grid.whole_model! : undefined;
+  return {
+    lr: whole ? whole.lr : grid.train.lr,
+    max_epochs: whole ? whole.epochs : grid.train.max_epochs,
+    patience: whole ? null : grid.train.patience,
+    max_length: maxLengthOf(grid, c.task),
+  };
+}
+const recipeChanged = (was: CellRecipe, now: Required<CellRecipe>) =>
+  (Object.keys(now) as (keyof CellRecipe)[]).filter((k) => k in was && was[k] !== now[k]);
+const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights & CellRecipe;
 const short = (w: CellWeights) =>
   [w.backbone_sha256, w.start_model_sha256]
     .filter(Boolean)
@@ -95,7 +113,11 @@ const short = (w: CellWeights) =>
     .join('-');
 const sameWeights = (a: CellWeights, b: CellWeights) =>
   a.backbone_sha256 === b.backbone_sha256 && a.start_model_sha256 === b.start_model_sha256;
-const stale = cells.filter((c) => fs.existsSync(cellFile(c)) && !sameWeights(recorded(c), weightsOf(c)));
+const stale = cells.filter(
+  (c) =>
+    fs.existsSync(cellFile(c)) &&
+    (!sameWeights(recorded(c), weightsOf(c)) || recipeChanged(recorded(c), recipeOf(c)).length > 0),
+);
 const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
 console.error(
   `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
@@ -107,13 +129,20 @@ if (opts['dry-run']) {
 }
 // one table must not mix backbones: stale cells leave the rendered tree even before they run again
 for (const c of stale) {
-  const old = short(recorded(c));
+  const was = recorded(c);
+  const changed = recipeChanged(was, recipeOf(c));
+  // the weights' hash names the old evidence; a recipe change on the same weights adds what changed
+  const old = [short(was), ...changed.map((k) => `${k}-${was[k]}`)].join('.');
   const to = supersededFile(c, old);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   fs.renameSync(cellFile(c), to);
   // its training state, if any, belongs to the old weights too
   fs.rmSync(path.join('runs', 'matrix', grid.name, cellKey(c)), { recursive: true, force: true });
-  console.error(`${cellKey(c)}: stale (weights ${old}, now ${short(weightsOf(c))}), moved to ${to}`);
+  const why = [
+    ...(sameWeights(was, weightsOf(c)) ? [] : [`weights ${short(was)}, now ${short(weightsOf(c))}`]),
+    ...changed.map((k) => `${k} ${was[k]}, now ${recipeOf(c)[k]}`),
+  ];
+  console.error(`${cellKey(c)}: stale (${why.join('; ')}), moved to ${to}`);
 }
 if (opts['retire-stale']) process.exit(0);
 const dataDir = findGlueDir(opts.data);
@@ -162,9 +191,7 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
     train_examples: f.train.count,
     dev_examples: f.dev.count,
     trainable_parameters: adapterSize(specOf(config)),
-    lr: grid.train.lr,
-    max_epochs: grid.train.max_epochs,
-    patience: grid.train.patience,
+    ...recipeOf(c),
     epochs_trained: r.epochsTrained,
     loop_seconds: r.loopSeconds,
     best_step: r.bestStep,
@@ -212,9 +239,7 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     train_examples: trainCount,
     dev_examples: dev.count,
     trainable_parameters: trainable,
-    lr: w.lr,
-    max_epochs: w.epochs,
-    patience: null,
+    ...recipeOf(c),
     epochs_trained: w.epochs,
     loop_seconds: r.loopSeconds,
     best_step: r.bestStep,
@@ -259,7 +284,6 @@ async function runCell(c: Cell, out: string) {
     backbone_type: model.modelType,
     backbone_layers: model.numLayers,
     backbone_hidden: model.hiddenSize,
-    max_length: maxLengthOf(grid, c.task),
     train_seconds: trainSeconds,
     cell_seconds: cellSeconds,
     ...fields,

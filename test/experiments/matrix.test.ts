@@ -247,6 +247,34 @@ describe('experiment:matrix', () => {
     assert.ok(!fs.existsSync(lock), 'released');
   });
 
+  it("sets a cell aside once the grid's training settings for it change, naming what changed", () => {
+    // the previous test ran every cell: nothing is left
+    assert.equal(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim(), '');
+    const original = fs.readFileSync(gridFile, 'utf8');
+    const grid = JSON.parse(original);
+    grid.train.lr = 0.002; // the adapters' recipe; the whole-model cells keep theirs
+    fs.writeFileSync(gridFile, JSON.stringify(grid));
+    try {
+      assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), [
+        'tiny/synthetic/revmux-n2-l1-s1',
+        'tiny/synthetic/vanilla-n2-l1-s1',
+        'tiny/synthetic/revmux-n2-l0-s1',
+      ]);
+      const cellsDir = path.join(work, 'results/matrix/tiny/tiny/synthetic');
+      const before = fs.readFileSync(path.join(cellsDir, 'vanilla-n2-l1-s1.json'), 'utf8');
+      const hash = JSON.parse(before).backbone_sha256.slice(0, 12);
+      run('matrix.ts', ['--grid', gridFile, '--retire-stale', '--only', 'vanilla']);
+      const kept = path.join(
+        work,
+        'results/matrix/tiny/superseded/tiny/synthetic',
+        `vanilla-n2-l1-s1.${hash}.lr-0.001.json`,
+      );
+      assert.equal(fs.readFileSync(kept, 'utf8'), before, 'the old evidence, byte for byte');
+    } finally {
+      fs.writeFileSync(gridFile, original);
+    }
+  });
+
   it('refuses an unknown flag before it trains anything', () => {
     assert.throws(() => run('matrix.ts', ['--grid', gridFile, '--help-me']), /Unknown option '--help-me'/);
     assert.match(run('matrix.ts', ['--help']), /--grid experiments\/grids\/NAME.json/);
