@@ -3,9 +3,9 @@
 // adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
 // epoch cap), or a whole-model baseline (DataMUX, MUX-PLM) for fixed epochs, scores it over 10 seeded
 // pairings and writes one JSON under results/matrix/<grid>/.
-// A cell whose JSON exists is skipped unless its weights changed (backbone folder, MUX-PLM start): then its
-// JSON moves to results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs
-// nothing). An interrupted cell resumes from its training state in runs/matrix/. Runners may work side by
+// A cell whose JSON exists is skipped unless its weights (backbone folder, MUX-PLM start) or the grid's
+// recipe for it (lr, epoch cap, patience, max length) changed: then its JSON moves to
+// results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs nothing). An interrupted cell resumes from its training state in runs/matrix/. Runners may work side by
 // side on one grid (one per core): each cell is locked while it runs. docs/results.md is rendered from the
 // JSON files alone (npm run experiment:results).
 //
