@@ -5,9 +5,10 @@
 // pairings and writes one JSON under results/matrix/<grid>/.
 // A cell whose JSON exists is skipped unless its weights (backbone folder, MUX-PLM start) or the grid's
 // recipe for it (lr, epoch cap, patience, max length) changed: then its JSON moves to
-// results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs nothing). An interrupted cell resumes from its training state in runs/matrix/. Runners may work side by
-// side on one grid (one per core): each cell is locked while it runs. docs/results.md is rendered from the
-// JSON files alone (npm run experiment:results).
+// results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs nothing). An
+// interrupted cell resumes from its training state in runs/matrix/. Runners may work side by side on one
+// grid (one per core): each cell is locked while it runs. docs/results.md is rendered from the JSON files
+// alone (npm run experiment:results).
 //
 // Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
