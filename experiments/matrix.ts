@@ -88,6 +88,7 @@ function weightsOf(c: Cell): CellWeights {
   }
   return { ...w, start_model_sha256: startHashes.get(start) };
 }
+
 /** The training settings a cell records: a grid edited since makes its cells stale, as new weights do. */
 interface CellRecipe {
   lr: number;
@@ -122,7 +123,7 @@ const stale = cells.filter(
 const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
 console.error(
   `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
-    (stale.length ? ` (${stale.length} of them stale: run on other weights than their folders hold now)` : ''),
+    (stale.length ? ` (${stale.length} of them stale: run on other weights or settings than the grid's now)` : ''),
 );
 if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
