@@ -76,7 +76,7 @@ function initOptions(model: string): string {
 const fromInit = String(o.model).startsWith('init:');
 const command = [
   `REVMUX_THREADS=1 npx revmux finetune --task ${o.task}`,
-  fromInit ? initOptions(String(o.model)) : `--model ${o.model}`,
+  fromInit ? initOptions(String(o.model)) : `--model ${o.model}${o.tokenizer ? ` --tokenizer ${o.tokenizer}` : ''}`,
   `--out ${run} --epochs ${o.epochs} --batch-size ${o.batchSize} --lr ${o.lr} --max-length ${o.maxLength}`,
   `${o.evalEvery ? `--eval-every ${o.evalEvery} ` : ''}--seed ${o.seed}`,
 ].join(' ');
