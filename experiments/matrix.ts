@@ -115,24 +115,35 @@ const short = (w: CellWeights) =>
     .join('-');
 const sameWeights = (a: CellWeights, b: CellWeights) =>
   a.backbone_sha256 === b.backbone_sha256 && a.start_model_sha256 === b.start_model_sha256;
-const stale = cells.filter(
-  (c) =>
-    fs.existsSync(cellFile(c)) &&
-    (!sameWeights(recorded(c), weightsOf(c)) || recipeChanged(recorded(c), recipeOf(c)).length > 0),
-);
-const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.includes(c));
+/** A done cell that no longer stands: what it recorded, and whether its weights or which settings changed. */
+interface Stale {
+  was: CellWeights & CellRecipe;
+  newWeights: boolean;
+  changed: (keyof CellRecipe)[];
+}
+function staleness(c: Cell): Stale | undefined {
+  if (!fs.existsSync(cellFile(c))) return undefined;
+  const was = recorded(c);
+  const newWeights = !sameWeights(was, weightsOf(c));
+  const changed = recipeChanged(was, recipeOf(c));
+  return newWeights || changed.length ? { was, newWeights, changed } : undefined;
+}
+const stale = new Map<Cell, Stale>();
+for (const c of cells) {
+  const s = staleness(c);
+  if (s) stale.set(c, s);
+}
+const todo = cells.filter((c) => !fs.existsSync(cellFile(c)) || stale.has(c));
 console.error(
   `${grid.name}: ${cells.length} cells, ${cells.length - todo.length} done, ${todo.length} to run` +
-    (stale.length ? ` (${stale.length} of them stale: run on other weights or settings than the grid's now)` : ''),
+    (stale.size ? ` (${stale.size} of them stale: run on other weights or settings than the grid's now)` : ''),
 );
 if (opts['dry-run']) {
   for (const c of todo) console.log(cellKey(c));
   process.exit(0);
 }
 // one table must not mix backbones: stale cells leave the rendered tree even before they run again
-for (const c of stale) {
-  const was = recorded(c);
-  const changed = recipeChanged(was, recipeOf(c));
+for (const [c, { was, newWeights, changed }] of stale) {
   // the weights' hash names the old evidence; a recipe change on the same weights adds what changed
   const old = [short(was), ...changed.map((k) => `${k}-${was[k]}`)].join('.');
   const to = supersededFile(c, old);
@@ -141,7 +152,7 @@ for (const c of stale) {
   // its training state, if any, belongs to the old weights too
   fs.rmSync(path.join('runs', 'matrix', grid.name, cellKey(c)), { recursive: true, force: true });
   const why = [
-    ...(sameWeights(was, weightsOf(c)) ? [] : [`weights ${short(was)}, now ${short(weightsOf(c))}`]),
+    ...(newWeights ? [`weights ${short(was)}, now ${short(weightsOf(c))}`] : []),
     ...changed.map((k) => `${k} ${was[k]}, now ${recipeOf(c)[k]}`),
   ];
   console.error(`${cellKey(c)}: stale (${why.join('; ')}), moved to ${to}`);

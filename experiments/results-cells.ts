@@ -2,7 +2,7 @@
 // aggregation over seeds, for the results page and its charts.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PairingResult } from '../src/eval/pairing.js';
+import { type PairingResult, meanStd } from '../src/eval/pairing.js';
 import { SUPERSEDED } from './matrix-grid.js';
 
 export interface CellRecord {
@@ -49,9 +49,9 @@ export function cellFiles(dir: string): string[] {
     );
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const sd = (xs: number[]) =>
-  xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / (xs.length - 1)) : NaN;
+const mean = (xs: number[]) => meanStd(xs).mean;
+/** Sample standard deviation; NaN for one value (the page leaves "± seeds" empty then). */
+const sd = (xs: number[]) => (xs.length > 1 ? meanStd(xs).std : NaN);
 
 export interface Agg {
   variant: string;
