@@ -28,9 +28,16 @@ export interface Grid {
   };
   /**
    * Whole-model cells (DataMUX from each task's backbone folder; MUX-PLM from `muxplm[N]`, a folder of
-   * `revmux pretrain --mux N`): a fixed number of epochs, the best dev checkpoint kept.
+   * `revmux pretrain --mux N`): up to `max_epochs`, ended by `patience` as the adapters (without it, every
+   * epoch runs), the best dev checkpoint kept.
    */
-  whole_model?: { lr: number; epochs: number; evals_per_epoch: number; muxplm?: Record<string, string> };
+  whole_model?: {
+    lr: number;
+    max_epochs: number;
+    patience?: number;
+    evals_per_epoch: number;
+    muxplm?: Record<string, string>;
+  };
   groups: {
     name: string;
     backbone: string;
@@ -69,6 +76,7 @@ export function readGrid(file: string): Grid {
         where(`train.max_length${t ? `.${t}` : ''} must be a positive integer, got ${JSON.stringify(len)}`),
       );
   }
+  if (g.whole_model) checkWholeModel(g.whole_model, where);
   for (const grp of g.groups ?? []) {
     if (!g.backbones?.[grp.backbone])
       throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" is not in "backbones"`));
@@ -96,6 +104,18 @@ export function readGrid(file: string): Grid {
     }
   }
   return g;
+}
+
+function checkWholeModel(w: NonNullable<Grid['whole_model']>, where: (s: string) => string) {
+  // grids before early stopping had "epochs": refuse it rather than let a cap silently default
+  if ('epochs' in w) throw new Error(where('whole_model.epochs is now "max_epochs" (with an optional "patience")'));
+  const positive = (k: 'max_epochs' | 'patience' | 'evals_per_epoch', v: unknown) => {
+    if (!(Number.isInteger(v) && Number(v) > 0))
+      throw new Error(where(`whole_model.${k} must be a positive integer, got ${JSON.stringify(v)}`));
+  };
+  positive('max_epochs', w.max_epochs);
+  positive('evals_per_epoch', w.evals_per_epoch);
+  if (w.patience !== undefined) positive('patience', w.patience);
 }
 
 /** The max length a grid gives a task's examples. */

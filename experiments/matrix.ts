@@ -1,8 +1,8 @@
 // npm run experiment:matrix -- --grid experiments/grids/NAME.json [--only SUBSTRING] [--dry-run | --retire-stale]
 // The paper's tables at our scale, as a resumable grid of cells (issue #13). Each cell trains one
-// adapter on a frozen, task-fine-tuned backbone until dev accuracy stops improving (patience, with an
-// epoch cap), or a whole-model baseline (DataMUX, MUX-PLM) for fixed epochs, scores it over 10 seeded
-// pairings and writes one JSON under results/matrix/<grid>/.
+// adapter on a frozen, task-fine-tuned backbone, or a whole-model baseline (DataMUX, MUX-PLM), until dev
+// accuracy stops improving (patience, with an epoch cap), scores it over 10 seeded pairings and writes
+// one JSON under results/matrix/<grid>/.
 // A cell whose JSON exists is skipped unless its weights (backbone folder, MUX-PLM start) or the grid's
 // recipe for it (lr, epoch cap, patience, max length) changed: then its JSON moves to
 // results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs nothing). An
@@ -100,8 +100,8 @@ function recipeOf(c: Cell): Required<CellRecipe> {
   const whole = isWholeModel(c.variant) ? grid.whole_model! : undefined;
   return {
     lr: whole ? whole.lr : grid.train.lr,
-    max_epochs: whole ? whole.epochs : grid.train.max_epochs,
-    patience: whole ? null : grid.train.patience,
+    max_epochs: whole ? whole.max_epochs : grid.train.max_epochs,
+    patience: whole ? (whole.patience ?? null) : grid.train.patience,
     max_length: maxLengthOf(grid, c.task),
   };
 }
@@ -232,7 +232,8 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     task: c.task,
     dataDir,
     out,
-    epochs: w.epochs,
+    epochs: w.max_epochs,
+    patience: w.patience,
     lr: w.lr,
     seed: c.seed,
     evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / w.evals_per_epoch)),
@@ -253,10 +254,10 @@ async function wholeModelCell(c: Cell & { variant: FullMuxMethod }, dir: string,
     dev_examples: dev.count,
     trainable_parameters: trainable,
     ...recipeOf(c),
-    epochs_trained: w.epochs,
+    epochs_trained: r.epochsTrained,
     loop_seconds: r.loopSeconds,
     best_step: r.bestStep,
-    best_epoch: (r.bestStep / r.steps) * w.epochs,
+    best_epoch: (r.bestStep / r.steps) * r.epochsTrained,
     selection_dev_accuracy: r.bestDevAccuracy,
     history: r.history,
     evaluation,

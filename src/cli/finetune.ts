@@ -25,7 +25,12 @@ export function registerFinetune(program: Command): void {
     )
     .option('--tokenizer <dir>', 'folder with tokenizer.json (default: the model folder)')
     .option('--data <dir>', 'GLUE folder (default: $REVMUX_DATA, ./data/glue or ../shared/data/glue)')
-    .option('--epochs <n>', 'epochs', positiveInt, 3)
+    .option('--epochs <n>', 'epochs (with --patience: the cap)', positiveInt, 3)
+    .option(
+      '--patience <n>',
+      'with --method datamux|muxplm: stop after n evaluations in a row without a better dev accuracy',
+      positiveInt,
+    )
     .option('--batch-size <n>', 'examples per step', positiveInt, 32)
     .option('--lr <x>', 'peak learning rate (linear warm-up over 10% then decay)', positiveNum, 5e-5)
     .option('--max-length <n>', 'tokens per example, truncated', positiveInt, 128)
@@ -52,6 +57,8 @@ export function registerFinetune(program: Command): void {
         throw new Error(
           `--method ${o.method} needs --model DIR (a BERT folder, or a MUX-PLM folder from revmux pretrain --mux)`,
         );
+      if (o.method === 'siso' && o.patience !== undefined)
+        throw new Error('--patience is implemented for --method datamux|muxplm; SISO fine-tuning runs --epochs');
       const task = parseTask(o.task);
       const dataDir = findGlueDir(o.data);
       if (o.method !== 'siso') {
@@ -70,6 +77,7 @@ export function registerFinetune(program: Command): void {
               best_dev_accuracy_one_pairing: r.bestDevAccuracy,
               best_step: r.bestStep,
               steps: r.steps,
+              epochs_trained: r.epochsTrained,
               seconds: r.seconds,
               out: r.out,
             },

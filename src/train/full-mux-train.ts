@@ -1,8 +1,9 @@
 // Task fine-tuning of the whole-model multiplexers (`revmux finetune --method datamux|muxplm`):
 // every BERT weight and the mux heads train on groups of N examples (DataMUX: task CE × 0.9 +
 // token retrieval × 0.1, spec §9.5; MUX-PLM: task CE only, spec §10.2 stage 3). Groups are drawn
-// afresh every epoch; the best dev accuracy (one fixed pairing) is kept; resume is exact at
-// checkpoint boundaries, as in finetune.ts.
+// afresh every epoch; the best dev accuracy (one fixed pairing) is kept, and with `patience` the run ends
+// once dev accuracy stops improving (the learning rate still decays over the epoch cap); resume is exact
+// at checkpoint boundaries, as in finetune.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { AdamW, linearWarmupDecay } from '../engine/optim.js';
@@ -32,7 +33,10 @@ export interface FullMuxFinetuneOptions {
   task: Task;
   dataDir: string | null;
   out: string;
+  /** Epochs, or with `patience` the cap. */
   epochs?: number; // 3
+  /** Stop after this many dev evaluations in a row without a better accuracy (default: train every epoch). */
+  patience?: number;
   /** Instances per step (rounded down to a multiple of N). */
   batchSize?: number; // 32
   lr?: number; // 5e-5 (spec §9.5, §10.2)
@@ -58,6 +62,8 @@ export interface FullMuxFinetuneResult {
   bestDevAccuracy: number;
   bestStep: number;
   steps: number;
+  /** Steps taken over steps per epoch: below the cap when patience ended the run. */
+  epochsTrained: number;
   history: Record<string, number>[];
   out: string;
   seconds: number;
@@ -134,6 +140,8 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
   const seed = o.seed ?? 42;
   const epochs = o.epochs ?? 3;
   if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${epochs}`);
+  if (o.patience !== undefined && !(Number.isInteger(o.patience) && o.patience >= 1))
+    throw new Error(`patience must be a positive integer, got ${o.patience}`);
   const n = o.n;
   const batchSize = Math.max(n, Math.floor((o.batchSize ?? 32) / n) * n);
   const tokDir = o.tokenizer ?? o.model;
@@ -167,6 +175,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     task: o.task,
     model: o.model,
     epochs,
+    ...(o.patience !== undefined ? { patience: o.patience } : {}),
     batchSize,
     lr: o.lr ?? 5e-5,
     maxLength,
@@ -190,6 +199,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     bestDevAccuracy: state.best?.metric ?? NaN,
     bestStep: state.best?.step ?? 0,
     steps: state.step,
+    epochsTrained: state.step / stepsPerEpoch,
     history: state.history,
     out: o.out,
     seconds: (Date.now() - t0) / 1000,
@@ -256,6 +266,7 @@ export async function finetuneFullMux(o: FullMuxFinetuneOptions): Promise<FullMu
     log,
     quiet: o.quiet,
     abortAfterSteps: o.abortAfterSteps,
+    patience: o.patience,
   });
   if (loop.aborted) return result();
   fs.mkdirSync(o.out, { recursive: true });

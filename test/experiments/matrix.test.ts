@@ -85,7 +85,13 @@ describe('experiment:matrix', () => {
         limit_train: 400,
         limit_dev: 100,
       },
-      whole_model: { lr: 0.001, epochs: 1, evals_per_epoch: 1, muxplm: { 2: path.join(work, 'muxplm-n2') } },
+      whole_model: {
+        lr: 0.001,
+        max_epochs: 2,
+        patience: 1,
+        evals_per_epoch: 1,
+        muxplm: { 2: path.join(work, 'muxplm-n2') },
+      },
       groups: [
         {
           name: 'variants',
@@ -151,6 +157,8 @@ describe('experiment:matrix', () => {
       'scored against the same SISO backbone',
     );
     assert.ok(whole.trainable_parameters > cell.trainable_parameters, 'every weight trains');
+    assert.equal(whole.patience, 1, "the grid's stopping rule is recorded");
+    assert.ok(whole.epochs_trained > 0 && whole.epochs_trained <= 2, `${whole.epochs_trained} epochs`);
     // a speed measurement joins the table by (variant, N, l), from its bench.json alone
     fs.mkdirSync(path.join(work, 'results/matrix/tiny/speed/tiny'), { recursive: true });
     fs.writeFileSync(
@@ -270,6 +278,15 @@ describe('experiment:matrix', () => {
         `vanilla-n2-l1-s1.${hash}.lr-0.001.json`,
       );
       assert.equal(fs.readFileSync(kept, 'utf8'), before, 'the old evidence, byte for byte');
+      // the whole-model cells have their own stopping rule (vanilla: retired above, so to run again)
+      grid.train.lr = 0.001;
+      grid.whole_model.patience = 2;
+      fs.writeFileSync(gridFile, JSON.stringify(grid));
+      assert.deepEqual(run('matrix.ts', ['--grid', gridFile, '--dry-run']).trim().split('\n'), [
+        'tiny/synthetic/vanilla-n2-l1-s1',
+        'tiny/synthetic/datamux-n2-l0-s1',
+        'tiny/synthetic/muxplm-n2-l0-s1',
+      ]);
     } finally {
       fs.writeFileSync(gridFile, original);
     }
@@ -315,9 +332,18 @@ describe('experiment:matrix', () => {
       { groups: [{ ...group, variants: ['muxplm'], l: [0] }] },
       /muxplm cells need a "whole_model" training section/,
     );
+    const muxplm = [{ ...group, variants: ['muxplm'], l: [0] }];
     refuses(
-      { whole_model: { lr: 1, epochs: 1, evals_per_epoch: 1 }, groups: [{ ...group, variants: ['muxplm'], l: [0] }] },
+      { whole_model: { lr: 1, max_epochs: 1, evals_per_epoch: 1 }, groups: muxplm },
       /no whole_model.muxplm\["2"\] folder/,
+    );
+    refuses(
+      { whole_model: { lr: 1, epochs: 1, evals_per_epoch: 1 }, groups: muxplm },
+      /whole_model.epochs is now "max_epochs"/,
+    );
+    refuses(
+      { whole_model: { lr: 1, max_epochs: 2, patience: 0, evals_per_epoch: 1 }, groups: muxplm },
+      /whole_model.patience must be a positive integer, got 0/,
     );
   });
 });

@@ -85,6 +85,19 @@ describe('DataMUX baseline', () => {
       const b = SafetensorsFile.open(path.join(dir, 'b', f));
       for (const n of a.names()) assert.deepEqual(b.readFloat32(n), a.readFloat32(n), `${f}: ${n} after resume`);
     }
+    // patience: with a zero learning rate only the first evaluation is an improvement, so the run ends after
+    // 1 + patience of them, also when resumed between (the count of stale evaluations comes from the history)
+    const still = { ...small, lr: 0, epochs: 5, patience: 2, retrievalWeight: 0 };
+    const stopped = await finetuneFullMux({ ...still, out: path.join(dir, 'p') });
+    assert.deepEqual(
+      stopped.history.map((h) => h.step),
+      [5, 10, 15],
+    );
+    assert.equal(stopped.epochsTrained, 1.5);
+    await finetuneFullMux({ ...still, out: path.join(dir, 'q'), abortAfterSteps: 10 });
+    const stoppedResumed = await finetuneFullMux({ ...still, out: path.join(dir, 'q') });
+    assert.deepEqual(stoppedResumed.history, stopped.history);
+    await assert.rejects(finetuneFullMux({ ...still, patience: 0, out: path.join(dir, 'r') }), /patience must be/);
     await assert.rejects(
       finetuneFullMux({
         ...common,
