@@ -24,6 +24,11 @@ export interface CellRecord {
   /** Trainable weights (adapter cells written before the whole-model cells call it adapter_parameters). */
   trainable_parameters?: number;
   adapter_parameters?: number;
+  /** The training recipe (older cells lack max_length): seeds of one row must share it. */
+  lr?: number;
+  max_epochs?: number;
+  patience?: number | null;
+  max_length?: number;
   epochs_trained: number;
   best_epoch: number;
   train_seconds: number;
@@ -71,7 +76,22 @@ export interface Agg {
   seconds: number;
 }
 
+const RECIPE = ['lr', 'max_epochs', 'patience', 'max_length'] as const;
+/** Settings two cells both record and differ in (the earliest cells record no max_length: not compared). */
+const recipeDiff = (a: CellRecord, b: CellRecord) =>
+  RECIPE.filter((k) => a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]);
+
+/** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe. */
 export function aggregate(cells: CellRecord[]): Agg {
+  for (const c of cells) {
+    const diff = recipeDiff(cells[0], c);
+    if (diff.length)
+      throw new Error(
+        `${cells[0].cell} and ${c.cell} trained by different recipes (` +
+          `${diff.map((k) => `${k} ${cells[0][k]} and ${c[k]}`).join(', ')}): run npm run experiment:matrix, ` +
+          'which moves the stale one aside',
+      );
+  }
   const e = cells.map((c) => c.evaluation);
   return {
     variant: cells[0].variant,

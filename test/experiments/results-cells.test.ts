@@ -1,0 +1,53 @@
+// A row of the results page averages seeds: only seeds trained by one recipe may share it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type CellRecord, aggregate } from '../../experiments/results-cells.js';
+
+const evaluation = (mean: number) => ({
+  mean,
+  std: 0.01,
+  siso_accuracy: 0.8,
+  pairing_sensitivity: 0.1,
+  agreement_with_siso: 0.9,
+  slot_accuracy: [mean, mean],
+});
+const seed = (s: number, mean: number, patience: number | null): CellRecord => ({
+  cell: `g/sst2/datamux-n2-l0-s${s}`,
+  grid: 'g',
+  backbone: 'g',
+  backbone_sha256: 'ab',
+  backbone_layers: 4,
+  backbone_hidden: 256,
+  task: 'sst2',
+  variant: 'datamux',
+  n: 2,
+  l: 0,
+  seed: s,
+  lr: 1e-4,
+  max_epochs: patience ? 8 : 1,
+  patience,
+  max_length: 64,
+  epochs_trained: 1,
+  best_epoch: 1,
+  train_seconds: 10,
+  evaluation: evaluation(mean),
+});
+
+describe('results rows', () => {
+  it('average the seeds of one recipe', () => {
+    const a = aggregate([seed(1, 0.7, 3), seed(2, 0.8, 3)]);
+    assert.equal(a.seeds, 2);
+    assert.ok(Math.abs(a.acc - 0.75) < 1e-12);
+    // the earliest cells record no max length: not a difference
+    assert.equal(aggregate([seed(1, 0.7, 3), { ...seed(2, 0.8, 3), max_length: undefined }]).seeds, 2);
+  });
+  it('refuse seeds trained by different recipes, naming both cells', () => {
+    assert.throws(
+      () => aggregate([seed(1, 0.7, 3), seed(2, 0.8, null)]),
+      new RegExp(
+        'g/sst2/datamux-n2-l0-s1 and g/sst2/datamux-n2-l0-s2 trained by different recipes ' +
+          '\\(max_epochs 8 and 1, patience 3 and null\\)',
+      ),
+    );
+  });
+});
