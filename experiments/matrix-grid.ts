@@ -60,6 +60,18 @@ export interface Cell {
   seed: number;
 }
 
+/** The training settings a cell records: a grid edited since makes its cells stale, as new weights do. */
+export interface CellRecipe {
+  lr: number;
+  max_epochs: number;
+  patience: number | null;
+  max_length?: number; // not recorded by the earliest cells: not compared there
+}
+const RECIPE_KEYS = ['lr', 'max_epochs', 'patience', 'max_length'] as const;
+/** The settings two recipes both record and differ in. */
+export const recipeDiff = (a: Partial<CellRecipe>, b: Partial<CellRecipe>) =>
+  RECIPE_KEYS.filter((k) => a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]);
+
 export const cellKey = (c: Cell) => `${c.backbone}/${c.task}/${c.variant}-n${c.n}-l${c.l}-s${c.seed}`;
 
 export function readGrid(file: string): Grid {

@@ -40,6 +40,8 @@ import {
   isWholeModel,
   maxLengthOf,
   readGrid,
+  type CellRecipe,
+  recipeDiff,
   supersededFile,
 } from './matrix-grid.js';
 
@@ -89,13 +91,7 @@ function weightsOf(c: Cell): CellWeights {
   return { ...w, start_model_sha256: startHashes.get(start) };
 }
 
-/** The training settings a cell records: a grid edited since makes its cells stale, as new weights do. */
-interface CellRecipe {
-  lr: number;
-  max_epochs: number;
-  patience: number | null;
-  max_length?: number; // not recorded by the earliest cells: not compared there
-}
+/** The recipe the grid gives a cell now. */
 function recipeOf(c: Cell): Required<CellRecipe> {
   const whole = isWholeModel(c.variant) ? grid.whole_model! : undefined;
   return {
@@ -105,8 +101,6 @@ function recipeOf(c: Cell): Required<CellRecipe> {
     max_length: maxLengthOf(grid, c.task),
   };
 }
-const recipeChanged = (was: CellRecipe, now: Required<CellRecipe>) =>
-  (Object.keys(now) as (keyof CellRecipe)[]).filter((k) => k in was && was[k] !== now[k]);
 const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights & CellRecipe;
 const short = (w: CellWeights) =>
   [w.backbone_sha256, w.start_model_sha256]
@@ -125,7 +119,7 @@ function staleness(c: Cell): Stale | undefined {
   if (!fs.existsSync(cellFile(c))) return undefined;
   const was = recorded(c);
   const newWeights = !sameWeights(was, weightsOf(c));
-  const changed = recipeChanged(was, recipeOf(c));
+  const changed = recipeDiff(was, recipeOf(c));
   return newWeights || changed.length ? { was, newWeights, changed } : undefined;
 }
 const stale = new Map<Cell, Stale>();

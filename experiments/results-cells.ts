@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type PairingResult, meanStd } from '../src/eval/pairing.js';
-import { SUPERSEDED } from './matrix-grid.js';
+import { type CellRecipe, SUPERSEDED, recipeDiff } from './matrix-grid.js';
 
-export interface CellRecord {
+/** A cell's file; its training recipe (older cells lack parts of it): seeds of one row must share it. */
+export interface CellRecord extends Partial<CellRecipe> {
   cell: string;
   grid: string;
   backbone: string;
@@ -24,11 +25,6 @@ export interface CellRecord {
   /** Trainable weights (adapter cells written before the whole-model cells call it adapter_parameters). */
   trainable_parameters?: number;
   adapter_parameters?: number;
-  /** The training recipe (older cells lack max_length): seeds of one row must share it. */
-  lr?: number;
-  max_epochs?: number;
-  patience?: number | null;
-  max_length?: number;
   epochs_trained: number;
   best_epoch: number;
   train_seconds: number;
@@ -75,11 +71,6 @@ export interface Agg {
   bestEpoch: number;
   seconds: number;
 }
-
-const RECIPE = ['lr', 'max_epochs', 'patience', 'max_length'] as const;
-/** Settings two cells both record and differ in (the earliest cells record no max_length: not compared). */
-const recipeDiff = (a: CellRecord, b: CellRecord) =>
-  RECIPE.filter((k) => a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]);
 
 /** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe. */
 export function aggregate(cells: CellRecord[]): Agg {
