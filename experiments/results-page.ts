@@ -145,10 +145,11 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
           `npm run experiment:matrix -- --grid experiments/grids/${grid}.json --retire-stale sets the stale ones aside`,
       );
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
-    const adapters = aggs.filter((a) => !isWholeModel(a.variant as CellMethod));
-    const mainL = [...groupBy(adapters.length ? adapters : aggs, (a) => String(a.l)).entries()].sort(
-      (a, b) => b[1].length - a[1].length,
-    )[0][1][0].l;
+    // the grid's own l is where most cells ran (a sweep's other l has one seed of one N, as may the main l's rows)
+    const adapterCells = taskCells.filter((r) => !isWholeModel(r.variant as CellMethod));
+    const mainL = [...groupBy(adapterCells.length ? adapterCells : taskCells, (r) => String(r.l)).values()].sort(
+      (a, b) => b.length - a.length,
+    )[0][0].l;
     // whole-model baselines multiplex at the embeddings (l = 0) and sit in the main table beside the adapters
     const main = aggs
       .filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod))
