@@ -156,6 +156,9 @@ describe('revmux flops and argument errors', () => {
     assert.match(method.stderr, /--method datamix: not one of siso, datamux, muxplm/);
     const noBase = revmux('finetune', '--method', 'muxplm', '--task', 'sst2', '--out', 'y');
     assert.match(noBase.stderr, /--method muxplm needs --model DIR/);
+    const sisoPatience = revmux('finetune', '--model', 'x', '--task', 'sst2', '--out', 'y', '--patience', '2');
+    assert.equal(sisoPatience.status, 1);
+    assert.match(sisoPatience.stderr, /--patience is implemented for --method datamux\|muxplm/);
     const notMux = revmux('eval', '--model', 'x', '--mux-model', os.tmpdir());
     assert.match(notMux.stderr, /no mux_config\.json/);
   });
