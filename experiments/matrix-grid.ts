@@ -67,10 +67,31 @@ export interface CellRecipe {
   patience: number | null;
   max_length?: number; // not recorded by the earliest cells: not compared there
 }
+/** A recipe as a done cell records it, with how far its run went (absent from the grid's recipe for it now). */
+export type RunRecipe = Partial<CellRecipe> & { epochs_trained?: number };
 const RECIPE_KEYS = ['lr', 'max_epochs', 'patience', 'max_length'] as const;
-/** The settings two recipes both record and differ in. */
-export const recipeDiff = (a: Partial<CellRecipe>, b: Partial<CellRecipe>) =>
-  RECIPE_KEYS.filter((k) => a[k] !== undefined && b[k] !== undefined && a[k] !== b[k]);
+
+/**
+ * Whether two epoch caps give the same run. Adapters train at a constant learning rate and draw each epoch's order
+ * from the seed alone (test/mux/end-to-end.test.ts checks that a lower cap is the same run up to it), so a run that
+ * patience stopped at a point both caps allow is the run of either cap; whole-model cells decay their learning
+ * rate over the cap, so for them every cap is a run of its own.
+ */
+function sameCapRun(a: RunRecipe, b: RunRecipe, method: CellMethod): boolean {
+  if (a.max_epochs === b.max_epochs) return true;
+  if (isWholeModel(method) || a.max_epochs === undefined || b.max_epochs === undefined) return false;
+  const lower = Math.min(a.max_epochs, b.max_epochs);
+  const stoppedEarly = (r: RunRecipe) =>
+    r.epochs_trained !== undefined && r.epochs_trained < r.max_epochs! && r.epochs_trained <= lower;
+  return stoppedEarly(a) || stoppedEarly(b);
+}
+
+/** The settings two recipes of `method` both record and in which they make different runs. */
+export const recipeDiff = (a: RunRecipe, b: RunRecipe, method: CellMethod) =>
+  RECIPE_KEYS.filter(
+    (k) =>
+      a[k] !== undefined && b[k] !== undefined && a[k] !== b[k] && !(k === 'max_epochs' && sameCapRun(a, b, method)),
+  );
 
 export const cellKey = (c: Cell) => `${c.backbone}/${c.task}/${c.variant}-n${c.n}-l${c.l}-s${c.seed}`;
 

@@ -4,11 +4,11 @@
 // accuracy stops improving (patience, with an epoch cap), scores it over 10 seeded pairings and writes
 // one JSON under results/matrix/<grid>/.
 // A cell whose JSON exists is skipped unless its weights (backbone folder, MUX-PLM start) or the grid's
-// recipe for it (lr, epoch cap, patience, max length) changed: then its JSON moves to
-// results/matrix/<grid>/superseded/ and it runs again (--retire-stale: only moves, runs nothing). An
-// interrupted cell resumes from its training state in runs/matrix/. Runners may work side by side on one
-// grid (one per core): each cell is locked while it runs. docs/results.md is rendered from the JSON files
-// alone (npm run experiment:results).
+// recipe for it (lr, epoch cap, patience, max length) changed (an adapter cell that patience stopped before
+// both caps stands: see recipeDiff): then its JSON moves to results/matrix/<grid>/superseded/ and it runs
+// again (--retire-stale: only moves, runs nothing). An interrupted cell resumes from its training state in
+// runs/matrix/. Runners may work side by side on one grid (one per core): each cell is locked while it runs.
+// docs/results.md is rendered from the JSON files alone (npm run experiment:results).
 //
 // Speed is not measured here: cells train while other jobs may hold the cores. The speed-ups the
 // results page shows come from `revmux bench` runs on free cores (results/matrix/<grid>/speed/).
@@ -41,6 +41,7 @@ import {
   maxLengthOf,
   readGrid,
   type CellRecipe,
+  type RunRecipe,
   recipeDiff,
   supersededFile,
 } from './matrix-grid.js';
@@ -101,7 +102,7 @@ function recipeOf(c: Cell): Required<CellRecipe> {
     max_length: maxLengthOf(grid, c.task),
   };
 }
-const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights & CellRecipe;
+const recorded = (c: Cell) => JSON.parse(fs.readFileSync(cellFile(c), 'utf8')) as CellWeights & RunRecipe;
 const short = (w: CellWeights) =>
   [w.backbone_sha256, w.start_model_sha256]
     .filter(Boolean)
@@ -111,7 +112,7 @@ const sameWeights = (a: CellWeights, b: CellWeights) =>
   a.backbone_sha256 === b.backbone_sha256 && a.start_model_sha256 === b.start_model_sha256;
 /** A done cell that no longer stands: what it recorded, and whether its weights or which settings changed. */
 interface Stale {
-  was: CellWeights & CellRecipe;
+  was: CellWeights & RunRecipe;
   newWeights: boolean;
   changed: (keyof CellRecipe)[];
 }
@@ -119,7 +120,7 @@ function staleness(c: Cell): Stale | undefined {
   if (!fs.existsSync(cellFile(c))) return undefined;
   const was = recorded(c);
   const newWeights = !sameWeights(was, weightsOf(c));
-  const changed = recipeDiff(was, recipeOf(c));
+  const changed = recipeDiff(was, recipeOf(c), c.variant);
   return newWeights || changed.length ? { was, newWeights, changed } : undefined;
 }
 const stale = new Map<Cell, Stale>();

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type PairingResult, meanStd } from '../src/eval/pairing.js';
-import { type CellRecipe, SUPERSEDED, recipeDiff } from './matrix-grid.js';
+import { type CellMethod, type CellRecipe, SUPERSEDED, recipeDiff } from './matrix-grid.js';
 
 /** A cell's file; its training recipe (older cells lack parts of it): seeds of one row must share it. */
 export interface CellRecord extends Partial<CellRecipe> {
@@ -75,7 +75,7 @@ export interface Agg {
 /** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe. */
 export function aggregate(cells: CellRecord[]): Agg {
   for (const c of cells) {
-    const diff = recipeDiff(cells[0], c);
+    const diff = recipeDiff(cells[0], c, c.variant as CellMethod);
     if (diff.length)
       throw new Error(
         `${cells[0].cell} and ${c.cell} trained by different recipes (` +

@@ -76,7 +76,7 @@ describe('end to end on the synthetic task', () => {
 });
 
 describe('revmux train resume', () => {
-  it('an interrupted adapter training resumed from its checkpoint ends bit-identical', async (t) => {
+  it('an interrupted adapter training resumed from its checkpoint ends bit-identical; a lower cap is a prefix', async (t) => {
     const ref = sharedData(t, 'reference/bert-tiny');
     if (!ref) return;
     const { SafetensorsFile } = await import('../../src/io/safetensors.js');
@@ -112,5 +112,16 @@ describe('revmux train resume', () => {
     const a = SafetensorsFile.open(path.join(dir, 'a', '.train-state', 'params.safetensors'));
     const b = SafetensorsFile.open(path.join(dir, 'b', '.train-state', 'params.safetensors'));
     for (const n of a.names()) assert.deepEqual(b.readFloat32(n), a.readFloat32(n), `${n} after resume`);
+
+    // the epoch cap does not shape a run before it (constant learning rate, each epoch's order from the seed): a
+    // one-epoch run is the two-epoch run up to there, which is why the matrix keeps an adapter cell that patience
+    // stopped before a raised cap (experiments/matrix-grid.ts, recipeDiff)
+    const oneEpoch = await trainMux({ ...base, epochs: 1, out: path.join(dir, 'c') });
+    assert.equal(oneEpoch.steps, 20);
+    assert.deepEqual(
+      oneEpoch.history,
+      straight.history.filter((h) => h.step <= 20),
+      'losses, train and dev accuracy at every checkpoint',
+    );
   });
 });
