@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FullMuxMethod } from '../src/baselines/methods.js';
-import { loadFullMux } from '../src/baselines/full-model.js';
+import { allParams, loadFullMux } from '../src/baselines/full-model.js';
 import { type Task, findGlueDir, loadExamples } from '../src/data/glue.js';
 import { evaluateFullMux } from '../src/eval/full-mux.js';
 import { evaluatePairings } from '../src/eval/pairing.js';
@@ -28,7 +28,7 @@ import type { Features } from '../src/mux/features.js';
 import { adapterSize } from '../src/mux/spec.js';
 import { prepareDevFeatures, prepareFeatures, taskHead } from '../src/mux/task-features.js';
 import type { MuxVariant } from '../src/mux/variants.js';
-import { allParams, finetuneFullMux } from '../src/train/full-mux-train.js';
+import { finetuneFullMux } from '../src/train/full-mux-train.js';
 import { trainMux } from '../src/train/mux-train.js';
 import { scriptArgs } from '../src/cli/script-args.js';
 import { claimCell } from './cell-lock.js';

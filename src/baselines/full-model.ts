@@ -10,7 +10,15 @@ import { loadModel } from '../models/load.js';
 import { saveModel } from '../models/save.js';
 import { Weights } from '../models/weights.js';
 import { revmuxVersion } from '../mux/adapter.js';
-import { FULL_MUX_METHODS, type FullMuxMethod, type FullMuxSettings, headShapes, initHead } from './datamux.js';
+import {
+  FULL_MUX_METHODS,
+  type FullMuxMethod,
+  type FullMuxSettings,
+  gaussianHadamard,
+  headShapes,
+  initHead,
+  prefixIds,
+} from './datamux.js';
 
 export const MUX_CONFIG = 'mux_config.json';
 export const MUX_WEIGHTS = 'mux.safetensors';
@@ -62,6 +70,39 @@ export function encoderOnly(m: Bert): Bert {
   delete (config as Record<string, unknown>).id2label;
   delete (config as Record<string, unknown>).label2id;
   return new Bert(config, new Weights(m.weights.source, keep), m.source);
+}
+
+/**
+ * A task model with fresh heads on `bert` (already without its own heads: encoderOnly). DataMUX's index tokens come
+ * from `tokenToId` ([unused1..N] in BERT's vocabulary; the last ids otherwise, and where no tokenizer is given).
+ */
+export function freshFullMux(
+  bert: Bert,
+  method: FullMuxMethod,
+  n: number,
+  o: { nu?: number; seed: number; tokenToId?: (t: string) => number | undefined },
+): FullMuxModel {
+  const d = bert.hiddenSize;
+  const settings: FullMuxSettings = {
+    method,
+    n,
+    nu: o.nu ?? 20,
+    demuxLayers: method === 'muxplm' ? 3 : 2,
+    numLabels: 2,
+    ...(method === 'datamux'
+      ? prefixIds(n, bert.config.vocab_size, o.tokenToId ?? (() => undefined))
+      : { fillerId: -1, indexIds: [] }),
+  };
+  const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, o.seed);
+  return { bert, settings, head, vectors: gaussianHadamard(n, d, settings.nu, o.seed + 17) };
+}
+
+/** BERT weights (sharing the model's arrays, so updates are what gets saved) and the heads, in one set. */
+export function allParams(m: FullMuxModel): ParamSet {
+  const ps = new ParamSet();
+  for (const [n, w] of m.bert.weights.entries()) ps.add(n, w.shape, w.data);
+  for (const p of m.head.list()) ps.add(p.name, p.shape, p.data);
+  return ps;
 }
 
 export function isFullMuxFolder(dir: string): boolean {

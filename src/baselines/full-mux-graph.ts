@@ -37,6 +37,8 @@ export interface FullMuxGraphOptions {
   seed: number;
   /** DataMUX task loss = (1 - w)·CE + w·retrieval (spec §9.5: w = 0.1). */
   retrievalWeight?: number;
+  /** Every weight a constant of the graph, not an input fed at each run (inference only: benchmarks). */
+  constantWeights?: boolean;
 }
 
 export function fullMuxGraph(
@@ -47,7 +49,8 @@ export function fullMuxGraph(
   o: FullMuxGraphOptions,
 ): Graph {
   const g = new Graph(`${s.method}-${o.objective}-${o.training ? 'train' : 'eval'}-n${s.n}`);
-  const p = params.declare(g);
+  if (o.constantWeights && o.training) throw new Error('fullMuxGraph: constant weights cannot be trained');
+  const p = o.constantWeights ? params.constants(g) : params.declare(g);
   const d = model.hiddenSize;
   const v = g.initializer(vectors, [s.n, d], 'float32', { prefix: 'mux.vectors' });
   const { ids, mask, types } = declareGroupInputs(g, s);

@@ -56,6 +56,11 @@ export class ParamSet {
     return out;
   }
 
+  /** Every parameter as a constant of the graph instead: inference that never changes them (benchmarks). */
+  constants(g: Graph): Map<string, Value> {
+    return new Map(this.list().map((p) => [p.name, g.initializer(p.data, p.shape, 'float32', { prefix: p.name })]));
+  }
+
   /** Feeds for a graph built with declare(). */
   feeds(): Record<string, HostTensor> {
     const f: Record<string, HostTensor> = {};

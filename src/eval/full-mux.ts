@@ -6,11 +6,10 @@ import { type Session, compile, float32 } from '../engine/runtime.js';
 import { type EncodedExample, encodeExamples } from '../data/batching.js';
 import { type Task, loadExamples } from '../data/glue.js';
 import type { FullMuxSettings } from '../baselines/datamux.js';
-import { loadFullMux } from '../baselines/full-model.js';
+import { allParams, loadFullMux } from '../baselines/full-model.js';
 import { fullMuxGraph, groupFeeds } from '../baselines/full-mux-graph.js';
 import { TextTokenizer } from '../io/tokenizer.js';
 import type { Features } from '../mux/features.js';
-import { allParams } from '../train/full-mux-train.js';
 import { type PairingOptions, type PairingResult, evaluateWith, sisoPredictions } from './pairing.js';
 
 /**

@@ -17,8 +17,16 @@ import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import { predictFullMux } from '../eval/full-mux.js';
 import { Bert } from '../models/bert.js';
 import { loadModel } from '../models/load.js';
-import { type FullMuxMethod, gaussianHadamard, initHead, prefixIds } from '../baselines/datamux.js';
-import { type FullMuxModel, encoderOnly, isFullMuxFolder, loadFullMux, saveFullMux } from '../baselines/full-model.js';
+import type { FullMuxMethod } from '../baselines/datamux.js';
+import {
+  type FullMuxModel,
+  allParams,
+  encoderOnly,
+  freshFullMux,
+  isFullMuxFolder,
+  loadFullMux,
+  saveFullMux,
+} from '../baselines/full-model.js';
 import { fullMuxGraph, groupFeeds, retrievalFeeds } from '../baselines/full-mux-graph.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
 import { countCorrect, runLoop } from './loop.js';
@@ -91,33 +99,17 @@ export function startingModel(
   const loaded = loadModel(o.model);
   if (!(loaded instanceof Bert))
     throw new Error(`${o.method} is implemented on BERT encoders; ${o.model} is ${loaded.modelType}`);
-  const bert = encoderOnly(loaded);
-  const d = bert.hiddenSize;
-  const settings = {
-    method: o.method,
-    n: o.n,
-    nu: o.nu ?? 20,
-    demuxLayers: o.method === 'muxplm' ? 3 : 2,
-    numLabels: 2,
-    ...(o.method === 'datamux'
-      ? prefixIds(o.n, bert.config.vocab_size, (t) => tok.tokenToId(t))
-      : { fillerId: -1, indexIds: [] }),
-  };
-  const head = initHead(settings, d, bert.config.vocab_size, bert.config.initializer_range, seed);
+  const model = freshFullMux(encoderOnly(loaded), o.method, o.n, {
+    nu: o.nu,
+    seed,
+    tokenToId: (t) => tok.tokenToId(t),
+  });
   const note =
     o.method === 'muxplm'
       ? `MUX-PLM heads on ${o.model} without multiplexed pretraining (run revmux pretrain --mux ${o.n} first for the ` +
         `full method)`
       : `DataMUX on ${o.model}`;
-  return { model: { bert, settings, head, vectors: gaussianHadamard(o.n, d, settings.nu, seed + 17) }, note };
-}
-
-/** BERT weights (sharing the model's arrays, so updates are what gets saved) and the heads, in one set. */
-export function allParams(m: FullMuxModel): ParamSet {
-  const ps = new ParamSet();
-  for (const [n, w] of m.bert.weights.entries()) ps.add(n, w.shape, w.data);
-  for (const p of m.head.list()) ps.add(p.name, p.shape, p.data);
-  return ps;
+  return { model, note };
 }
 
 export async function devAccuracy(

@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { type FullMuxSettings, gaussianHadamard, headShapes, initHead } from '../../src/baselines/datamux.js';
 import { fullMuxGraph, groupFeeds, mlmFeeds, retrievalFeeds } from '../../src/baselines/full-mux-graph.js';
-import { allParams } from '../../src/train/full-mux-train.js';
+import { allParams } from '../../src/baselines/full-model.js';
 
 const datamux: FullMuxSettings = {
   method: 'datamux',

@@ -17,9 +17,9 @@ import { TextTokenizer } from '../../src/io/tokenizer.js';
 import { parseConfig } from '../../src/models/config.js';
 import { createModel } from '../../src/models/init.js';
 import { saveModel } from '../../src/models/save.js';
-import { loadFullMux, readFullMuxConfig } from '../../src/baselines/full-model.js';
+import { allParams, loadFullMux, readFullMuxConfig } from '../../src/baselines/full-model.js';
 import { fullMuxGraph } from '../../src/baselines/full-mux-graph.js';
-import { type FullMuxFinetuneOptions, allParams, finetuneFullMux } from '../../src/train/full-mux-train.js';
+import { type FullMuxFinetuneOptions, finetuneFullMux } from '../../src/train/full-mux-train.js';
 import { pretrain } from '../../src/train/pretrain.js';
 
 /** A tiny random BERT over the synthetic task's vocabulary, plus 3 spare ids for DataMUX's prefix tokens. */
