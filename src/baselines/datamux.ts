@@ -103,6 +103,20 @@ export function headShapes(s: FullMuxSettings, d: number, vocab: number): [strin
 }
 
 /**
+ * FLOPs of the task head per instance (a multiply-add counts 2, as eval/flops.ts): the shared state's half of
+ * dense1 runs once per group ([CLS] for DataMUX, position 0 for MUX-PLM), the rest per instance. MUX-PLM's keys'
+ * half of dense1 depends on no input: once per batch, not counted.
+ */
+export function demuxFlops(s: FullMuxSettings, d: number): number {
+  const perGroup = 2 * d * d;
+  const perInstance =
+    s.method === 'datamux'
+      ? 2 * d * d + 2 * d * d // the key's half of dense1, dense2
+      : (s.demuxLayers >= 3 ? 2 * d * d : 0) + 2 * d * d; // dense_mid, dense2
+  return perInstance + perGroup / s.n + 2 * d * s.numLabels;
+}
+
+/**
  * Fresh head parameters: BERT's init (weights N(0, std), biases 0, LayerNorm 1/0), MUX-PLM keys
  * N(0, 1). Tensors present in `existing` (a loaded model) are taken from there instead.
  */

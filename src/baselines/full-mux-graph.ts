@@ -10,7 +10,8 @@ import * as op from '../engine/ops.js';
 import type { ParamSet } from '../engine/params.js';
 import type { HostTensor } from '../engine/runtime.js';
 import type { Rng } from '../engine/random.js';
-import type { Bert } from '../models/bert.js';
+import type { Backbone } from '../models/backbone.js';
+import { Bert } from '../models/bert.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
 import {
   type FullMuxSettings,
@@ -25,6 +26,8 @@ import {
   prefixLength,
 } from './datamux.js';
 import { padRows } from '../data/padding.js';
+import { allParams, encoderOnly, freshFullMux } from './full-model.js';
+import type { FullMuxMethod } from './methods.js';
 
 /** task: classification (DataMUX adds retrieval × retrievalWeight); retrieval: priming; mlm: masked LM. */
 export type FullMuxObjective = 'task' | 'retrieval' | 'mlm';
@@ -117,6 +120,23 @@ export function fullMuxGraph(
     params.outputGradients(loss, p);
   }
   return g;
+}
+
+/**
+ * Inference of a fresh whole-model multiplexer on `model` (heads random: speed does not depend on their values), every
+ * weight a graph constant as in the adapters' benchmark graphs: what `revmux bench` times.
+ */
+export function fullMuxBenchGraph(
+  model: Backbone,
+  method: FullMuxMethod,
+  n: number,
+  seed: number,
+): { graph: Graph; settings: FullMuxSettings } {
+  if (!(model instanceof Bert))
+    throw new Error(`${method} multiplexes a BERT encoder; this model is ${model.modelType}`);
+  const m = freshFullMux(encoderOnly(model), method, n, { seed });
+  const o = { objective: 'task', training: false, seed, constantWeights: true } as const;
+  return { graph: fullMuxGraph(m.bert, m.settings, allParams(m), m.vectors, o), settings: m.settings };
 }
 
 export interface GroupSequence {

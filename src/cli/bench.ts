@@ -6,7 +6,9 @@ import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import type { Backbone } from '../models/backbone.js';
 import { cpuInfo } from '../engine/cpu.js';
 import type { ParamSet } from '../engine/params.js';
-import { MUX_VARIANTS, type MuxVariant } from '../mux/variant-names.js';
+import { FULL_MUX_METHODS } from '../baselines/methods.js';
+import type { BenchMethod } from '../eval/throughput.js';
+import { MUX_VARIANTS } from '../mux/variant-names.js';
 import { int, intList, nonNegativeInt, positiveInt, precisionList } from './args.js';
 
 export function registerBench(program: Command): void {
@@ -26,7 +28,12 @@ export function registerBench(program: Command): void {
       '--adapter <dir...>',
       'trained adapter folders to time (else random adapter weights: speed does not depend on them)',
     )
-    .option('--variants <list>', 'comma-separated: revmux, ora, vanilla', 'revmux')
+    .option(
+      '--variants <list>',
+      'comma-separated: revmux, ora, vanilla (at each l); datamux, muxplm (whole-model multiplexing of a BERT, ' +
+        'l = 0, fp32, random heads)',
+      'revmux',
+    )
     .option('-n, --n <list>', 'N values', intList, [1, 2, 4, 8, 16])
     .option('-l, --l <list>', 'prefill layers (default: a quarter of the layers)', intList)
     .option('--batch <n>', 'examples per batch', positiveInt, 32)
@@ -68,8 +75,10 @@ export function registerBench(program: Command): void {
       const model: Backbone = o.model ? loadModel(o.model) : randomModel(o.random);
       const variants = String(o.variants)
         .split(',')
-        .map((v: string) => v.trim()) as MuxVariant[];
-      for (const v of variants) if (!MUX_VARIANTS.includes(v)) throw new Error(`--variants: unknown variant '${v}'`);
+        .map((v: string) => v.trim()) as BenchMethod[];
+      const known: readonly string[] = [...MUX_VARIANTS, ...FULL_MUX_METHODS];
+      for (const v of variants)
+        if (!known.includes(v)) throw new Error(`--variants: unknown variant '${v}' (known: ${known.join(', ')})`);
       const adapters = new Map<string, ParamSet>();
       const hash = o.adapter?.length ? weightsHash(model.weights) : undefined;
       for (const dir of o.adapter ?? []) {

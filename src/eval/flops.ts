@@ -3,6 +3,7 @@
 // product (projections, attention scores and mixing, feed-forward, heads, adapters). Not counted:
 // element-wise work (softmax, norms, activations, residual adds) and embedding lookups, which are a
 // few percent at these sizes.
+import { type FullMuxSettings, demuxFlops, prefixLength } from '../baselines/datamux.js';
 import { type ModelConfig, architectureOf, dims } from '../models/registry.js';
 import type { MuxSpec } from '../mux/spec.js';
 import { VARIANTS } from '../mux/variants.js';
@@ -72,6 +73,14 @@ export function muxFlops(c: ModelConfig, spec: MuxSpec, S: number): FlopsBreakdo
     head,
     total: prefill + adapters + shared + tail + head,
   };
+}
+
+/**
+ * Whole-model multiplexing (DataMUX, MUX-PLM) per example: every layer runs once per group of N, over the mixed
+ * stream (DataMUX's index prefix included), then the demultiplexing head; no pooler.
+ */
+export function fullMuxFlops(c: ModelConfig, s: FullMuxSettings, S: number): number {
+  return (numLayers(c) * layerFlops(c, S + prefixLength(s))) / s.n + demuxFlops(s, hiddenSize(c));
 }
 
 /** The backbone-only bound L / (l + (L - l) / N). */

@@ -1,6 +1,8 @@
 // Multiplexed vs single-input throughput, measured side by side (spec §8, issue #6).
 // Each configuration is timed in rounds that alternate SISO and multiplexed batches, so a slow
 // phase of a shared machine hits both; only the model is timed (inputs are prepared beforehand).
+import { fullMuxBenchGraph, groupFeeds } from '../baselines/full-mux-graph.js';
+import { type FullMuxMethod, isFullMuxMethod } from '../baselines/methods.js';
 import { compile } from '../engine/runtime.js';
 import { Rng } from '../engine/random.js';
 import type { Backbone } from '../models/backbone.js';
@@ -9,12 +11,15 @@ import type { ParamSet } from '../engine/params.js';
 import { tokenFeeds } from '../mux/features.js';
 import { fusedMuxGraph, fusedSisoGraph } from '../mux/graphs.js';
 import { type MuxSpec, type MuxVariant, initAdapter } from '../mux/spec.js';
-import { muxFlops, sisoFlops, theoreticalSpeedup } from './flops.js';
+import { fullMuxFlops, muxFlops, sisoFlops, theoreticalSpeedup } from './flops.js';
 import { median, quantile, round } from './stats.js';
 import type { Precision } from '../nn/quantize.js';
 
+/** An adapter variant at each l, or a whole-model baseline (DataMUX, MUX-PLM: l = 0, fp32 only, random heads). */
+export type BenchMethod = MuxVariant | FullMuxMethod;
+
 export interface ThroughputOptions {
-  variants: MuxVariant[];
+  variants: BenchMethod[];
   ns: number[];
   ls: number[];
   batch: number;
@@ -94,6 +99,20 @@ export async function measureThroughput(
   const padId = dims(model.config).padId;
   const sisoFeeds = tokenFeeds(model, items, null, padId);
   const sisoF = sisoFlops(model.config, S).total;
+  // what a row times against SISO: its graph, feeds, FLOPs per example and the l it reports; null: no such row
+  const muxUnderTest = async (variant: BenchMethod, n: number, l: number, precision: Precision) => {
+    if (isFullMuxMethod(variant)) {
+      // the whole model multiplexes from the embeddings: one row per N (l = 0), whatever the adapters' l
+      if (n === 1 || l !== o.ls[0] || precision !== 'fp32') return null;
+      const { graph, settings } = fullMuxBenchGraph(model, variant, n, o.seed);
+      const feeds = groupFeeds(settings, items, padId).feeds;
+      return { session: await compile(graph), feeds, flops: fullMuxFlops(model.config, settings, S), l: 0 };
+    }
+    const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
+    const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
+    const session = await compile(inPrecision(model, precision, () => fusedMuxGraph(model, head, spec, params)));
+    return { session, feeds: tokenFeeds(model, items, n, padId), flops: muxFlops(model.config, spec, S).total, l };
+  };
   let peak = 0;
   const rows: ThroughputRow[] = [];
   for (const precision of precisions) {
@@ -103,11 +122,10 @@ export async function measureThroughput(
       for (const n of o.ns)
         for (const variant of o.variants) {
           if (n === 1 && variant !== o.variants[0]) continue; // N = 1 is the same for every variant
-          const spec: MuxSpec = { variant, n, l, d: model.hiddenSize, dropout: 0 };
-          const params = o.adapters?.get(`${variant}:${n}:${l}`) ?? initAdapter(spec, o.seed);
-          const mux = await compile(inPrecision(model, precision, () => fusedMuxGraph(model, head, spec, params)));
-          const muxFeeds = tokenFeeds(model, items, n, padId);
-          const runs = [() => siso.run(sisoFeeds), () => mux.run(muxFeeds)];
+          const m = await muxUnderTest(variant, n, l, precision);
+          if (!m) continue;
+          const mux = m.session;
+          const runs = [() => siso.run(sisoFeeds), () => mux.run(m.feeds)];
           if (sisoSame !== siso) runs.push(() => sisoSame.run(sisoFeeds));
           const times: number[][] = runs.map(() => []);
           for (let r = 0; r < o.warmup + o.rounds; r++) {
@@ -123,11 +141,11 @@ export async function measureThroughput(
           peak = Math.max(peak, rss);
           const [sm, mm] = [median(times[0]), median(times[1])];
           const same = times[2] ? median(times[2]) : sm;
-          const bound = sisoF / muxFlops(model.config, spec, S).total;
+          const bound = sisoF / m.flops;
           const row: ThroughputRow = {
             variant,
             n,
-            l,
+            l: m.l,
             precision,
             siso_ms_median: round(sm, 2),
             mux_ms_median: round(mm, 2),
@@ -138,7 +156,7 @@ export async function measureThroughput(
             speedup: round(sm / mm, 3),
             siso_same_precision_ms_median: round(same, 2),
             speedup_same_precision: round(same / mm, 3),
-            bound_backbone: round(theoreticalSpeedup(model.numLayers, l, n), 3),
+            bound_backbone: round(theoreticalSpeedup(model.numLayers, m.l, n), 3),
             bound_flops: round(bound, 3),
             fraction_of_bound: round(same / mm / bound, 3),
             rss_mb_after: Math.round(rss),
@@ -146,7 +164,7 @@ export async function measureThroughput(
           rows.push(row);
           const vsSame = precision === 'fp32' ? '' : `, ${row.speedup_same_precision}x over SISO ${precision}`;
           log(
-            `${variant} N=${n} l=${l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, ` +
+            `${variant} N=${n} l=${m.l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, ` +
               `speedup ${row.speedup}${vsSame} (bound ${row.bound_flops}, ` +
               `${(100 * row.fraction_of_bound).toFixed(0)}%)`,
           );

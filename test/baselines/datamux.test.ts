@@ -198,6 +198,33 @@ describe('whole-model multiplexer graphs', () => {
   });
 
   for (const s of [datamux, muxplm]) {
+    it(`${s.method}: with every weight a graph constant (the benchmark's graph), the same logits as fed`, async () => {
+      const bert = tinyBert(5);
+      const params = paramsOf(bert, initHead(s, 16, 40, 0.2, 3), s);
+      const vectors = gaussianHadamard(2, 16, 20, 9);
+      const graph = (constantWeights: boolean) =>
+        compile(
+          fullMuxGraph(bert, s, params, vectors, { objective: 'task', training: false, seed: 0, constantWeights }),
+        );
+      const rng = new Rng(8);
+      const b = groupFeeds(
+        s,
+        Array.from({ length: 6 }, (_, i) => ({ ids: Array.from({ length: 3 + i }, () => 5 + rng.int(30)) })),
+        0,
+      );
+      const fed = float32((await (await graph(false)).run({ ...params.feeds(), ...b.feeds }, ['logits'])).logits);
+      const fixed = float32((await (await graph(true)).run(b.feeds, ['logits'])).logits);
+      assert.equal(fixed.length, 12);
+      fed.forEach((x, i) => assert.ok(Math.abs(x - fixed[i]) < 1e-5, `logit ${i}: ${x} fed, ${fixed[i]} constant`));
+      assert.throws(
+        () =>
+          fullMuxGraph(bert, s, params, vectors, { objective: 'task', training: true, seed: 0, constantWeights: true }),
+        /constant weights cannot be trained/,
+      );
+    });
+  }
+
+  for (const s of [datamux, muxplm]) {
     it(`${s.method}: an instance's answer does not depend on its batch's padding; odd counts are filled`, async () => {
       const bert = tinyBert(4);
       const params = paramsOf(bert, initHead(s, 16, 40, 0.2, 8), s);

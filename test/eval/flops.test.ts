@@ -1,7 +1,14 @@
 // FLOPs formulas against hand-computed values.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { adapterFlops, layerFlops, muxFlops, sisoFlops, theoreticalSpeedup } from '../../src/eval/flops.js';
+import {
+  adapterFlops,
+  fullMuxFlops,
+  layerFlops,
+  muxFlops,
+  sisoFlops,
+  theoreticalSpeedup,
+} from '../../src/eval/flops.js';
 import { parseConfig } from '../../src/models/config.js';
 import { adapterSize } from '../../src/mux/spec.js';
 
@@ -15,6 +22,21 @@ describe('FLOPs accounting', () => {
   });
   it('SISO BERT-base per example: 12 layers + pooler + classifier', () => {
     assert.equal(sisoFlops(bertBase, 128).total, 12 * 1_862_270_976 + 2 * 768 * 768 + 2 * 768 * 2);
+  });
+  it('DataMUX and MUX-PLM at N = 2, BERT-base, S = 128, by hand', () => {
+    const settings = { nu: 20, numLabels: 2, fillerId: 0, indexIds: [1, 2] };
+    // DataMUX: 12 layers over 130 tokens (its 2-token index prefix) shared by 2. One layer at S = 130:
+    // 4 x (2 * 130 * 768^2) + 2 x (2 * 130^2 * 768) + 2 x (2 * 130 * 768 * 3072) = 1,892,167,680.
+    // Head per instance: the key's half of dense1 and dense2 (2 x 2 * 768^2), [CLS]'s half of dense1 once per
+    // group of 2 (768^2), the classifier (2 * 768 * 2).
+    const head = 4 * 768 * 768 + 768 * 768 + 4 * 768;
+    const datamux = fullMuxFlops(bertBase, { ...settings, method: 'datamux', n: 2, demuxLayers: 2 }, 128);
+    assert.equal(datamux, (12 * 1_892_167_680) / 2 + head);
+    // MUX-PLM: no prefix; dense_mid and dense2 per instance, position 0's half of dense1 per group
+    const muxplm = fullMuxFlops(bertBase, { ...settings, method: 'muxplm', n: 2, demuxLayers: 3 }, 128);
+    assert.equal(muxplm, (12 * 1_862_270_976) / 2 + head);
+    // so the bound over SISO stays a little under N: no pooler, but the demux head
+    assert.ok(Math.abs(sisoFlops(bertBase, 128).total / muxplm - 2) < 0.01);
   });
   it('the theoretical bound L / (l + (L - l) / N)', () => {
     assert.equal(theoreticalSpeedup(12, 0, 2), 2);

@@ -46,4 +46,42 @@ describe('revmux bench measurement', () => {
     assert.equal(r.rows[1].bound_backbone, 1.333); // L = 2, l = 1, N = 2: 2 / (1 + 1/2)
     assert.ok(r.seqUsed <= 12 && r.peakRssMb > 0);
   });
+  it('times the whole-model baselines once per N, at l = 0, whatever the adapters are timed at', async () => {
+    const model = randomModel('bert-tiny');
+    const r = await measureThroughput(model, {
+      variants: ['revmux', 'datamux', 'muxplm'],
+      ns: [1, 2, 4],
+      ls: [1, 0],
+      batch: 4,
+      seq: 9,
+      rounds: 1,
+      warmup: 0,
+      seed: 1,
+    });
+    assert.deepEqual(
+      r.rows.map((x) => `${x.variant}:${x.n}:${x.l}`),
+      ['revmux:1:1', 'revmux:2:1', 'datamux:2:0', 'muxplm:2:0', 'revmux:4:1', 'datamux:4:0', 'muxplm:4:0'].concat([
+        'revmux:1:0',
+        'revmux:2:0',
+        'revmux:4:0',
+      ]),
+    );
+    const row = (v: string, n: number) => r.rows.find((x) => x.variant === v && x.n === n)!;
+    assert.equal(row('muxplm', 4).bound_backbone, 4);
+    // FLOPs bound: DataMUX runs 4 more tokens (its index prefix) and has no pooler, MUX-PLM neither
+    assert.ok(row('datamux', 4).bound_flops < row('muxplm', 4).bound_flops, JSON.stringify(r.rows));
+    assert.ok(row('muxplm', 2).bound_flops > 1.5 && row('muxplm', 2).bound_flops < 2.5);
+    for (const x of r.rows) assert.ok(x.speedup > 0 && Number.isFinite(x.speedup));
+    await assert.rejects(
+      measureThroughput(randomModel('llama-tiny'), {
+        ...{ variants: ['datamux'], ns: [2], ls: [1] },
+        batch: 2,
+        seq: 4,
+        rounds: 1,
+        warmup: 0,
+        seed: 1,
+      }),
+      /datamux multiplexes a BERT encoder; this model is llama/,
+    );
+  });
 });
