@@ -3,12 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseTask, type Task } from '../src/data/glue.js';
-import { FULL_MUX_METHODS, type FullMuxMethod } from '../src/baselines/methods.js';
+import { FULL_MUX_METHODS, type FullMuxMethod, isFullMuxMethod } from '../src/baselines/methods.js';
 import { MUX_VARIANTS, type MuxVariant } from '../src/mux/variants.js';
 
 /** An adapter variant on the frozen backbone, or a whole-model baseline (all weights trained, l = 0). */
 export type CellMethod = MuxVariant | FullMuxMethod;
-export const isWholeModel = (m: CellMethod): m is FullMuxMethod => (FULL_MUX_METHODS as readonly string[]).includes(m);
+export const isWholeModel = (m: CellMethod): m is FullMuxMethod => isFullMuxMethod(m);
 
 /** A grid file: the frozen backbones (one fine-tuned folder per task) and groups of cells. */
 export interface Grid {
