@@ -12,6 +12,8 @@ export interface CellRecord extends Partial<CellRecipe> {
   backbone: string;
   /** The weights of the task's frozen backbone the cell ran on: one table, one backbone. */
   backbone_sha256: string;
+  /** MUX-PLM cells: the weights of their multiplexed-pretrained start folder. */
+  start_model_sha256?: string;
   backbone_dir?: string;
   backbone_layers: number;
   /** model_type of the frozen backbone (cells written before it was recorded are BERTs). */
@@ -72,9 +74,15 @@ export interface Agg {
   seconds: number;
 }
 
-/** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe. */
+/** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe from one start. */
 export function aggregate(cells: CellRecord[]): Agg {
   for (const c of cells) {
+    if (c.start_model_sha256 !== cells[0].start_model_sha256)
+      throw new Error(
+        `${cells[0].cell} and ${c.cell} started from different weights (start_model_sha256 ` +
+          `${cells[0].start_model_sha256?.slice(0, 12)} and ${c.start_model_sha256?.slice(0, 12)}): a MUX-PLM ` +
+          'folder pretrained again makes its older cells stale; run npm run experiment:matrix',
+      );
     const diff = recipeDiff(cells[0], c, c.variant as CellMethod);
     if (diff.length)
       throw new Error(

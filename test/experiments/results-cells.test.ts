@@ -41,6 +41,19 @@ describe('results rows', () => {
     // the earliest cells record no max length: not a difference
     assert.equal(aggregate([seed(1, 0.7, 3), { ...seed(2, 0.8, 3), max_length: undefined }]).seeds, 2);
   });
+  it('refuse seeds that started from different MUX-PLM pretraining', () => {
+    const muxplm = (s: number, start: string): CellRecord => ({
+      ...seed(s, 0.7, 3),
+      cell: `g/sst2/muxplm-n2-l0-s${s}`,
+      variant: 'muxplm',
+      start_model_sha256: start,
+    });
+    assert.equal(aggregate([muxplm(1, 'a'.repeat(64)), muxplm(2, 'a'.repeat(64))]).seeds, 2);
+    assert.throws(
+      () => aggregate([muxplm(1, 'a'.repeat(64)), muxplm(2, 'b'.repeat(64))]),
+      /muxplm-n2-l0-s1 and g\/sst2\/muxplm-n2-l0-s2 started from different weights \(start_model_sha256 a{12} and b{12}\)/,
+    );
+  });
   it('refuse seeds trained by different recipes, naming both cells', () => {
     assert.throws(
       () => aggregate([seed(1, 0.7, 3), seed(2, 0.8, null)]),
