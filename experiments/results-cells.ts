@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type PairingResult, meanStd } from '../src/eval/pairing.js';
-import { type CellMethod, type CellRecipe, SUPERSEDED, recipeDiff } from './matrix-grid.js';
+import { type CellMethod, type CellRecipe, SUPERSEDED, isWholeModel, recipeDiff } from './matrix-grid.js';
 
 /** A cell's file; its training recipe (older cells lack parts of it): seeds of one row must share it. */
 export interface CellRecord extends Partial<CellRecipe> {
@@ -74,6 +74,16 @@ export interface Agg {
   seconds: number;
 }
 
+/**
+ * The l of a task's main table: where most adapter cells ran (a prefill sweep's other l hold one seed of one or two N,
+ * as may some rows at the main l, so rows alone do not tell). Whole-model cells (l = 0) decide only if alone.
+ */
+export function mainPrefill(cells: readonly CellRecord[]): number {
+  const adapters = cells.filter((r) => !isWholeModel(r.variant as CellMethod));
+  const byL = [...groupBy(adapters.length ? adapters : cells, (r) => String(r.l)).values()];
+  return byL.sort((a, b) => b.length - a.length)[0][0].l;
+}
+
 /** One row of a table: the seeds of one (variant, N, l), which must have trained by one recipe from one start. */
 export function aggregate(cells: CellRecord[]): Agg {
   for (const c of cells) {
@@ -111,7 +121,7 @@ export function aggregate(cells: CellRecord[]): Agg {
   };
 }
 
-export function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+export function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);
   return m;

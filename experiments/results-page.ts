@@ -8,7 +8,7 @@ import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { type CellMethod, isWholeModel } from './matrix-grid.js';
 import { paperBackbone } from './paper-numbers.js';
-import { type Agg, type CellRecord, aggregate, cellFiles, groupBy } from './results-cells.js';
+import { type Agg, type CellRecord, aggregate, cellFiles, groupBy, mainPrefill } from './results-cells.js';
 import { accuracyByNChart, accuracySpeedChart } from './results-charts.js';
 import { benchName, speedCell, speeds } from './results-speed.js';
 
@@ -145,11 +145,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
           `npm run experiment:matrix -- --grid experiments/grids/${grid}.json --retire-stale sets the stale ones aside`,
       );
     const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
-    // the grid's own l is where most cells ran (a sweep's other l has one seed of one N, as may the main l's rows)
-    const adapterCells = taskCells.filter((r) => !isWholeModel(r.variant as CellMethod));
-    const mainL = [...groupBy(adapterCells.length ? adapterCells : taskCells, (r) => String(r.l)).values()].sort(
-      (a, b) => b.length - a.length,
-    )[0][0].l;
+    const mainL = mainPrefill(taskCells);
     // whole-model baselines multiplex at the embeddings (l = 0) and sit in the main table beside the adapters
     const main = aggs
       .filter((a) => a.l === mainL || isWholeModel(a.variant as CellMethod))

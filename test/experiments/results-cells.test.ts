@@ -1,7 +1,7 @@
 // A row of the results page averages seeds: only seeds trained by one recipe may share it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CellRecord, aggregate } from '../../experiments/results-cells.js';
+import { type CellRecord, aggregate, mainPrefill } from '../../experiments/results-cells.js';
 
 const evaluation = (mean: number) => ({
   mean,
@@ -62,5 +62,20 @@ describe('results rows', () => {
           '\\(max_epochs 8 and 1, patience 3 and null\\)',
       ),
     );
+  });
+  it("take a table's l from where most adapter cells ran, not from its rows", () => {
+    const at = (variant: string, n: number, l: number, s: number): CellRecord => ({
+      ...seed(s, 0.7, 3),
+      cell: `g/sst2/${variant}-n${n}-l${l}-s${s}`,
+      variant,
+      n,
+      l,
+    });
+    // T5's grid: RevMUX N = 2 at l = 1 over three seeds, the sweep's l = 0, 2, 3 once each, and whole-model cells
+    // at l = 0: by rows every l ties at one (and the sweep's l = 0 comes first); by cells l = 1 leads
+    const t5 = [0, 2, 3].map((l) => at('revmux', 2, l, 1)).concat([1, 2, 3].map((s) => at('revmux', 2, 1, s)));
+    const whole = [1, 2, 3, 4].map((s) => at('datamux', 2, 0, s));
+    assert.equal(mainPrefill([...t5, ...whole]), 1);
+    assert.equal(mainPrefill(whole), 0, 'a table of whole-model cells only');
   });
 });
