@@ -164,7 +164,8 @@ export async function measureThroughput(
           rows.push(row);
           const vsSame = precision === 'fp32' ? '' : `, ${row.speedup_same_precision}x over SISO ${precision}`;
           log(
-            `${variant} N=${n} l=${m.l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, mux ${row.mux_ms_median} ms, ` +
+            `${variant} N=${n} l=${m.l} ${precision}: SISO fp32 ${row.siso_ms_median} ms, ` +
+              `mux ${row.mux_ms_median} ms, ` +
               `speedup ${row.speedup}${vsSame} (bound ${row.bound_flops}, ` +
               `${(100 * row.fraction_of_bound).toFixed(0)}%)`,
           );

@@ -184,7 +184,10 @@ describe('experiment:matrix', () => {
     // at equal measured speed: the most accurate RevMUX cell at least as fast as each whole-model row
     assert.match(
       page,
-      /- RevMUX ≥ DataMUX N = 2 at its speed-up on the backbone: [\d.]+ vs [\d.]+ \(difference .*; RevMUX N = 2, l = 1: 1\.5x, 1\.4x\)/,
+      new RegExp(
+        '- RevMUX ≥ DataMUX N = 2 at its speed-up on the backbone: [\\d.]+ vs [\\d.]+ ' +
+          '\\(difference .*; RevMUX N = 2, l = 1: 1\\.5x, 1\\.4x\\)',
+      ),
     );
     assert.match(
       page,

@@ -76,7 +76,7 @@ describe('end to end on the synthetic task', () => {
 });
 
 describe('revmux train resume', () => {
-  it('an interrupted adapter training resumed from its checkpoint ends bit-identical; a lower cap is a prefix', async (t) => {
+  it('a resumed adapter training ends bit-identical to a straight one; a lower epoch cap is a prefix', async (t) => {
     const ref = sharedData(t, 'reference/bert-tiny');
     if (!ref) return;
     const { SafetensorsFile } = await import('../../src/io/safetensors.js');
