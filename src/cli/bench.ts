@@ -79,6 +79,9 @@ export function registerBench(program: Command): void {
       const known: readonly string[] = [...MUX_VARIANTS, ...FULL_MUX_METHODS];
       for (const v of variants)
         if (!known.includes(v)) throw new Error(`--variants: unknown variant '${v}' (known: ${known.join(', ')})`);
+      const whole = variants.filter((v) => (FULL_MUX_METHODS as readonly string[]).includes(v));
+      if (whole.length && !o.precision.includes('fp32'))
+        throw new Error(`--variants ${whole.join(', ')}: timed in fp32 only, and --precision has no fp32`);
       const adapters = new Map<string, ParamSet>();
       const hash = o.adapter?.length ? weightsHash(model.weights) : undefined;
       for (const dir of o.adapter ?? []) {

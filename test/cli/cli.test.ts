@@ -139,6 +139,13 @@ describe('revmux flops and argument errors', () => {
     const both = revmux('bench', '--random', 'bert-tiny', '--model', 'x');
     assert.equal(both.status, 1);
     assert.match(both.stderr, /give exactly one of --model DIR or --random NAME/);
+    const variant = revmux('bench', '--random', 'bert-tiny', '--variants', 'revmux,datamx');
+    assert.match(
+      variant.stderr,
+      /--variants: unknown variant 'datamx' \(known: revmux, ora, vanilla, datamux, muxplm\)/,
+    );
+    const int8 = revmux('bench', '--random', 'bert-tiny', '--variants', 'muxplm', '--precision', 'int8');
+    assert.match(int8.stderr, /--variants muxplm: timed in fp32 only, and --precision has no fp32/);
     const badN = revmux('train', '--model', 'x', '--task', 'sst2', '--out', 'y', '-n', 'two');
     assert.notEqual(badN.status, 0);
     assert.match(badN.stderr, /'two' is not an integer/);
