@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ParamSet } from '../engine/params.js';
 import { SafetensorsFile, writeTextAtomic } from '../io/safetensors.js';
+import type { Backbone } from '../models/backbone.js';
 import { Bert } from '../models/bert.js';
 import { loadModel } from '../models/load.js';
 import { saveModel } from '../models/save.js';
@@ -61,6 +62,13 @@ export function settingsOf(c: FullMuxConfig): FullMuxSettings {
     fillerId: c.filler_id,
     indexIds: c.index_ids,
   };
+}
+
+/** `model` as the encoder a whole-model multiplexer runs on; `what` names it in the error (a folder, a preset). */
+export function bertEncoder(model: Backbone, method: FullMuxMethod, what: string): Bert {
+  if (!(model instanceof Bert))
+    throw new Error(`${method} is implemented on BERT encoders; ${what} is ${model.modelType}`);
+  return encoderOnly(model);
 }
 
 /** The encoder without BERT's own heads (pooler, classifier, MLM head), which the multiplexers replace. */

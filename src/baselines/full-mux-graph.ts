@@ -11,7 +11,7 @@ import type { ParamSet } from '../engine/params.js';
 import type { HostTensor } from '../engine/runtime.js';
 import type { Rng } from '../engine/random.js';
 import type { Backbone } from '../models/backbone.js';
-import { Bert } from '../models/bert.js';
+import type { Bert } from '../models/bert.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
 import {
   type FullMuxSettings,
@@ -26,7 +26,7 @@ import {
   prefixLength,
 } from './datamux.js';
 import { padRows } from '../data/padding.js';
-import { allParams, encoderOnly, freshFullMux } from './full-model.js';
+import { allParams, bertEncoder, freshFullMux } from './full-model.js';
 import type { FullMuxMethod } from './methods.js';
 
 /** task: classification (DataMUX adds retrieval × retrievalWeight); retrieval: priming; mlm: masked LM. */
@@ -132,9 +132,7 @@ export function fullMuxBenchGraph(
   n: number,
   seed: number,
 ): { graph: Graph; settings: FullMuxSettings } {
-  if (!(model instanceof Bert))
-    throw new Error(`${method} multiplexes a BERT encoder; this model is ${model.modelType}`);
-  const m = freshFullMux(encoderOnly(model), method, n, { seed });
+  const m = freshFullMux(bertEncoder(model, method, 'this model'), method, n, { seed });
   const o = { objective: 'task', training: false, seed, constantWeights: true } as const;
   return { graph: fullMuxGraph(m.bert, m.settings, allParams(m), m.vectors, o), settings: m.settings };
 }

@@ -15,13 +15,12 @@ import { TextTokenizer } from '../io/tokenizer.js';
 import { type EncodedExample, encodeExamples, epochBatches } from '../data/batching.js';
 import { TASKS, type Task, loadExamples } from '../data/glue.js';
 import { predictFullMux } from '../eval/full-mux.js';
-import { Bert } from '../models/bert.js';
 import { loadModel } from '../models/load.js';
 import type { FullMuxMethod } from '../baselines/datamux.js';
 import {
   type FullMuxModel,
   allParams,
-  encoderOnly,
+  bertEncoder,
   freshFullMux,
   isFullMuxFolder,
   loadFullMux,
@@ -96,10 +95,7 @@ export function startingModel(
     if (config.n !== o.n) throw new Error(`${o.model}: multiplexes N = ${config.n}, asked for N = ${o.n}`);
     return { model, note: `continuing the ${config.stage} ${config.method} model in ${o.model}` };
   }
-  const loaded = loadModel(o.model);
-  if (!(loaded instanceof Bert))
-    throw new Error(`${o.method} is implemented on BERT encoders; ${o.model} is ${loaded.modelType}`);
-  const model = freshFullMux(encoderOnly(loaded), o.method, o.n, {
+  const model = freshFullMux(bertEncoder(loadModel(o.model), o.method, o.model), o.method, o.n, {
     nu: o.nu,
     seed,
     tokenToId: (t) => tok.tokenToId(t),

@@ -81,7 +81,7 @@ describe('revmux bench measurement', () => {
         warmup: 0,
         seed: 1,
       }),
-      /datamux multiplexes a BERT encoder; this model is llama/,
+      /datamux is implemented on BERT encoders; this model is llama/,
     );
   });
 });
