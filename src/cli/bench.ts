@@ -6,7 +6,7 @@ import { findGlueDir, loadExamples, parseTask } from '../data/glue.js';
 import type { Backbone } from '../models/backbone.js';
 import { cpuInfo } from '../engine/cpu.js';
 import type { ParamSet } from '../engine/params.js';
-import { FULL_MUX_METHODS } from '../baselines/methods.js';
+import { FULL_MUX_METHODS, isFullMuxMethod } from '../baselines/methods.js';
 import type { BenchMethod } from '../eval/throughput.js';
 import { MUX_VARIANTS } from '../mux/variant-names.js';
 import { int, intList, nonNegativeInt, positiveInt, precisionList } from './args.js';
@@ -79,7 +79,7 @@ export function registerBench(program: Command): void {
       const known: readonly string[] = [...MUX_VARIANTS, ...FULL_MUX_METHODS];
       for (const v of variants)
         if (!known.includes(v)) throw new Error(`--variants: unknown variant '${v}' (known: ${known.join(', ')})`);
-      const whole = variants.filter((v) => (FULL_MUX_METHODS as readonly string[]).includes(v));
+      const whole = variants.filter(isFullMuxMethod);
       if (whole.length && !o.precision.includes('fp32'))
         throw new Error(`--variants ${whole.join(', ')}: timed in fp32 only, and --precision has no fp32`);
       const adapters = new Map<string, ParamSet>();
