@@ -19,7 +19,8 @@ export function registerPretrain(program: Command): void {
     .option(
       '--arch <name>',
       'family of a fresh model: bert: masked LM (BertForMaskedLM); llama: next-token prediction ' +
-        "(LlamaForCausalLM, tied embeddings); with --model, the folder's family decides",
+        '(LlamaForCausalLM, tied embeddings); t5: span corruption (T5ForConditionalGeneration; the tokenizer ' +
+        "gets T5's sentinels <extra_id_0..99> if it lacks them); with --model, the folder's family decides",
       'bert',
     )
     .option('--preset <name>', 'model size: tiny, mini, small, medium, base', 'mini')
@@ -33,7 +34,8 @@ export function registerPretrain(program: Command): void {
     .option('--dropout <p>', 'hidden and attention dropout', fraction, 0)
     .option(
       '--mask-rate <p>',
-      "share of tokens masked in training (15% is BERT's; held-out evaluation always masks 15%)",
+      "share of tokens masked in training (15% is BERT's; T5: the share in noise spans of mean length 3); " +
+        'held-out evaluation always masks 15%',
       fraction,
       0.15,
     )
@@ -57,7 +59,7 @@ export function registerPretrain(program: Command): void {
       'random',
     )
     .option('--seed <n>', 'seed', int, 42)
-    .option('--model <dir>', "start from this BERT folder's weights (and config) instead of a fresh preset")
+    .option('--model <dir>', "start from this model folder's weights (and config) instead of a fresh preset")
     .option(
       '--mux <n>',
       'MUX-PLM: pretrain under multiplexing with n instances per pass (token retrieval, then masked LM); ' +

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { padRows } from '../data/padding.js';
+import { writeTextAtomic } from './safetensors.js';
 
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
@@ -50,8 +51,8 @@ export class TextTokenizer {
 
   private constructor(
     readonly source: string,
-    tokenizerJson: Record<string, unknown>,
-    config: Record<string, unknown>,
+    private readonly tokenizerJson: Record<string, unknown>,
+    private readonly config: Record<string, unknown>,
   ) {
     this.tok = new Tokenizer(tokenizerJson, config);
     const max = Number(config.model_max_length);
@@ -112,6 +113,38 @@ export class TextTokenizer {
       if (id !== undefined) return id;
     }
     return 0;
+  }
+
+  /**
+   * This tokenizer with `tokens` added as special tokens (never split, never normalised) at the ids after its
+   * last one; tokens it already has are left where they are.
+   */
+  withSpecialTokens(tokens: readonly string[]): TextTokenizer {
+    const missing = tokens.filter((t) => this.tokenToId(t) === undefined);
+    if (!missing.length) return this;
+    const first = this.vocabSize;
+    const added = missing.map((content, i) => ({
+      id: first + i,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }));
+    const json = {
+      ...this.tokenizerJson,
+      added_tokens: [...((this.tokenizerJson.added_tokens as []) ?? []), ...added],
+    };
+    return new TextTokenizer(`${this.source} + ${missing.length} added tokens`, json, this.config);
+  }
+
+  /** Writes tokenizer.json and tokenizer_config.json (when it has one) into `dir`. */
+  save(dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    writeTextAtomic(path.join(dir, 'tokenizer.json'), JSON.stringify(this.tokenizerJson) + '\n');
+    if (Object.keys(this.config).length)
+      writeTextAtomic(path.join(dir, 'tokenizer_config.json'), JSON.stringify(this.config, null, 2) + '\n');
   }
 
   tokenToId(token: string): number | undefined {

@@ -4,6 +4,7 @@
 // switches on its type.
 import type { Backbone } from './backbone.js';
 import type { ConfigReader } from './config-reader.js';
+import type { TextTokenizer } from '../io/tokenizer.js';
 import type { Ignorable, WeightSpec, Weights } from './weights.js';
 
 /** The sizes code outside an architecture needs, whatever its config.json calls them. */
@@ -40,13 +41,16 @@ export interface FreshModels {
 export interface Pretraining {
   /**
    * 'masked-lm': an encoder with BERT's MLM head (cls.predictions.*) reads the whole sequence;
-   * 'next-token': a LLaMA-layout decoder predicts each next token through its output layer.
+   * 'next-token': a LLaMA-layout decoder predicts each next token through its output layer;
+   * 'span-corruption': an encoder-decoder writes back the spans cut from its input (T5).
    */
-  objective: 'masked-lm' | 'next-token';
+  objective: 'masked-lm' | 'next-token' | 'span-corruption';
   /** The optional weights a model made for pretraining gets (BERT: the MLM head; a tied decoder: none). */
   heads(name: string): boolean;
   /** config.json fields that set hidden and attention dropout to p; absent where the family has no dropout. */
   dropoutFields?(p: number): Record<string, unknown>;
+  /** config.json fields a fresh model takes from its tokenizer (T5: pad, end-of-sequence and decoder start ids). */
+  tokenFields?(tok: TextTokenizer): Record<string, unknown>;
 }
 
 export interface Architecture<C extends { model_type: string } = { model_type: string }> {

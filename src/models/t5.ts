@@ -320,6 +320,17 @@ export const T5_FAMILY: Architecture<T5Config> = {
     }),
     classifierHeads: () => false, // label words through the tied LM head
   },
+  pretraining: {
+    objective: 'span-corruption',
+    heads: () => false, // the tied LM head
+    dropoutFields: (p) => ({ dropout_rate: p }),
+    // a BERT-style vocabulary has no </s>: its [SEP] ends sequences instead
+    tokenFields(tok) {
+      const eos = tok.tokenToId('</s>') ?? tok.tokenToId('[SEP]');
+      if (eos === undefined) throw new Error(`${tok.source}: T5 needs an end-of-sequence token (</s> or [SEP])`);
+      return { pad_token_id: tok.padId, decoder_start_token_id: tok.padId, eos_token_id: eos };
+    },
+  },
 };
 
 export class T5Graph implements BackboneGraph<T5Context> {

@@ -1,6 +1,8 @@
 // What `revmux pretrain` optimises, behind one interface so the loop (packing, schedule, held-out
 // evaluation, checkpoints, resume) is shared:
 // - plain masked LM of a BertForMaskedLM (the default);
+// - next-token prediction of a LLaMA-layout decoder;
+// - span corruption of a T5 encoder-decoder (src/data/span-corruption.ts);
 // - MUX-PLM (spec §10.2 stages 1-2, `--mux N`): groups of N packed sequences multiplexed with
 //   Gaussian Hadamard vectors; first token retrieval ("priming") for a share of the budget, then
 //   masked LM of every instance through the index_pos demux head. Held-out: multiplexed MLM.
@@ -13,6 +15,8 @@ import type { TextTokenizer } from '../io/tokenizer.js';
 import { type MlmOptions, maskSequences } from '../data/mlm.js';
 import type { Bert, BertContext } from '../models/bert.js';
 import type { Llama } from '../models/llama.js';
+import type { T5 } from '../models/t5.js';
+import { type SpanCorruptionOptions, spanCorruptionFeeds } from '../data/span-corruption.js';
 import { saveModel } from '../models/save.js';
 import { correctCount, crossEntropy } from '../nn/losses.js';
 import { type FullMuxSettings, gaussianHadamard, initHead } from '../baselines/datamux.js';
@@ -173,6 +177,49 @@ export async function causalLm(
       heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
     save(dir) {
       saveModel(model, dir, { tokenizerFrom: o.tokenizerDir });
+    },
+  };
+}
+
+/**
+ * T5's span corruption (T5ForConditionalGeneration): the encoder reads a sequence with spans cut out, the
+ * decoder writes each span back after its sentinel; every decoder position is a target. The tokenizer is
+ * saved with the model, since it carries the sentinels the run added.
+ */
+export async function spanCorruption(
+  model: T5,
+  held: number[][],
+  spans: Omit<SpanCorruptionOptions, 'noiseDensity'>,
+  o: { noiseDensity: number; seed: number; batchSize: number; dropout: boolean; tokenizer: TextTokenizer },
+): Promise<PretrainObjective> {
+  const params = new ParamSet();
+  for (const [n, w] of model.weights.entries()) params.add(n, w.shape, w.data);
+  const graph = (gradients: boolean, seed: number) =>
+    tokenPredictionGraph(gradients ? 't5-span-train' : 't5-span-eval', params, gradients, 'lm', (g, p, ids, mask) => {
+      const b = model.bind(g, { training: gradients && o.dropout, seed, trainable: (n) => p.get(n) });
+      const decoderIds = g.input('decoder_input_ids', 'int64', ['batch', 'target']);
+      const encoded = b.encoderFinal(
+        b.layers(b.embed({ inputIds: ids, attentionMask: mask }), b.context(mask), 0, model.numLayers),
+      );
+      return { states: b.decode(decoderIds, encoded, mask), logits: (x) => b.lmLogits(b.headInput(x)) };
+    });
+  // held out at T5's 15% whatever the training density, as masked LM is scored at 15%
+  const heldRng = new Rng(HELD_OUT_MASK_SEED);
+  const heldBatches: Record<string, HostTensor>[] = [];
+  for (let i = 0; i < held.length; i += o.batchSize)
+    heldBatches.push(spanCorruptionFeeds(held.slice(i, i + o.batchSize), heldRng, { ...spans, noiseDensity: 0.15 }));
+  const evalSession = await compile(graph(false, o.seed));
+  return {
+    params,
+    trainGraph: (dropoutSeed) => graph(true, dropoutSeed),
+    phase: () => 'span-corruption',
+    feeds: (seqs, step) =>
+      spanCorruptionFeeds(seqs, new Rng(o.seed * 1_000_003 + step), { ...spans, noiseDensity: o.noiseDensity }),
+    heldOut: () =>
+      heldOutMetrics(evalSession, params, heldBatches, { labels: 'lm_labels', loss: 'loss', correct: 'correct' }),
+    save(dir) {
+      saveModel(model, dir);
+      o.tokenizer.save(dir);
     },
   };
 }

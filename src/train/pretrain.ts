@@ -30,7 +30,10 @@ import {
 } from '../models/registry.js';
 import { loadModel } from '../models/load.js';
 import { prepareOutDir, resumableRun } from './checkpoint.js';
-import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm } from './pretrain-objectives.js';
+import { bertCausalLm, causalLm, muxPlmPretraining, plainMlm, spanCorruption } from './pretrain-objectives.js';
+import { MEAN_SPAN_LENGTH, SENTINELS } from '../data/span-corruption.js';
+import { T5 } from '../models/t5.js';
+import { readConfig } from '../models/config.js';
 import { runLoop } from './loop.js';
 import { neighbourAttentionInit } from './neighbour-attention-init.js';
 
@@ -40,7 +43,7 @@ export interface PretrainOptions {
   /** tokenizer.json folder (bert-base-uncased by default at the CLI). */
   tokenizer: string;
   preset?: string; // 'mini'
-  /** A family with `pretraining` (PRETRAIN_MODEL_TYPES): bert (masked LM), llama (next token). Default bert. */
+  /** A family with `pretraining` (PRETRAIN_MODEL_TYPES): bert (masked LM), llama (next token), t5 (span corruption). */
   arch?: string;
   layers?: number;
   initConfig?: Record<string, unknown>;
@@ -55,7 +58,7 @@ export interface PretrainOptions {
   /** ...or this many minutes of training, whichever comes first; the schedule follows the budget. */
   minutes?: number;
   dropout?: number; // 0
-  /** Share of tokens chosen for masked LM in training (held-out evaluation always masks 15%). */
+  /** Share of tokens chosen for masked LM, or T5's noise spans, in training (held-out evaluation: always 15%). */
   maskRate?: number; // 0.15
   heldOutSequences?: number; // 256
   /**
@@ -80,7 +83,7 @@ export interface PretrainOptions {
   positionInit?: PositionInit;
   /** A BERT's objective: masked LM, or next-token prediction under a causal mask (a warm start for masked LM). */
   objective?: 'mlm' | 'causal';
-  /** Start from this BERT folder's weights instead of a fresh preset (its config wins). */
+  /** Start from this model folder's weights instead of a fresh preset (its config wins). */
   model?: string;
   /** MUX-PLM pretraining with N instances per group (spec §10.2 stages 1-2); writes a MUX-PLM folder. */
   mux?: number;
@@ -115,6 +118,11 @@ function asBert(m: Backbone): Bert {
   return m;
 }
 
+function asT5(m: Backbone): T5 {
+  if (!(m instanceof T5)) throw new Error(`pretrain: span corruption here trains T5's layout, not ${m.modelType}`);
+  return m;
+}
+
 function asDecoder(m: Backbone): Llama {
   if (!(m instanceof Llama))
     throw new Error(`pretrain: next-token prediction here trains LLaMA's layout, not ${m.modelType}`);
@@ -136,8 +144,17 @@ function pretrainingOf(model: Backbone): Pretraining {
   return p;
 }
 
+/** The run's tokenizer; span corruption's gets the sentinels it lacks (a continued run's already has them). */
+function runTokenizer(o: Omit<PretrainOptions, 'out'>): TextTokenizer {
+  const tok = TextTokenizer.load(o.tokenizer);
+  const modelType = o.model ? readConfig(o.model).model_type : (o.arch ?? 'bert');
+  const spans = isSupported(modelType) && ARCHITECTURES[modelType].pretraining?.objective === 'span-corruption';
+  return spans ? tok.withSpecialTokens(SENTINELS) : tok;
+}
+
 /** A fresh preset-sized model of `o.arch` with its pretraining heads, or the model of an existing folder. */
-function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropout: number, seed: number): Backbone {
+function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, dropout: number, seed: number): Backbone {
+  const vocabSize = tok.vocabSize;
   if (o.model) {
     const m = loadModel(o.model);
     const { objective } = pretrainingOf(m);
@@ -162,6 +179,7 @@ function startModel(o: PretrainOptions, vocabSize: number, seqLen: number, dropo
     vocab_size: vocabSize,
     max_position_embeddings: Math.max(512, seqLen),
     ...family.dropoutFields?.(dropout),
+    ...family.tokenFields?.(tok),
     ...o.initConfig,
   });
   const model = createModel(config, { seed, heads: (n) => !o.mux && family.heads(n) });
@@ -249,35 +267,55 @@ async function objectiveFor(
   const objective =
     kind === 'next-token'
       ? await causalLm(asDecoder(model), held, { batchSize, tokenizerDir: o.tokenizer })
-      : o.mux
-        ? await muxPlmPretraining(asBert(model), tok, held, mlm, {
-            n: o.mux,
-            priming: o.priming ?? 0.2,
-            nu: o.nu ?? 20,
-            seed,
-            batchSize,
-            dropout: dropout > 0,
-            tokenizerDir: o.tokenizer,
-            initFrom: o.model ?? `preset:${o.preset ?? 'mini'}`,
-          })
-        : o.objective === 'causal'
-          ? await bertCausalLm(asBert(model), held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
-          : await plainMlm(asBert(model), held, mlm, {
-              maskRate,
+      : kind === 'span-corruption'
+        ? await t5SpanCorruption(asT5(model), tok, held, { noiseDensity: maskRate, seed, batchSize, dropout })
+        : o.mux
+          ? await muxPlmPretraining(asBert(model), tok, held, mlm, {
+              n: o.mux,
+              priming: o.priming ?? 0.2,
+              nu: o.nu ?? 20,
               seed,
               batchSize,
               dropout: dropout > 0,
               tokenizerDir: o.tokenizer,
-            });
+              initFrom: o.model ?? `preset:${o.preset ?? 'mini'}`,
+            })
+          : o.objective === 'causal'
+            ? await bertCausalLm(asBert(model), held, { batchSize, dropout: dropout > 0, tokenizerDir: o.tokenizer })
+            : await plainMlm(asBert(model), held, mlm, {
+                maskRate,
+                seed,
+                batchSize,
+                dropout: dropout > 0,
+                tokenizerDir: o.tokenizer,
+              });
   return { objective, trainStart, heldCount, maskRate };
+}
+
+function t5SpanCorruption(
+  model: T5,
+  tok: TextTokenizer,
+  held: number[][],
+  o: { noiseDensity: number; seed: number; batchSize: number; dropout: number },
+) {
+  const sentinelIds = SENTINELS.map((t) => tok.tokenToId(t)!);
+  const { eos_token_id: eosId, decoder_start_token_id: decoderStartId, vocab_size: vocab } = model.config;
+  if (Math.max(...sentinelIds) >= vocab)
+    throw new Error(`pretrain: ${model.source} has vocab_size ${vocab}, too small for the sentinels <extra_id_0>...`);
+  return spanCorruption(
+    model,
+    held,
+    { meanSpanLength: MEAN_SPAN_LENGTH, sentinelIds, eosId, decoderStartId },
+    { ...o, dropout: o.dropout > 0, tokenizer: tok },
+  );
 }
 
 /** Held-out loss and accuracy of a model folder on the slice a run with these options holds out. */
 export async function scoreHeldOut(
   o: Omit<PretrainOptions, 'out'> & { model: string },
 ): Promise<{ loss: number; accuracy: number; sequences: number }> {
-  const tok = TextTokenizer.load(o.tokenizer);
-  const model = startModel(o as PretrainOptions, tok.vocabSize, o.seqLen ?? 128, 0, o.seed ?? 42);
+  const tok = runTokenizer(o);
+  const model = startModel(o as PretrainOptions, tok, o.seqLen ?? 128, 0, o.seed ?? 42);
   const { objective, heldCount } = await objectiveFor(o as PretrainOptions, model, tok, {
     seqLen: o.seqLen ?? 128,
     batchSize: o.batchSize ?? 64,
@@ -298,8 +336,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const evalEvery = o.evalEvery ?? 200;
   const dropout = o.dropout ?? 0;
   if (!o.maxSteps && !o.minutes) throw new Error('pretrain: give a budget, --max-steps and/or --minutes');
-  const tok = TextTokenizer.load(o.tokenizer);
-  const model = startModel(o, tok.vocabSize, seqLen, dropout, seed);
+  const tok = runTokenizer(o);
+  const model = startModel(o, tok, seqLen, dropout, seed);
   const { layers, hidden } = dims(model.config);
 
   const { objective, trainStart, heldCount, maskRate } = await objectiveFor(o, model, tok, {

@@ -81,6 +81,25 @@ describe('bert-base-uncased tokenizer', () => {
     assert.deepEqual(Array.from(b2.tokenTypeIds, Number), new Array(16).fill(0));
   });
 
+  it("adds T5's sentinels after the last id, keeps them whole in text, and saves them", async (t) => {
+    const dir = sharedData(t, 'tokenizers/bert-base-uncased');
+    if (!dir) return;
+    const plain = TextTokenizer.load(dir);
+    const tok = plain.withSpecialTokens(['<extra_id_0>', '<extra_id_1>', '[SEP]']); // [SEP]: already there
+    assert.equal(tok.vocabSize, plain.vocabSize + 2);
+    assert.equal(tok.tokenToId('<extra_id_1>'), 30523);
+    assert.equal(tok.tokenToId('[SEP]'), 102);
+    assert.deepEqual(tok.tokenize('a film ? <extra_id_0> good'), ['a', 'film', '?', '<extra_id_0>', 'good']);
+    assert.ok(plain.tokenize('<extra_id_0>').length > 1, 'without it, the sentinel is word pieces');
+    assert.equal(tok.withSpecialTokens(['<extra_id_0>']), tok);
+    const fs = await import('node:fs');
+    const out = fs.mkdtempSync((await import('node:os')).tmpdir() + '/revmux-tok-');
+    tok.save(out);
+    const again = TextTokenizer.load(out);
+    assert.equal(again.tokenToId('<extra_id_1>'), 30523);
+    assert.deepEqual(again.encode('a film').ids, tok.encode('a film').ids);
+  });
+
   it('names the file when tokenizer.json is missing or broken', () => {
     assert.throws(() => TextTokenizer.load('/nonexistent/dir'), /\/nonexistent\/dir: no tokenizer.json/);
   });
