@@ -11,6 +11,7 @@ import { readAverageRecord } from '../src/models/average.js';
 import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { saveForCommit } from './committed-model.js';
+import { ARCHITECTURES, type ModelType, dims } from '../src/models/registry.js';
 
 const { values: opts } = scriptArgs(
   'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] ' +
@@ -90,17 +91,35 @@ const score = await scoreHeldOut({
   objective: predictsNextToken(o.arch) ? undefined : 'mlm',
 });
 const c = model.config as unknown as Record<string, number | string>;
-const isDecoder = predictsNextToken(o.arch);
-const metric = isDecoder ? 'next-token' : 'masked-token (15% of positions masked with a fixed seed)';
+const objective = ARCHITECTURES[model.modelType as ModelType].pretraining!.objective;
+/** What the card calls the model and its held-out metric, by objective. */
+const DESCRIPTIONS = {
+  'masked-lm': {
+    what: 'BERT encoder (BertForMaskedLM) pretrained by masked-LM',
+    metric: 'masked-token (15% of positions masked with a fixed seed)',
+  },
+  'next-token': {
+    what: 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction',
+    metric: 'next-token',
+  },
+  'span-corruption': {
+    what: 'T5 encoder-decoder (T5ForConditionalGeneration, v1.0 layout) pretrained by span corruption',
+    metric:
+      'span-corruption target-token (15% of tokens in spans of mean length 3, cut with a fixed seed; the ' +
+      'targets include the sentinels and the end token, 4 of 14 per 64-token sequence)',
+  },
+};
+const { what, metric } = DESCRIPTIONS[objective];
+const d = dims(model.config);
+const layers = c.num_decoder_layers
+  ? `${d.layers} encoder and ${c.num_decoder_layers} decoder blocks`
+  : `${d.layers} layers`;
 const tokens = stages.reduce((a, s) => a + s.tokens, 0);
 const seconds = stages.reduce((a, s) => a + s.seconds, 0);
 const pct = (x: number) => (100 * x).toFixed(2);
 const fmt = (x: number) => x.toLocaleString('en-US');
 const corpus = path.relative(process.cwd(), String(o.corpus));
 const parameters = model.weights.entries().reduce((a, [, w]) => a + w.data.length, 0);
-const what = isDecoder
-  ? 'LLaMA-layout decoder (LlamaForCausalLM) pretrained by next-token prediction'
-  : 'BERT encoder (BertForMaskedLM) pretrained by masked-LM';
 const startedFrom = (s: Stage) =>
   s.options.model
     ? `\`${s.options.model}\``
@@ -111,14 +130,15 @@ const card = [
   `# ${name}`,
   '',
   `A ${what} on this project's 2-core`,
-  `CPU machine with \`revmux pretrain\` (issue #12). Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB ` +
+  `CPU machine with \`revmux pretrain\`. Weights in float16 (${(bytes / 1024 ** 2).toFixed(1)} MB ` +
     'in this folder); revmux loads them as float32.',
   ...(opts.note ? ['', opts.note!] : []),
   '',
   '## Architecture',
   '',
-  `\`${c.model_type}\`, ${c.num_hidden_layers} layers, hidden ${c.hidden_size}, ${c.num_attention_heads} heads, ` +
-    `FFN ${c.intermediate_size}, vocabulary ${fmt(Number(c.vocab_size))}, ${fmt(parameters)} parameters (config.json).`,
+  `\`${c.model_type}\`, ${layers}, ` +
+    `hidden ${d.hidden}, ${d.heads} heads, FFN ${c.intermediate_size ?? c.d_ff}, vocabulary ${fmt(d.vocab)}, ` +
+    `${fmt(parameters)} parameters (config.json).`,
   '',
   '## Data and tokenizer',
   '',
