@@ -55,7 +55,8 @@ export function registerPretrain(program: Command): void {
     .option(
       '--position-init <kind>',
       "a fresh BERT's position embeddings: random, sinusoidal, or neighbours (sinusoids + heads that attend " +
-        'to fixed offsets); all trained',
+        "to fixed offsets); a fresh T5's: neighbours (relative-bias heads at offsets -1, +1 and cross-attention " +
+        'heads that match tokens); all trained',
       'random',
     )
     .option('--seed <n>', 'seed', int, 42)

@@ -36,6 +36,7 @@ import { T5 } from '../models/t5.js';
 import { readConfig } from '../models/config.js';
 import { runLoop } from './loop.js';
 import { neighbourAttentionInit } from './neighbour-attention-init.js';
+import { t5NeighbourInit } from './t5-neighbour-init.js';
 
 export interface PretrainOptions {
   corpus: string;
@@ -78,7 +79,8 @@ export interface PretrainOptions {
    * A fresh BERT's position embeddings: 'random' (normal, initializer_range) or 'sinusoidal' (Vaswani et
    * al.'s table scaled to the same standard deviation, still trained), which gives attention relative
    * offsets as linear maps from the first step instead of leaving them to be learned; 'neighbours' also
-   * sets heads to attend to fixed offsets (src/train/neighbour-attention-init.ts).
+   * sets heads to attend to fixed offsets (src/train/neighbour-attention-init.ts). A fresh T5 takes only
+   * 'neighbours': relative-bias heads at fixed offsets and token-matching cross-attention (t5-neighbour-init.ts).
    */
   positionInit?: PositionInit;
   /** A BERT's objective: masked LM, or next-token prediction under a causal mask (a warm start for masked LM). */
@@ -183,9 +185,12 @@ function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, drop
     ...o.initConfig,
   });
   const model = createModel(config, { seed, heads: (n) => !o.mux && family.heads(n) });
-  if ((o.positionInit ?? 'random') !== 'random') {
+  if (o.positionInit === 'neighbours' && model instanceof T5) t5NeighbourInit(model, seed);
+  else if ((o.positionInit ?? 'random') !== 'random') {
     if (!(model instanceof Bert))
-      throw new Error(`pretrain: --position-init is for BERT's learned positions, not ${arch}'s`);
+      throw new Error(
+        `pretrain: --position-init is for BERT's learned positions (and neighbours for T5's), not ${arch}'s`,
+      );
     const table = model.weights.get('embeddings.position_embeddings.weight').data as Float32Array;
     const { hidden_size: d, initializer_range: std } = model.config;
     if (o.positionInit === 'sinusoidal') sinusoidalPositions(table, d, std);

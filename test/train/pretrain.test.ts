@@ -266,7 +266,10 @@ describe('revmux pretrain --arch llama', () => {
     const o = { corpus, tokenizer: dir, out: path.join(dir, 'x'), maxSteps: 1, quiet: true, log: () => {} };
     await assert.rejects(pretrain({ ...o, arch: 'qwen3' }), /--arch must be one of bert, t5, llama, got "qwen3"/);
     await assert.rejects(pretrain({ ...o, arch: 'llama', dropout: 0.1 }), /llama models have no dropout/);
-    await assert.rejects(pretrain({ ...o, arch: 'llama', positionInit: 'neighbours' }), /--position-init is for BERT/);
+    await assert.rejects(
+      pretrain({ ...o, arch: 'llama', positionInit: 'neighbours' }),
+      /--position-init is for BERT.s learned positions \(and neighbours for T5.s\), not llama.s/,
+    );
     await assert.rejects(pretrain({ ...o, arch: 'llama', mux: 2 }), /--mux \(MUX-PLM\) is for BERT encoders/);
   });
 });
