@@ -78,6 +78,17 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Parameters excluded from weight decay (biases, norms), decided by name. */
   noDecay?: (name: string) => boolean;
+  /**
+   * Scale each tensor's step by its RMS (at least 1e-3), as Adafactor's relative step does (nanoT5's
+   * AdamWScale): for initialisations whose scales differ by orders of magnitude, like T5's. Default false.
+   */
+  scaleByRms?: boolean;
+}
+
+function rms(x: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i] * x[i];
+  return Math.sqrt(sum / x.length);
 }
 
 /** AdamW (Loshchilov & Hutter) with bias correction, numerically as torch.optim.AdamW. */
@@ -89,9 +100,11 @@ export class AdamW implements Optimizer {
   readonly beta2: number;
   readonly eps: number;
   readonly weightDecay: number;
+  readonly scaleByRms: boolean;
   private readonly noDecay: (name: string) => boolean;
 
   constructor(o: AdamWOptions = {}) {
+    this.scaleByRms = o.scaleByRms ?? false;
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.eps = o.eps ?? 1e-8;
@@ -119,11 +132,12 @@ export class AdamW implements Optimizer {
         this.v.set(name, v);
       }
       const decay = this.noDecay(name) ? 1 : 1 - lr * this.weightDecay;
+      const size = this.scaleByRms ? stepSize * Math.max(1e-3, rms(p)) : stepSize;
       for (let i = 0; i < p.length; i++) {
         const gi = g[i];
         const mi = (m[i] = b1 * m[i] + (1 - b1) * gi);
         const vi = (v[i] = b2 * v[i] + (1 - b2) * gi * gi);
-        p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
+        p[i] = p[i] * decay - (size * mi) / (Math.sqrt(vi) / sqrtBc2 + eps);
       }
     }
   }
@@ -135,7 +149,13 @@ export class AdamW implements Optimizer {
     writeSafetensors(file, tensors, {
       optimizer: 'adamw',
       steps: String(this.steps),
-      hyper: JSON.stringify({ beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay: this.weightDecay }),
+      hyper: JSON.stringify({
+        beta1: this.beta1,
+        beta2: this.beta2,
+        eps: this.eps,
+        weightDecay: this.weightDecay,
+        ...(this.scaleByRms ? { scaleByRms: true } : {}),
+      }),
     });
   }
 

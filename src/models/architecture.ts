@@ -49,6 +49,12 @@ export interface Pretraining {
   heads(name: string): boolean;
   /** config.json fields that set hidden and attention dropout to p; absent where the family has no dropout. */
   dropoutFields?(p: number): Record<string, unknown>;
+  /**
+   * Steps scaled by each tensor's RMS (AdamW's `scaleByRms`): for an initialisation whose scales span orders of
+   * magnitude (T5: embeddings at 1, queries at (d_model d_kv)^-1/2), where one plain rate is too slow for some
+   * tensors and too fast for others.
+   */
+  scaledSteps?: boolean;
   /** config.json fields a fresh model takes from its tokenizer (T5: pad, end-of-sequence and decoder start ids). */
   tokenFields?(tok: TextTokenizer): Record<string, unknown>;
 }

@@ -324,6 +324,8 @@ export const T5_FAMILY: Architecture<T5Config> = {
     objective: 'span-corruption',
     heads: () => false, // the tied LM head
     dropoutFields: (p) => ({ dropout_rate: p }),
+    // plain AdamW left span corruption on the unigram plateau; nanoT5 (Nawrot 2023) trains T5 with these steps
+    scaledSteps: true,
     // a BERT-style vocabulary has no </s>: its [SEP] ends sequences instead
     tokenFields(tok) {
       const eos = tok.tokenToId('</s>') ?? tok.tokenToId('[SEP]');

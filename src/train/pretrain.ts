@@ -352,12 +352,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     dropout,
   });
   const params = objective.params;
+  const scaledSteps = pretrainingOf(model).scaledSteps ?? false;
   const firstPass = firstPassStart(o, trainStart);
   const firstLine = firstPass.lineNo; // firstPass itself becomes the loop's packer, which advances in place
   const optimizer = new AdamW({
     weightDecay: o.weightDecay ?? 0.01,
     eps: 1e-6,
     noDecay: (n) => n.endsWith('.bias') || n.includes('LayerNorm') || n === 'demux.keys',
+    scaleByRms: scaledSteps,
   });
 
   const runMeta = {
@@ -365,6 +367,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     tokenizer: path.resolve(o.tokenizer),
     positionInit: o.positionInit ?? 'random',
     objective: o.objective ?? 'mlm',
+    scaledSteps,
     arch: model.modelType,
     preset: o.preset ?? 'mini',
     model: o.model ?? null,

@@ -31,6 +31,18 @@ describe('optimisers', () => {
     assert.equal(opt.steps, 2);
   });
 
+  it("AdamW with scaleByRms: each tensor's step times its RMS before the step, at least 1e-3 (nanoT5's AdamWScale)", () => {
+    const ps = new ParamSet();
+    ps.add('big', [2], Float32Array.of(3, -4)); // RMS sqrt(12.5)
+    ps.add('tiny', [1], Float32Array.of(1e-5)); // RMS below the floor
+    const opt = new AdamW({ weightDecay: 0.1, scaleByRms: true });
+    opt.step(ps, { big: Float32Array.of(0.5, 0.5), tiny: Float32Array.of(-2) }, 0.01);
+    // step 1: the Adam direction is sign(g); decay uses the plain rate
+    close(ps.get('big').data[0], 3 * 0.999 - 0.01 * Math.sqrt(12.5), 1e-6);
+    close(ps.get('big').data[1], -4 * 0.999 - 0.01 * Math.sqrt(12.5), 1e-6);
+    close(ps.get('tiny').data[0], 1e-5 * 0.999 + 0.01 * 1e-3, 1e-9);
+  });
+
   it('AdamW: noDecay parameters are not decayed, missing gradients leave a parameter alone', () => {
     const ps = new ParamSet();
     ps.add('bias', [1], Float32Array.of(3));
