@@ -31,7 +31,7 @@ describe('optimisers', () => {
     assert.equal(opt.steps, 2);
   });
 
-  it("AdamW with scaleByRms: each tensor's step times its RMS before the step, at least 1e-3 (nanoT5's AdamWScale)", () => {
+  it("AdamW with scaleByRms: each tensor's step times its RMS before the step, at least 1e-3 (AdamWScale)", () => {
     const ps = new ParamSet();
     ps.add('big', [2], Float32Array.of(3, -4)); // RMS sqrt(12.5)
     ps.add('tiny', [1], Float32Array.of(1e-5)); // RMS below the floor
