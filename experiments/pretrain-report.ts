@@ -8,6 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { predictsNextToken } from '../src/train/pretrain.js';
+import { ARCHITECTURES, isSupported } from '../src/models/registry.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts, positionals: runDirs } = scriptArgs(
@@ -73,7 +74,10 @@ console.log(
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
-  const objective = predictsNextToken(o(r, 'arch')) || o(r, 'objective') === 'causal' ? 'next token' : 'masked LM';
+  const arch = o(r, 'arch') ?? 'bert';
+  const spans = isSupported(arch) && ARCHITECTURES[arch].pretraining?.objective === 'span-corruption';
+  const objective =
+    predictsNextToken(arch) || o(r, 'objective') === 'causal' ? 'next token' : spans ? 'span corruption' : 'masked LM';
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;
   console.log(
     '| ' +
@@ -129,7 +133,7 @@ const chart = (field: string, title: string): TopLevelSpec => ({
 await renderChart(
   {
     hconcat: [
-      chart('heldout_accuracy', 'held-out accuracy (MLM: masked tokens; LLaMA: next token)'),
+      chart('heldout_accuracy', 'held-out accuracy (MLM: masked tokens; LLaMA: next token; T5: span targets)'),
       chart('heldout_loss', 'held-out loss (nats)'),
     ],
   } as unknown as TopLevelSpec,
