@@ -3,6 +3,7 @@
 // than negative ones. Needs no download, only a tokenizer that knows common English words.
 import { Rng } from '../engine/random.js';
 import type { Example } from './glue.js';
+import { specialTokenEntry } from '../io/tokenizer.js';
 
 const POSITIVE = ['good', 'great', 'fine', 'nice', 'happy', 'excellent', 'lovely', 'bright', 'warm', 'fun'];
 const NEGATIVE = ['bad', 'awful', 'poor', 'sad', 'ugly', 'terrible', 'boring', 'dark', 'cold', 'dull'];
@@ -91,15 +92,7 @@ export function syntheticTokenizerJson(): Record<string, unknown> {
 /** A bert-base-uncased-style tokenizer.json over `pieces` (in id order; must hold the five specials). */
 export function wordPieceTokenizerJson(pieces: readonly string[]): Record<string, unknown> {
   const vocab = Object.fromEntries(pieces.map((w, i) => [w, i]));
-  const special = (content: string) => ({
-    id: vocab[content],
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
+  const special = (content: string) => specialTokenEntry(vocab[content], content);
   return {
     version: '1.0',
     truncation: null,

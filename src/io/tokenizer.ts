@@ -43,6 +43,11 @@ interface PostProcessorFn {
   (tokens: string[], pair: string[] | null, addSpecial: boolean): { tokens: string[]; token_type_ids?: number[] };
 }
 
+/** A tokenizer.json `added_tokens` entry of a special token: matched whole in text, never normalised. */
+export function specialTokenEntry(id: number, content: string) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 export class TextTokenizer {
   readonly modelMaxLength: number;
   readonly padId: number;
@@ -123,15 +128,7 @@ export class TextTokenizer {
     const missing = tokens.filter((t) => this.tokenToId(t) === undefined);
     if (!missing.length) return this;
     const first = this.vocabSize;
-    const added = missing.map((content, i) => ({
-      id: first + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    }));
+    const added = missing.map((content, i) => specialTokenEntry(first + i, content));
     const json = {
       ...this.tokenizerJson,
       added_tokens: [...((this.tokenizerJson.added_tokens as []) ?? []), ...added],

@@ -13,6 +13,23 @@ import { sharedData } from '../helpers/shared-data.js';
 
 const small = { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2 };
 
+/** A folder with the synthetic tokenizer and a corpus where the next word follows from the current one. */
+async function cyclicCorpus(): Promise<{ dir: string; corpus: string }> {
+  const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-cyclic-'));
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
+  // a unigram model gets ~4% of next words, a bigram one 100%
+  const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
+  const corpus = path.join(dir, 'cycle.txt');
+  fs.writeFileSync(
+    corpus,
+    Array.from({ length: 400 }, (_, i) =>
+      Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
+    ).join('\n') + '\n',
+  );
+  return { dir, corpus };
+}
+
 describe('revmux pretrain', () => {
   it('lowers held-out MLM loss, writes a BertForMaskedLM folder, and resumes exactly', async (t) => {
     const corpus = sharedData(t, 'corpus/enwiki-sample.txt.gz');
@@ -190,23 +207,6 @@ describe('revmux pretrain --arch llama', () => {
     assert.throws(() => nextTokenFeeds([[1, 2], [3]]), /one length/);
   });
 
-  /** A folder with the synthetic tokenizer and a corpus where the next word follows from the current one. */
-  async function cyclicCorpus(): Promise<{ dir: string; corpus: string }> {
-    const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-llama-'));
-    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
-    // a unigram model gets ~4% of next words, a bigram one 100%
-    const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
-    const corpus = path.join(dir, 'cycle.txt');
-    fs.writeFileSync(
-      corpus,
-      Array.from({ length: 400 }, (_, i) =>
-        Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
-      ).join('\n') + '\n',
-    );
-    return { dir, corpus };
-  }
-
   it('learns next-token prediction of a cyclic corpus, writes a LlamaForCausalLM folder, resumes exactly', async () => {
     const { dir, corpus } = await cyclicCorpus();
     const base: PretrainOptions = {
@@ -363,20 +363,10 @@ describe('revmux pretrain --objective causal (BERT)', () => {
 
 describe('revmux pretrain --arch t5 (span corruption)', () => {
   it('learns to write back the spans of a cyclic corpus, saves its sentinels, resumes exactly', async () => {
-    const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
     const { TextTokenizer } = await import('../../src/io/tokenizer.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-t5-'));
-    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
     // the words of a span follow from the word before it: a unigram model gets ~4% of them, one that reads
     // the encoder's context all of them
-    const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
-    const corpus = path.join(dir, 'cycle.txt');
-    fs.writeFileSync(
-      corpus,
-      Array.from({ length: 400 }, (_, i) =>
-        Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
-      ).join('\n') + '\n',
-    );
+    const { dir, corpus } = await cyclicCorpus();
     const base: PretrainOptions = {
       corpus,
       tokenizer: dir,
