@@ -106,7 +106,7 @@ const DESCRIPTIONS = {
     what: 'T5 encoder-decoder (T5ForConditionalGeneration, v1.0 layout) pretrained by span corruption',
     metric:
       'span-corruption target-token (15% of tokens in spans of mean length 3, cut with a fixed seed; the ' +
-      'targets include the sentinels and the end token, 4 of 14 per 64-token sequence)',
+      'targets include the sentinels and the end token, about 4 of 14 per 64-token sequence)',
   },
 };
 const { what, metric } = DESCRIPTIONS[objective];
