@@ -7,8 +7,7 @@ import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
-import { predictsNextToken } from '../src/train/pretrain.js';
-import { ARCHITECTURES, isSupported } from '../src/models/registry.js';
+import { predictsNextToken, pretrainingObjective } from '../src/train/pretrain.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 
 const { values: opts, positionals: runDirs } = scriptArgs(
@@ -75,7 +74,7 @@ console.log(
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of runs) {
   const arch = o(r, 'arch') ?? 'bert';
-  const spans = isSupported(arch) && ARCHITECTURES[arch].pretraining?.objective === 'span-corruption';
+  const spans = pretrainingObjective(arch) === 'span-corruption';
   const objective =
     predictsNextToken(arch) || o(r, 'objective') === 'causal' ? 'next token' : spans ? 'span corruption' : 'masked LM';
   const mask = objective === 'next token' ? '-' : `${Math.round(100 * Number(o(r, 'maskRate')))}%`;

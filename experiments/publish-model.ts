@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { readAverageRecord } from '../src/models/average.js';
-import { predictsNextToken, scoreHeldOut } from '../src/train/pretrain.js';
+import { predictsNextToken, pretrainingObjective, scoreHeldOut } from '../src/train/pretrain.js';
 import { numberArg, scriptArgs } from '../src/cli/script-args.js';
 import { saveForCommit } from './committed-model.js';
-import { ARCHITECTURES, type ModelType, dims } from '../src/models/registry.js';
+import { dims } from '../src/models/registry.js';
 
 const { values: opts } = scriptArgs(
   'npm run experiment:publish-model -- --run RUN_DIR --name NAME [--held-out 512] [--note TEXT] ' +
@@ -91,7 +91,7 @@ const score = await scoreHeldOut({
   objective: predictsNextToken(o.arch) ? undefined : 'mlm',
 });
 const c = model.config as unknown as Record<string, number | string>;
-const objective = ARCHITECTURES[model.modelType as ModelType].pretraining!.objective;
+const objective = pretrainingObjective(model.modelType)!;
 /** What the card calls the model and its held-out metric, by objective. */
 const DESCRIPTIONS = {
   'masked-lm': {

@@ -133,7 +133,12 @@ function asDecoder(m: Backbone): Llama {
 
 /** Whether a run record's family (options.arch, a model_type) learns by next-token prediction. */
 export function predictsNextToken(modelType: unknown): boolean {
-  return isSupported(modelType) && ARCHITECTURES[modelType].pretraining?.objective === 'next-token';
+  return pretrainingObjective(modelType) === 'next-token';
+}
+
+/** The objective `revmux pretrain` trains a family (options.arch, a model_type) by; undefined where it has none. */
+export function pretrainingObjective(modelType: unknown): Pretraining['objective'] | undefined {
+  return isSupported(modelType) ? ARCHITECTURES[modelType].pretraining?.objective : undefined;
 }
 
 function pretrainingOf(model: Backbone): Pretraining {
@@ -150,8 +155,7 @@ function pretrainingOf(model: Backbone): Pretraining {
 function runTokenizer(o: Omit<PretrainOptions, 'out'>): TextTokenizer {
   const tok = TextTokenizer.load(o.tokenizer);
   const modelType = o.model ? readConfig(o.model).model_type : (o.arch ?? 'bert');
-  const spans = isSupported(modelType) && ARCHITECTURES[modelType].pretraining?.objective === 'span-corruption';
-  return spans ? tok.withSpecialTokens(SENTINELS) : tok;
+  return pretrainingObjective(modelType) === 'span-corruption' ? tok.withSpecialTokens(SENTINELS) : tok;
 }
 
 /** A fresh preset-sized model of `o.arch` with its pretraining heads, or the model of an existing folder. */
