@@ -14,7 +14,7 @@ import { sharedData } from '../helpers/shared-data.js';
 const small = { hidden_size: 32, intermediate_size: 64, num_attention_heads: 2, num_hidden_layers: 2 };
 
 /** A folder with the synthetic tokenizer and a corpus where the next word follows from the current one. */
-async function cyclicCorpus(): Promise<{ dir: string; corpus: string }> {
+async function cyclicCorpus(lines = 400): Promise<{ dir: string; corpus: string }> {
   const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-cyclic-'));
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
@@ -23,7 +23,7 @@ async function cyclicCorpus(): Promise<{ dir: string; corpus: string }> {
   const corpus = path.join(dir, 'cycle.txt');
   fs.writeFileSync(
     corpus,
-    Array.from({ length: 400 }, (_, i) =>
+    Array.from({ length: lines }, (_, i) =>
       Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
     ).join('\n') + '\n',
   );
@@ -162,19 +162,9 @@ describe('revmux pretrain on a small corpus', () => {
 
 describe('revmux pretrain uses context', () => {
   it('predicts masked words of a corpus where only word order tells them (positions reach the loss)', async () => {
-    const { syntheticTokenizerJson } = await import('../../src/data/synthetic.js');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-pt-cycle-'));
-    fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(syntheticTokenizerJson()));
     // 24 words in a fixed cyclic order, each line starting somewhere else: a bag-of-words model
     // cannot tell which word is missing, a model that sees positions can (a unigram one gets ~4%)
-    const words = Object.keys((syntheticTokenizerJson().model as { vocab: object }).vocab).slice(5, 29);
-    const corpus = path.join(dir, 'cycle.txt');
-    fs.writeFileSync(
-      corpus,
-      Array.from({ length: 3000 }, (_, i) =>
-        Array.from({ length: 30 }, (_, j) => words[(i * 7 + j) % words.length]).join(' '),
-      ).join('\n') + '\n',
-    );
+    const { dir, corpus } = await cyclicCorpus(3000);
     const r = await pretrain({
       corpus,
       tokenizer: dir,
