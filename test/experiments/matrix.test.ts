@@ -196,6 +196,23 @@ describe('experiment:matrix', () => {
     assert.match(page, /Prefill sweep/);
     assert.match(page, /ORA ≥ vanilla|RevMUX from N|More prefill layers/);
     assert.ok(fs.existsSync(path.join(work, 'docs/img/results-tiny-tiny-synthetic.png')));
+    assert.doesNotMatch(page, /In plain words/, 'no reading written, none shown');
+    // the hand-written reading goes first, flagged when the grids have changed since it was written
+    const reading = path.join(work, 'experiments/results-reading.md');
+    fs.mkdirSync(path.dirname(reading), { recursive: true });
+    fs.writeFileSync(reading, 'A reading without its cell count.\n');
+    assert.throws(() => run('results-page.ts', []), /results-reading\.md: the first line must be/);
+    fs.writeFileSync(reading, '<!-- written against 2 cells -->\nRevMUX keeps its accuracy here.\n');
+    run('results-page.ts', []);
+    const read = fs.readFileSync(path.join(work, 'docs/results.md'), 'utf8');
+    assert.match(
+      read,
+      new RegExp(
+        '## In plain words\n\n\\*Written when the grids held 2 cells; they now hold 5: [^\n]*\n\n' +
+          "RevMUX keeps its accuracy here\\.\n\n## The paper's claims",
+      ),
+    );
+    fs.rmSync(reading);
   });
 
   it(
