@@ -158,6 +158,15 @@ function runTokenizer(o: Omit<PretrainOptions, 'out'>): TextTokenizer {
   return pretrainingObjective(modelType) === 'span-corruption' ? tok.withSpecialTokens(SENTINELS) : tok;
 }
 
+/** --objective causal picks BERT's warm-start objective; anything else trains by its family's own, so refuse it. */
+function checkObjective(o: PretrainOptions, objective: Pretraining['objective'], what: string) {
+  if (o.objective === 'causal' && (objective !== 'masked-lm' || o.mux))
+    throw new Error(
+      `pretrain: --objective causal is for BERT encoders without --mux; ${what} ` +
+        (o.mux ? 'pretrains MUX-PLM by masked LM' : `pretrains by ${objective}`),
+    );
+}
+
 /** A fresh preset-sized model of `o.arch` with its pretraining heads, or the model of an existing folder. */
 function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, dropout: number, seed: number): Backbone {
   const vocabSize = tok.vocabSize;
@@ -166,6 +175,7 @@ function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, drop
     const { objective } = pretrainingOf(m);
     if (o.mux && objective !== 'masked-lm')
       throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders; ${o.model} is a ${m.modelType} model`);
+    checkObjective(o, objective, `${o.model} (${m.modelType})`);
     if (m instanceof Bert && !o.mux && !m.hasMlmHead)
       throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
     if (dims(m.config).vocab < vocabSize)
@@ -180,6 +190,7 @@ function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, drop
   const family = ARCHITECTURES[arch as ModelType].pretraining!;
   if (o.mux && family.objective !== 'masked-lm')
     throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch ${arch}`);
+  checkObjective(o, family.objective, `--arch ${arch}`);
   if (dropout > 0 && !family.dropoutFields) throw new Error(`pretrain: ${arch} models have no dropout (--dropout)`);
   const config = presetConfig(arch, sizeOf(o.preset ?? 'mini', o.layers), {
     vocab_size: vocabSize,

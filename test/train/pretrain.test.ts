@@ -261,6 +261,18 @@ describe('revmux pretrain --arch llama', () => {
       /--position-init is for BERT.s learned positions \(and neighbours for T5.s\), not llama.s/,
     );
     await assert.rejects(pretrain({ ...o, arch: 'llama', mux: 2 }), /--mux \(MUX-PLM\) is for BERT encoders/);
+    await assert.rejects(
+      pretrain({ ...o, arch: 't5', objective: 'causal' }),
+      /--objective causal is for BERT encoders without --mux; --arch t5 pretrains by span-corruption/,
+    );
+    await assert.rejects(
+      pretrain({ ...o, arch: 'llama', objective: 'causal' }),
+      /--objective causal is for BERT encoders without --mux; --arch llama pretrains by next-token/,
+    );
+    await assert.rejects(
+      pretrain({ ...o, mux: 2, objective: 'causal' }),
+      /--objective causal is for BERT encoders without --mux; --arch bert pretrains MUX-PLM by masked LM/,
+    );
   });
 });
 
