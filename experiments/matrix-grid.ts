@@ -46,6 +46,8 @@ export interface Grid {
     n: number[];
     l: number[];
     seeds: number[];
+    /** Adapter cells only: a learning rate other than train.lr, so one grid can try several (keys end -lr<lr>). */
+    lr?: number;
   }[];
 }
 
@@ -58,6 +60,8 @@ export interface Cell {
   n: number;
   l: number;
   seed: number;
+  /** Set when the cell's group trains at a learning rate other than the grid's train.lr. */
+  lr?: number;
 }
 
 /** The training settings a cell records: a grid edited since makes its cells stale, as new weights do. */
@@ -93,7 +97,8 @@ export const recipeDiff = (a: RunRecipe, b: RunRecipe, method: CellMethod) =>
       a[k] !== undefined && b[k] !== undefined && a[k] !== b[k] && !(k === 'max_epochs' && sameCapRun(a, b, method)),
   );
 
-export const cellKey = (c: Cell) => `${c.backbone}/${c.task}/${c.variant}-n${c.n}-l${c.l}-s${c.seed}`;
+export const cellKey = (c: Cell) =>
+  `${c.backbone}/${c.task}/${c.variant}-n${c.n}-l${c.l}-s${c.seed}${c.lr === undefined ? '' : `-lr${c.lr}`}`;
 
 export function readGrid(file: string): Grid {
   const g = JSON.parse(fs.readFileSync(file, 'utf8')) as Grid;
@@ -118,7 +123,11 @@ export function readGrid(file: string): Grid {
       if (!g.backbones[grp.backbone][t])
         throw new Error(where(`group ${grp.name}: backbone "${grp.backbone}" has no folder for task ${t}`));
     }
+    if (grp.lr !== undefined && !(typeof grp.lr === 'number' && grp.lr > 0))
+      throw new Error(where(`group ${grp.name}: "lr" must be a positive number, got ${JSON.stringify(grp.lr)}`));
     for (const v of grp.variants) {
+      if (grp.lr !== undefined && isWholeModel(v))
+        throw new Error(where(`group ${grp.name}: "lr" is for adapter cells; ${v} trains by whole_model.lr`));
       if (!MUX_VARIANTS.includes(v as MuxVariant) && !isWholeModel(v))
         throw new Error(
           where(
@@ -166,7 +175,8 @@ export function cellsOf(g: Grid): Cell[] {
         for (const l of grp.l)
           for (const variant of grp.variants)
             for (const seed of grp.seeds) {
-              const c = { grid: g.name, group: grp.name, backbone: grp.backbone, task, variant, n, l, seed };
+              const c: Cell = { grid: g.name, group: grp.name, backbone: grp.backbone, task, variant, n, l, seed };
+              if (grp.lr !== undefined && grp.lr !== g.train.lr) c.lr = grp.lr;
               if (seen.has(cellKey(c))) continue; // groups may overlap (the prefill sweep shares l = 1)
               seen.add(cellKey(c));
               out.push(c);

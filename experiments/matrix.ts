@@ -96,7 +96,7 @@ function weightsOf(c: Cell): CellWeights {
 function recipeOf(c: Cell): Required<CellRecipe> {
   const whole = isWholeModel(c.variant) ? grid.whole_model! : undefined;
   return {
-    lr: whole ? whole.lr : grid.train.lr,
+    lr: whole ? whole.lr : (c.lr ?? grid.train.lr),
     max_epochs: whole ? whole.max_epochs : grid.train.max_epochs,
     patience: whole ? (whole.patience ?? null) : grid.train.patience,
     max_length: maxLengthOf(grid, c.task),
@@ -182,7 +182,7 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
     l: c.l,
     epochs: grid.train.max_epochs,
     patience: grid.train.patience,
-    lr: grid.train.lr,
+    lr: recipeOf(c).lr,
     seed: c.seed,
     features: f,
     evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)),

@@ -60,6 +60,8 @@ export interface Agg {
   variant: string;
   n: number;
   l: number;
+  /** The learning rate the seeds trained at (absent from the earliest cells). */
+  lr?: number;
   seeds: number;
   acc: number;
   seedSd: number;
@@ -106,6 +108,7 @@ export function aggregate(cells: CellRecord[]): Agg {
     variant: cells[0].variant,
     n: cells[0].n,
     l: cells[0].l,
+    lr: cells[0].lr,
     seeds: cells.length,
     acc: mean(e.map((x) => x.mean)),
     seedSd: sd(e.map((x) => x.mean)),
@@ -119,6 +122,18 @@ export function aggregate(cells: CellRecord[]): Agg {
     bestEpoch: mean(cells.map((c) => c.best_epoch)),
     seconds: mean(cells.map((c) => c.train_seconds)),
   };
+}
+
+/**
+ * Rows of one (variant, N, l) trained at several learning rates (a grid's groups may set their own): the most
+ * accurate stands for the method in the tables and claims, so each method is compared at the best rate tried for it;
+ * `tried` lists every such set of rows, best first.
+ */
+export function bestLearningRate(rows: readonly Agg[]): { best: Agg[]; tried: Agg[][] } {
+  const sets = [...groupBy(rows, (a) => `${a.variant}|${a.n}|${a.l}`).values()].map((s) =>
+    [...s].sort((a, b) => b.acc - a.acc),
+  );
+  return { best: sets.map((s) => s[0]), tried: sets.filter((s) => s.length > 1) };
 }
 
 export function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {

@@ -8,7 +8,15 @@ import { renderChart } from '../src/eval/plots.js';
 import { writeTextAtomic } from '../src/io/safetensors.js';
 import { type CellMethod, isWholeModel } from './matrix-grid.js';
 import { paperBackbone } from './paper-numbers.js';
-import { type Agg, type CellRecord, aggregate, cellFiles, groupBy, mainPrefill } from './results-cells.js';
+import {
+  type Agg,
+  type CellRecord,
+  aggregate,
+  bestLearningRate,
+  cellFiles,
+  groupBy,
+  mainPrefill,
+} from './results-cells.js';
 import { accuracyByNChart, accuracySpeedChart } from './results-charts.js';
 import { type BenchFile, benchName, benchRow, speedCell, speeds } from './results-speed.js';
 
@@ -130,6 +138,32 @@ const records = cellFiles(path.join('results', 'matrix')).map(
   (f) => JSON.parse(fs.readFileSync(f, 'utf8')) as CellRecord,
 );
 
+/** Every learning rate tried for a row, so the choice of the best one is in view (it is picked on dev accuracy). */
+function learningRates(tried: Agg[][]): string[] {
+  if (!tried.length) return [];
+  const out = [
+    'Learning rates tried (each row above is the most accurate of its set, picked on the same dev set it reports):',
+    '',
+    '| variant | N | l | lr | seeds | dev accuracy | ± pairings | agrees with SISO | epochs (best / trained) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const a of tried.flat())
+    out.push(
+      row([
+        a.variant,
+        a.n,
+        a.l,
+        a.lr ?? '',
+        a.seeds,
+        pct(a.acc),
+        pct(a.pairingSd),
+        pct(a.agreement),
+        `${a.bestEpoch.toFixed(1)} / ${a.epochs.toFixed(1)}`,
+      ]),
+    );
+  return [...out, ''];
+}
+
 /** Our main table's accuracies beside the paper's for the same family, as drops from each side's SISO. */
 function besideThePaper(c0: CellRecord, main: Agg[]): string[] {
   const paper = paperBackbone(c0.backbone_type ?? 'bert');
@@ -193,7 +227,12 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
           `${c0.backbone_sha256.slice(0, 12)}, ${mixed[0].cell}: ${mixed[0].backbone_sha256.slice(0, 12)}); ` +
           `npm run experiment:matrix -- --grid experiments/grids/${grid}.json --retire-stale sets the stale ones aside`,
       );
-    const aggs = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}`).values()].map(aggregate);
+    const byRecipe = [...groupBy(taskCells, (r) => `${r.variant}|${r.n}|${r.l}|${r.lr}`).values()].map(aggregate);
+    const { best: aggs, tried } = bestLearningRate(byRecipe);
+    const lrNote = (a: Agg) => {
+      const set = tried.find((t) => t[0] === a);
+      return set ? ` (lr ${a.lr}, best of ${set.length})` : '';
+    };
     const mainL = mainPrefill(taskCells);
     // whole-model baselines multiplex at the embeddings (l = 0) and sit in the main table beside the adapters
     const main = aggs
@@ -213,7 +252,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
     for (const a of main)
       md.push(
         row([
-          `${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : ''}`,
+          `${a.variant}${isWholeModel(a.variant as CellMethod) ? ' (whole model, l = 0)' : lrNote(a)}`,
           a.n,
           a.seeds,
           pct(a.acc),
@@ -229,6 +268,7 @@ for (const [grid, cells] of groupBy(records, (r) => r.grid)) {
         ]),
       );
     md.push('');
+    md.push(...learningRates(tried));
     md.push(...besideThePaper(c0, main));
     const sweep = aggs
       .filter((a) => a.variant === 'revmux' && aggs.filter((b) => b.variant === 'revmux' && b.n === a.n).length > 1)

@@ -21,6 +21,9 @@ const run = (script: string, args: string[]) =>
     { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
 
+/** A cell's mean accuracy as the page prints it. */
+const pct = (c: { evaluation: { mean: number } }) => (100 * c.evaluation.mean).toFixed(2).replace('.', '\\.');
+
 describe('experiment:matrix', () => {
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'revmux-matrix-'));
@@ -323,6 +326,29 @@ describe('experiment:matrix', () => {
     } finally {
       fs.writeFileSync(gridFile, original);
     }
+  });
+
+  it("trains a group's own learning rate beside the grid's, and the page compares at the better one", () => {
+    const grid = JSON.parse(fs.readFileSync(gridFile, 'utf8'));
+    grid.groups.push({ ...grid.groups[0], name: 'low-lr', variants: ['revmux'], lr: 0.003 });
+    const lrGrid = path.join(work, 'grid-lr.json');
+    fs.writeFileSync(lrGrid, JSON.stringify(grid));
+    assert.deepEqual(run('matrix.ts', ['--grid', lrGrid, '--dry-run', '--only', 'revmux']).trim().split('\n'), [
+      'tiny/synthetic/revmux-n2-l1-s1-lr0.003',
+    ]);
+    run('matrix.ts', ['--grid', lrGrid, '--only', 'revmux']);
+    const cellsDir = path.join(work, 'results/matrix/tiny/tiny/synthetic');
+    const low = JSON.parse(fs.readFileSync(path.join(cellsDir, 'revmux-n2-l1-s1-lr0.003.json'), 'utf8'));
+    const plain = JSON.parse(fs.readFileSync(path.join(cellsDir, 'revmux-n2-l1-s1.json'), 'utf8'));
+    assert.equal(low.lr, 0.003);
+    assert.equal(plain.lr, 0.001, 'the grid-rate cell stands beside it');
+    run('results-page.ts', []);
+    const page = fs.readFileSync(path.join(work, 'docs/results.md'), 'utf8');
+    const [better, worse] = low.evaluation.mean >= plain.evaluation.mean ? [low, plain] : [plain, low];
+    assert.match(page, new RegExp(`\\| revmux \\(lr ${better.lr}, best of 2\\) \\| 2 \\| 1 \\| ${pct(better)} \\|`));
+    assert.match(page, /Learning rates tried/);
+    for (const c of [better, worse])
+      assert.match(page, new RegExp(`\\| revmux \\| 2 \\| 1 \\| ${c.lr} \\| 1 \\| ${pct(c)} \\|`));
   });
 
   it('refuses an unknown flag before it trains anything', () => {

@@ -1,7 +1,7 @@
 // A row of the results page averages seeds: only seeds trained by one recipe may share it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CellRecord, aggregate, mainPrefill } from '../../experiments/results-cells.js';
+import { type CellRecord, aggregate, bestLearningRate, mainPrefill } from '../../experiments/results-cells.js';
 
 const evaluation = (mean: number) => ({
   mean,
@@ -77,5 +77,26 @@ describe('results rows', () => {
     const whole = [1, 2, 3, 4].map((s) => at('datamux', 2, 0, s));
     assert.equal(mainPrefill([...t5, ...whole]), 1);
     assert.equal(mainPrefill(whole), 0, 'a table of whole-model cells only');
+  });
+});
+
+describe('rows at several learning rates', () => {
+  it('let the most accurate stand for the method, and list each set tried', () => {
+    const row = (variant: string, n: number, lr: number, mean: number) =>
+      aggregate([{ ...seed(1, mean, 3), variant, n, l: 1, lr, cell: `g/sst2/${variant}-n${n}-l1-s1-lr${lr}` }]);
+    const rows = [row('vanilla', 8, 1e-3, 0.53), row('vanilla', 8, 1e-4, 0.74), row('ora', 8, 1e-3, 0.73)];
+    const { best, tried } = bestLearningRate(rows);
+    assert.deepEqual(
+      best.map((a) => [a.variant, a.lr]),
+      [
+        ['vanilla', 1e-4],
+        ['ora', 1e-3],
+      ],
+    );
+    assert.deepEqual(
+      tried.map((set) => set.map((a) => a.lr)),
+      [[1e-4, 1e-3]],
+      'only sets with a choice, best first',
+    );
   });
 });
