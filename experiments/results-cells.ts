@@ -136,6 +136,25 @@ export function bestLearningRate(rows: readonly Agg[]): { best: Agg[]; tried: Ag
   return { best: sets.map((s) => s[0]), tried: sets.filter((s) => s.length > 1) };
 }
 
+export type Verdict = 'holds' | 'within the spread' | 'does not hold';
+
+/** The larger of the pairing and seed spreads of two cells: a difference within it says nothing. */
+export const spread = (a: Agg, b: Agg) =>
+  Math.max(a.pairingSd, b.pairingSd, Number.isNaN(a.seedSd) ? 0 : a.seedSd, Number.isNaN(b.seedSd) ? 0 : b.seedSd);
+/** "a ≥ b" from their difference and the spread: holds beyond it, within it, or does not hold beyond it. */
+export const verdictOf = (diff: number, noise: number): Verdict =>
+  diff >= noise ? 'holds' : diff >= -noise ? 'within the spread' : 'does not hold';
+
+/**
+ * "More prefill layers keep more accuracy" over one N's sweep, in order of l: no step may drop beyond the spread
+ * of its two cells, and the most prefilled cell must beat the least beyond theirs for the claim to hold.
+ */
+export function prefillVerdict(sweep: readonly Agg[]): Verdict {
+  if (sweep.some((a, i) => i > 0 && a.acc < sweep[i - 1].acc - spread(a, sweep[i - 1]))) return 'does not hold';
+  const [fewest, most] = [sweep[0], sweep[sweep.length - 1]];
+  return verdictOf(most.acc - fewest.acc, spread(most, fewest));
+}
+
 export function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const x of xs) m.set(key(x), [...(m.get(key(x)) ?? []), x]);

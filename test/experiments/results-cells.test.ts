@@ -1,7 +1,13 @@
 // A row of the results page averages seeds: only seeds trained by one recipe may share it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type CellRecord, aggregate, bestLearningRate, mainPrefill } from '../../experiments/results-cells.js';
+import {
+  type CellRecord,
+  aggregate,
+  bestLearningRate,
+  mainPrefill,
+  prefillVerdict,
+} from '../../experiments/results-cells.js';
 
 const evaluation = (mean: number) => ({
   mean,
@@ -98,5 +104,19 @@ describe('rows at several learning rates', () => {
       [[1e-4, 1e-3]],
       'only sets with a choice, best first',
     );
+  });
+});
+
+describe('the prefill sweep verdict', () => {
+  // one seed per l, each with a pairing spread of 1 point
+  const sweep = (...accs: number[]) =>
+    accs.map((acc, l) => ({ ...aggregate([{ ...seed(1, acc, 3), variant: 'revmux', l }]), pairingSd: 0.01 }));
+  it('holds when no step drops beyond the spread and the most prefilled gains beyond it', () => {
+    assert.equal(prefillVerdict(sweep(0.54, 0.75, 0.776, 0.787)), 'holds');
+    assert.equal(prefillVerdict(sweep(0.7776, 0.7943, 0.7913, 0.796)), 'holds', 'a dip within the spread');
+  });
+  it('is within the spread when the sweep is flat, and does not hold after a drop beyond it', () => {
+    assert.equal(prefillVerdict(sweep(0.7908, 0.785, 0.7857)), 'within the spread');
+    assert.equal(prefillVerdict(sweep(0.75, 0.73, 0.8)), 'does not hold');
   });
 });
