@@ -158,8 +158,13 @@ function runTokenizer(o: Omit<PretrainOptions, 'out'>): TextTokenizer {
   return pretrainingObjective(modelType) === 'span-corruption' ? tok.withSpecialTokens(SENTINELS) : tok;
 }
 
-/** --objective causal picks BERT's warm-start objective; anything else trains by its family's own, so refuse it. */
-function checkObjective(o: PretrainOptions, objective: Pretraining['objective'], what: string) {
+/**
+ * The options only a BERT's masked LM reads: --mux (MUX-PLM) and --objective causal (BERT's warm start); any other
+ * family trains by its own objective, so refuse them rather than ignore them. `what` names the model in the message.
+ */
+function checkObjectiveOptions(o: PretrainOptions, objective: Pretraining['objective'], what: string) {
+  if (o.mux && objective !== 'masked-lm')
+    throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders, not ${what}`);
   if (o.objective === 'causal' && (objective !== 'masked-lm' || o.mux))
     throw new Error(
       `pretrain: --objective causal is for BERT encoders without --mux; ${what} ` +
@@ -172,10 +177,7 @@ function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, drop
   const vocabSize = tok.vocabSize;
   if (o.model) {
     const m = loadModel(o.model);
-    const { objective } = pretrainingOf(m);
-    if (o.mux && objective !== 'masked-lm')
-      throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders; ${o.model} is a ${m.modelType} model`);
-    checkObjective(o, objective, `${o.model} (${m.modelType})`);
+    checkObjectiveOptions(o, pretrainingOf(m).objective, `${o.model} (${m.modelType})`);
     if (m instanceof Bert && !o.mux && !m.hasMlmHead)
       throw new Error(`pretrain: ${o.model} has no MLM head (cls.predictions.*) to continue masked-LM training with`);
     if (dims(m.config).vocab < vocabSize)
@@ -188,9 +190,7 @@ function startModel(o: PretrainOptions, tok: TextTokenizer, seqLen: number, drop
   if (!PRETRAIN_MODEL_TYPES.includes(arch as ModelType))
     throw new Error(`pretrain: --arch must be one of ${PRETRAIN_MODEL_TYPES.join(', ')}, got ${JSON.stringify(arch)}`);
   const family = ARCHITECTURES[arch as ModelType].pretraining!;
-  if (o.mux && family.objective !== 'masked-lm')
-    throw new Error(`pretrain: --mux (MUX-PLM) is for BERT encoders, not --arch ${arch}`);
-  checkObjective(o, family.objective, `--arch ${arch}`);
+  checkObjectiveOptions(o, family.objective, `--arch ${arch}`);
   if (dropout > 0 && !family.dropoutFields) throw new Error(`pretrain: ${arch} models have no dropout (--dropout)`);
   const config = presetConfig(arch, sizeOf(o.preset ?? 'mini', o.layers), {
     vocab_size: vocabSize,
