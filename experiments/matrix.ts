@@ -172,6 +172,7 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
   }
   const f = features.get(fkey)!;
   const stepsPerEpoch = Math.ceil(f.train.count / 32);
+  const recipe = recipeOf(c); // trained by exactly the recipe the cell records
   const r = await trainMux({
     model: dir,
     task: c.task,
@@ -180,9 +181,9 @@ async function adapterCell(c: Cell & { variant: MuxVariant }, dir: string, model
     variant: c.variant,
     n: c.n,
     l: c.l,
-    epochs: grid.train.max_epochs,
-    patience: grid.train.patience,
-    lr: recipeOf(c).lr,
+    epochs: recipe.max_epochs,
+    patience: recipe.patience ?? undefined,
+    lr: recipe.lr,
     seed: c.seed,
     features: f,
     evalEvery: Math.max(1, Math.ceil(stepsPerEpoch / grid.train.evals_per_epoch)),
